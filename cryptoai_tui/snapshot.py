@@ -1,0 +1,77 @@
+"""Snapshot: everything a screen needs at one instant, published by the engine.
+
+Immutable so the engine can hand the same object to the UI, the journal and scripts
+without copying or locking; a screen renders the newest one it has.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from cryptoai_tui.feed.status import ConnectionState
+from cryptoai_tui.market.candle import Candle
+from cryptoai_tui.strategies.signal import ConfluenceMode, ConfluenceResult, Signal
+
+
+@dataclass(frozen=True, slots=True)
+class StrategyRow:
+    """One strategy's line in the table: its newest signal and when its action last changed."""
+
+    name: str
+    signal: Signal
+    changed_at: int | None = None  # exchange time (ms) of the bar where the action last changed
+    error: str | None = None
+    elapsed_us: float = 0.0
+
+
+@dataclass(frozen=True, slots=True)
+class Metrics:
+    """Engine and feed health. Latencies in microseconds; lag in milliseconds."""
+
+    latency_p50_us: float | None = None
+    latency_p99_us: float | None = None
+    exchange_lag_ms: float | None = None  # None: the exchange clock is not real time
+    messages_received: int = 0
+    messages_processed: int = 0
+    messages_coalesced: int = 0
+    messages_malformed: int = 0
+    reconnects: int = 0
+    candles_backfilled: int = 0
+    duplicates_dropped: int = 0
+    strategy_errors: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class ConfirmedSignal:
+    """A confluence verdict fixed at a candle's close; what the chart marks and the log lists."""
+
+    open_time: int
+    close: float
+    confluence: ConfluenceResult
+
+
+@dataclass(frozen=True, slots=True)
+class Snapshot:
+    exchange: str
+    symbol: str
+    interval: str
+    mode: ConfluenceMode
+    state: ConnectionState
+    state_message: str = ""
+    retry_in: float | None = None
+    bootstrap_progress: int = 0
+    bootstrap_total: int = 0
+    price: float | None = None
+    previous_price: float | None = None  # last price of the previous update
+    candle_open: float | None = None
+    candle_open_time: int | None = None
+    candle_close_time: int | None = None
+    exchange_time: int | None = None  # exchange clock at the latest message (ms)
+    provisional: bool = True  # True: signals include the forming candle
+    rows: tuple[StrategyRow, ...] = ()
+    confluence: ConfluenceResult | None = None
+    last_confirmed: ConfirmedSignal | None = None
+    recent_candles: tuple[Candle, ...] = ()
+    recent_signals: tuple[ConfirmedSignal, ...] = ()
+    metrics: Metrics = field(default_factory=Metrics)
+    sequence: int = 0  # increases with every publish; lets readers skip what they have drawn
