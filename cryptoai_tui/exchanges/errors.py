@@ -1,0 +1,70 @@
+"""Typed exchange errors whose messages are plain sentences a trader can act on."""
+
+from __future__ import annotations
+
+
+class ExchangeError(Exception):
+    """Base for everything an exchange (or the way to it) can say no with."""
+
+    retryable: bool = False
+
+
+class InvalidSymbolError(ExchangeError):
+    def __init__(self, symbol: str, suggestions: list[str] | tuple[str, ...] = (), exchange: str = "") -> None:
+        self.symbol = symbol
+        self.suggestions = tuple(suggestions)
+        where = f" on {exchange}" if exchange else ""
+        hint = f" Did you mean {', '.join(self.suggestions)}?" if self.suggestions else ""
+        super().__init__(f"Unknown symbol {symbol!r}{where}.{hint}")
+
+
+class InvalidIntervalError(ExchangeError):
+    def __init__(self, interval: str, valid: list[str] | tuple[str, ...] = (), exchange: str = "") -> None:
+        self.interval = interval
+        self.valid = tuple(valid)
+        where = f" on {exchange}" if exchange else ""
+        listing = f" Valid intervals: {', '.join(self.valid)}." if self.valid else ""
+        super().__init__(f"Invalid interval {interval!r}{where}.{listing}")
+
+
+class RateLimitedError(ExchangeError):
+    """HTTP 429 (or Bybit 10006/403 'access too frequent'): wait `retry_after` seconds."""
+
+    retryable = True
+
+    def __init__(self, retry_after: float, message: str = "") -> None:
+        self.retry_after = retry_after
+        super().__init__(
+            message or f"Rate limited by the exchange; waiting {retry_after:g} s before retrying."
+        )
+
+
+class IpBannedError(ExchangeError):
+    """HTTP 418: the IP is banned for `retry_after` seconds; retrying sooner extends the ban."""
+
+    def __init__(self, retry_after: float, message: str = "") -> None:
+        self.retry_after = retry_after
+        super().__init__(
+            message
+            or f"The exchange has banned this IP for {retry_after:g} s after too many requests. "
+               "Stop other clients on this IP and try again later."
+        )
+
+
+class RegionBlockedError(ExchangeError):
+    """HTTP 451 (Binance JSON) or a CloudFront 403 HTML page (Binance.US, Bybit)."""
+
+    def __init__(self, exchange: str, hint: str) -> None:
+        self.exchange = exchange
+        self.hint = hint
+        super().__init__(f"{exchange} refuses connections from this location. {hint}")
+
+
+class ExchangeUnavailableError(ExchangeError):
+    """5xx, timeouts, refused connections: the exchange may come back; retry with backoff."""
+
+    retryable = True
+
+
+class MalformedMessageError(ExchangeError):
+    """A frame or body that does not parse as the protocol says; counted and skipped."""
