@@ -48,6 +48,9 @@ class ConfirmedSignal:
     open_time: int
     close: float
     confluence: ConfluenceResult
+    # Each strategy's confirmed signal for the bar, so the journal and `signals` need not
+    # re-run anything to say who voted what.
+    rows: tuple[StrategyRow, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
