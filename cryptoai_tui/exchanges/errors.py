@@ -68,3 +68,13 @@ class ExchangeUnavailableError(ExchangeError):
 
 class MalformedMessageError(ExchangeError):
     """A frame or body that does not parse as the protocol says; counted and skipped."""
+
+
+class MarketKindMismatchError(ExchangeError, ValueError):
+    """A symbol written for one kind of market (ccxt `ETH/USDT:USDT` = linear perpetual)
+    asked of an exchange endpoint that serves the other kind."""
+
+    def __init__(self, symbol: str, exchange: str, message: str) -> None:
+        self.symbol = symbol
+        self.exchange = exchange
+        super().__init__(message)
