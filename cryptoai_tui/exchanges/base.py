@@ -64,6 +64,12 @@ def is_cloudfront_block(body: str) -> bool:
                                         or "could not be satisfied" in lowered)
 
 
+def frame_excerpt(text: str | bytes, limit: int = 120) -> str:
+    """The start of a frame, quoted, for a MalformedMessageError sentence."""
+    shown = text.decode("utf-8", "replace") if isinstance(text, (bytes, bytearray)) else str(text)
+    return repr(shown if len(shown) <= limit else shown[:limit] + "…")
+
+
 def body_snippet(body: str, limit: int = 160) -> str:
     """A short, tag-free excerpt of a response body for an error sentence."""
     import re
@@ -331,9 +337,11 @@ class ExchangeProtocol(ABC):
     ) -> RestRequest: ...
 
     @abstractmethod
-    def parse_klines(self, body: JSON) -> list[Candle]:
+    def parse_klines(self, body: JSON, interval: Interval | str | None = None) -> list[Candle]:
         """REST kline rows, returned oldest first (Bybit sends newest first), closed=True;
-        the caller decides from the exchange clock which rows are really closed."""
+        the caller decides from the exchange clock which rows are really closed.
+        `interval` gives close times to exchanges whose rows omit them (Bybit); without it
+        they are inferred from the spacing of the rows."""
 
     @abstractmethod
     def symbols_request(self, cursor: str | None = None) -> RestRequest: ...

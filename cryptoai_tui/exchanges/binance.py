@@ -29,6 +29,7 @@ from cryptoai_tui.exchanges.base import (
     WsMessage,
     body_snippet,
     format_decimal,
+    frame_excerpt,
     is_cloudfront_block,
     looks_like_html,
     retry_after_seconds,
@@ -184,18 +185,18 @@ class BinanceProtocol(ExchangeProtocol):
             payload = json.loads(text)
         except (ValueError, TypeError):
             raise MalformedMessageError(
-                f"{self.display_name} sent a frame that is not JSON: {_excerpt(text)}"
+                f"{self.display_name} sent a frame that is not JSON: {frame_excerpt(text)}"
             ) from None
         if type(payload) is not dict:
             raise MalformedMessageError(
-                f"{self.display_name} sent a JSON frame that is not an object: {_excerpt(text)}"
+                f"{self.display_name} sent a JSON frame that is not an object: {frame_excerpt(text)}"
             )
         if "stream" in payload and "data" in payload:
             payload = payload["data"]
             if type(payload) is not dict:
                 raise MalformedMessageError(
                     f"{self.display_name} sent a combined frame whose data is not an object: "
-                    f"{_excerpt(text)}"
+                    f"{frame_excerpt(text)}"
                 )
         event = payload.get("e")
         if event == "kline":
@@ -205,7 +206,7 @@ class BinanceProtocol(ExchangeProtocol):
                 return [ShutdownNotice(int(payload["E"]))]
             except (KeyError, TypeError, ValueError):
                 raise MalformedMessageError(
-                    f"{self.display_name} sent a serverShutdown without a time: {_excerpt(text)}"
+                    f"{self.display_name} sent a serverShutdown without a time: {frame_excerpt(text)}"
                 ) from None
         if event is not None:
             return [ControlMessage(ControlKind.OTHER, detail=f"event {event}")]
@@ -225,7 +226,7 @@ class BinanceProtocol(ExchangeProtocol):
             return KlineMessage(symbol, k["i"], candle, int(payload["E"]))
         except (KeyError, TypeError, ValueError) as exc:
             raise MalformedMessageError(
-                f"{self.display_name} sent a kline event that does not parse ({exc}): {_excerpt(text)}"
+                f"{self.display_name} sent a kline event that does not parse ({exc}): {frame_excerpt(text)}"
             ) from None
 
     def _control(self, payload: dict[str, Any], text: str | bytes) -> ControlMessage:
@@ -243,7 +244,7 @@ class BinanceProtocol(ExchangeProtocol):
         if "code" in payload and "msg" in payload:
             return _error_message(payload.get("code"), payload.get("msg"), request_id)
         raise MalformedMessageError(
-            f"{self.display_name} sent a frame that is neither a kline nor a reply: {_excerpt(text)}"
+            f"{self.display_name} sent a frame that is neither a kline nor a reply: {frame_excerpt(text)}"
         )
 
     def parse_client_request(self, text: str | bytes) -> ClientRequest:
@@ -313,7 +314,7 @@ class BinanceProtocol(ExchangeProtocol):
         return KlinesQuery(symbol, interval, _int_param(params, "startTime"),
                            _int_param(params, "endTime"), limit)
 
-    def parse_klines(self, body: JSON) -> list[Candle]:
+    def parse_klines(self, body: JSON, interval: Interval | str | None = None) -> list[Candle]:
         if not isinstance(body, list):
             raise MalformedMessageError(
                 f"{self.display_name} klines should be a JSON array, got {type(body).__name__}."
@@ -618,11 +619,6 @@ def _error_message(code: Any, msg: Any, request_id: Any) -> ControlMessage:
         detail=str(msg) if msg is not None else "",
         code=code if isinstance(code, int) else None,
     )
-
-
-def _excerpt(text: str | bytes, limit: int = 120) -> str:
-    shown = text.decode("utf-8", "replace") if isinstance(text, (bytes, bytearray)) else str(text)
-    return repr(shown if len(shown) <= limit else shown[:limit] + "…")
 
 
 def _secs(value: float | None, default: float) -> str:
