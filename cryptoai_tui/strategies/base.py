@@ -35,9 +35,9 @@ class Strategy(ABC):
             )
         merged = dict(self.defaults)
         for key, value in params.items():
-            default = self.defaults[key]
-            merged[key] = type(default)(value) if not isinstance(default, bool) else _to_bool(value)
+            merged[key] = _coerce(self.name, key, value, self.defaults[key])
         self.params: Mapping[str, Any] = merged
+        self.validate()
 
     @property
     @abstractmethod
@@ -48,6 +48,12 @@ class Strategy(ABC):
     def evaluate(self, data: OHLCV, *, confirmed: bool) -> Signal:
         """The signal for the last bar of `data` (see the module docstring)."""
 
+    def validate(self) -> None:
+        """Raise ValueError (a sentence naming the parameter) if the parameters cannot work.
+
+        Called once by __init__ so a bad command line fails before any candle arrives.
+        """
+
     def reset(self) -> None:
         """Forget any state (stateless strategies have none)."""
 
@@ -56,7 +62,45 @@ class Strategy(ABC):
         return f"{type(self).__name__}({args})"
 
 
-def _to_bool(value: Any) -> bool:
-    if isinstance(value, str):
-        return value.strip().lower() in ("1", "true", "yes", "on")
-    return bool(value)
+_TRUE = ("1", "true", "yes", "on")
+_FALSE = ("0", "false", "no", "off")
+
+
+def _coerce(strategy: str, key: str, value: Any, default: Any) -> Any:
+    """The value converted to the default's type, or a ValueError that says what was wrong.
+
+    Values come from the command line as text and from Python as anything, so "10", 10 and
+    10.0 are all an int 10, while 10.5 is refused rather than silently truncated.
+    """
+    kind = type(default)
+    text = value.strip() if isinstance(value, str) else value
+    try:
+        if kind is bool:
+            if isinstance(text, bool):
+                return text
+            if isinstance(text, str) and text.lower() in _TRUE + _FALSE:
+                return text.lower() in _TRUE
+            raise ValueError
+        if kind is int:
+            if isinstance(text, bool):
+                raise ValueError
+            number = float(text)
+            if not number.is_integer():
+                raise ValueError
+            return int(number)
+        if kind is float:
+            if isinstance(text, bool):
+                raise ValueError
+            number = float(text)
+            if number != number or number in (float("inf"), float("-inf")):
+                raise ValueError
+            return number
+        return kind(text)
+    except (TypeError, ValueError):
+        expected = {bool: "true or false", int: "a whole number", float: "a number"}.get(
+            kind, f"a {kind.__name__}"
+        )
+        raise ValueError(
+            f"{strategy} parameter {key} must be {expected}, got {value!r}; "
+            f"its default is {default!r}."
+        ) from None
