@@ -1,0 +1,1 @@
+"""The six classic indicator strategies (TA-Lib indicators, crossover events)."""

@@ -1,0 +1,63 @@
+"""EMA cross: BUY when the fast EMA crosses above the slow one, SELL when below."""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar, Mapping
+
+from cryptoai_tui.market.series import OHLCV
+from cryptoai_tui.strategies.classic.base import ClassicStrategy, decide
+from cryptoai_tui.strategies.indicators import atr, confidence, ema
+from cryptoai_tui.strategies.signal import Action, Signal
+from cryptoai_tui.strategies.wording import price_text
+
+
+class EmaCrossStrategy(ClassicStrategy):
+    name: ClassVar[str] = "ema_cross"
+    title: ClassVar[str] = "EMA crossover"
+    description: ClassVar[str] = "Fast EMA crosses the slow EMA (9/21 by default)"
+    defaults: ClassVar[Mapping[str, Any]] = {"fast": 9, "slow": 21, "atr_period": 14}
+
+    def validate(self) -> None:
+        p = self.params
+        if p["fast"] < 2 or p["atr_period"] < 1:
+            raise ValueError(
+                f"ema_cross needs fast >= 2 and atr_period >= 1, got fast={p['fast']}, "
+                f"atr_period={p['atr_period']}."
+            )
+        if p["fast"] >= p["slow"]:
+            raise ValueError(
+                f"ema_cross fast ({p['fast']}) must be shorter than slow ({p['slow']})."
+            )
+
+    @property
+    def lookback(self) -> int:
+        # Slow EMA first valid at slow-1, the cross needs one more bar; ATR first at atr_period.
+        return max(self.params["slow"] + 1, self.params["atr_period"] + 1)
+
+    def judge(self, data: OHLCV) -> Signal:
+        p = self.params
+        fast = ema(data.close, p["fast"])
+        slow = ema(data.close, p["slow"])
+        fast_now, slow_now = float(fast[-1]), float(slow[-1])
+        spread_now, spread_prev = fast_now - slow_now, float(fast[-2]) - float(slow[-2])
+
+        def explain(action: Action) -> tuple[float, str]:
+            range_ = float(atr(data.high, data.low, data.close, p["atr_period"])[-1])
+            opening = abs(spread_now - spread_prev)
+            side = "above" if action is Action.BUY else "below"
+            return (
+                confidence(opening, 0.25 * range_),
+                f"EMA{p['fast']} crossed {side} EMA{p['slow']} "
+                f"(spread {price_text(spread_now)})",
+            )
+
+        side = "above" if spread_now > 0 else "below" if spread_now < 0 else "at"
+        return decide(
+            buy=spread_now > 0 and spread_prev <= 0,
+            sell=spread_now < 0 and spread_prev >= 0,
+            volume=float(data.volume[-1]),
+            values={"fast": fast_now, "slow": slow_now},
+            hold_reason=f"EMA{p['fast']} {side} EMA{p['slow']} "
+                        f"by {price_text(abs(spread_now))}; no cross",
+            explain=explain,
+        )

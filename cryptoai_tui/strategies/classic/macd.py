@@ -1,0 +1,57 @@
+"""MACD: BUY when the MACD line crosses above its signal line (histogram turns positive)."""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar, Mapping
+
+from cryptoai_tui.market.series import OHLCV
+from cryptoai_tui.strategies.classic.base import ClassicStrategy, decide
+from cryptoai_tui.strategies.indicators import atr, confidence, macd
+from cryptoai_tui.strategies.signal import Action, Signal
+from cryptoai_tui.strategies.wording import price_text
+
+
+class MacdStrategy(ClassicStrategy):
+    name: ClassVar[str] = "macd"
+    title: ClassVar[str] = "MACD signal cross"
+    description: ClassVar[str] = "MACD line crosses its signal line (12/26/9)"
+    defaults: ClassVar[Mapping[str, Any]] = {"fast": 12, "slow": 26, "signal": 9, "atr_period": 14}
+
+    def validate(self) -> None:
+        p = self.params
+        if p["fast"] < 2 or p["signal"] < 1 or p["atr_period"] < 1:
+            raise ValueError(
+                f"macd needs fast >= 2, signal >= 1 and atr_period >= 1, got fast={p['fast']}, "
+                f"signal={p['signal']}, atr_period={p['atr_period']}."
+            )
+        if p["fast"] >= p["slow"]:
+            raise ValueError(f"macd fast ({p['fast']}) must be shorter than slow ({p['slow']}).")
+
+    @property
+    def lookback(self) -> int:
+        # Outputs start at (slow-1)+(signal-1); the cross needs the bar after that one too.
+        p = self.params
+        return max(p["slow"] + p["signal"], p["atr_period"] + 1)
+
+    def judge(self, data: OHLCV) -> Signal:
+        p = self.params
+        line, signal, hist = macd(data.close, p["fast"], p["slow"], p["signal"])
+        h_now, h_prev = float(hist[-1]), float(hist[-2])
+
+        def explain(action: Action) -> tuple[float, str]:
+            range_ = float(atr(data.high, data.low, data.close, p["atr_period"])[-1])
+            side = "above" if action is Action.BUY else "below"
+            return (
+                confidence(abs(h_now - h_prev), 0.1 * range_),
+                f"MACD crossed {side} its signal line (hist {price_text(h_now)})",
+            )
+
+        side = "above" if h_now > 0 else "below" if h_now < 0 else "on"
+        return decide(
+            buy=h_now > 0 and h_prev <= 0,
+            sell=h_now < 0 and h_prev >= 0,
+            volume=float(data.volume[-1]),
+            values={"macd": float(line[-1]), "signal": float(signal[-1]), "hist": h_now},
+            hold_reason=f"MACD {side} its signal line; no cross",
+            explain=explain,
+        )

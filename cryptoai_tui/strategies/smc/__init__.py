@@ -1,0 +1,1 @@
+"""Smart Money Concepts patterns, causal: every label is decided by bars already closed."""

@@ -1,0 +1,138 @@
+"""`fvg`: fair value gaps, the price range three candles left untraded (§3.5 c).
+
+A gap between candles a = t-2 and c = t is known at the close of c (the library labels the
+middle candle, one bar early). By default the signal is the first later bar that dips into
+the gap and closes back on its far side ("retest"); "formation" signals on bar c itself.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from types import MappingProxyType
+from typing import Any, ClassVar, Mapping
+
+from cryptoai_tui.market.series import OHLCV
+from cryptoai_tui.strategies.indicators import confidence
+from cryptoai_tui.strategies.signal import Action, Signal
+from cryptoai_tui.strategies.smc.incremental import IncrementalStrategy, WindowAtr
+from cryptoai_tui.strategies.smc.parameters import check_atr_period, check_positive
+from cryptoai_tui.strategies.smc.structure import Direction
+from cryptoai_tui.strategies.wording import price_text
+
+MODES = ("retest", "formation")
+
+
+@dataclass(frozen=True, slots=True)
+class FairValueGap:
+    direction: Direction
+    top: float
+    bottom: float
+    created_seq: int  # candle c; the gap is live from the next bar
+    confidence: float
+
+
+class FairValueGapStrategy(IncrementalStrategy):
+    name: ClassVar[str] = "fvg"
+    title: ClassVar[str] = "Fair value gap"
+    description: ClassVar[str] = "Price retests a three-candle gap and holds it"
+    defaults: ClassVar[Mapping[str, Any]] = {
+        "min_size_atr": 0.1,  # ignore gaps smaller than this many ATRs (0: every gap)
+        "middle_candle": True,  # require candle b to move in the gap's direction
+        "mode": "retest",
+        "expiry": 100,
+        "atr_period": 14,
+    }
+
+    def validate(self) -> None:
+        p = self.params
+        check_atr_period(self.name, p)
+        check_positive(self.name, p, "expiry")
+        if p["min_size_atr"] < 0:
+            raise ValueError(f"fvg min_size_atr must be 0 or more, got {p['min_size_atr']:g}.")
+        if p["mode"] not in MODES:
+            raise ValueError(f"fvg mode must be one of {', '.join(MODES)}, got {p['mode']!r}.")
+
+    @property
+    def lookback(self) -> int:
+        return self.atr_period + 1
+
+    def _reset_state(self) -> None:
+        self.gaps: list[FairValueGap] = []
+
+    def _step(self, data: OHLCV, j: int, seq: int, ranges: WindowAtr, commit: bool) -> Signal:
+        high, low, close = float(data.high[j]), float(data.low[j]), float(data.close[j])
+        expiry = self.params["expiry"]
+        live: list[FairValueGap] = []
+        hits: list[FairValueGap] = []
+        for gap in self.gaps:
+            if seq - gap.created_seq > expiry:
+                continue
+            if gap.direction is Direction.BULLISH:
+                if close < gap.bottom:
+                    continue  # filled and closed through: the gap failed
+                if low <= gap.top:
+                    hits.append(gap)
+                    continue
+            else:
+                if close > gap.top:
+                    continue
+                if high >= gap.bottom:
+                    hits.append(gap)
+                    continue
+            live.append(gap)
+        formed = self._gap_formed_at(data, j, seq, ranges)
+        if self.params["mode"] == "formation":
+            return _signal([formed] if formed else [], [], "formed", "no gap formed on this bar")
+        if formed is not None:
+            live.append(formed)
+        if commit:
+            self.gaps = live
+        return _signal(hits, live, "retested and held", "no open fair value gap")
+
+    def _gap_formed_at(
+        self, data: OHLCV, j: int, seq: int, ranges: WindowAtr
+    ) -> FairValueGap | None:
+        if j < 2:
+            return None
+        a, b = j - 2, j - 1
+        if float(data.low[j]) > float(data.high[a]):
+            direction, bottom, top = Direction.BULLISH, float(data.high[a]), float(data.low[j])
+        elif float(data.high[j]) < float(data.low[a]):
+            direction, bottom, top = Direction.BEARISH, float(data.high[j]), float(data.low[a])
+        else:
+            return None
+        if self.params["middle_candle"]:
+            body = float(data.close[b]) - float(data.open[b])
+            if (body <= 0) if direction is Direction.BULLISH else (body >= 0):
+                return None
+        size = top - bottom
+        range_ = ranges.at(j)
+        minimum = self.params["min_size_atr"]
+        if minimum > 0 and not size >= minimum * range_:  # NaN ATR (too early): no gap
+            return None
+        return FairValueGap(direction, top, bottom, seq, confidence(size, range_))
+
+
+def _signal(
+    hits: list[FairValueGap], live: list[FairValueGap], verb: str, idle: str
+) -> Signal:
+    if len({gap.direction for gap in hits}) > 1:
+        return Signal.hold("bullish and bearish gaps on one bar; no signal")
+    if not hits:
+        if not live:
+            return Signal.hold(idle)
+        newest = live[-1]
+        return Signal.hold(
+            f"open {newest.direction.value} gap {price_text(newest.bottom)}-"
+            f"{price_text(newest.top)}",
+            {"top": newest.top, "bottom": newest.bottom},
+        )
+    best = max(hits, key=lambda gap: gap.confidence)
+    bullish = best.direction is Direction.BULLISH
+    return Signal(
+        Action.BUY if bullish else Action.SELL,
+        best.confidence,
+        f"{best.direction.value} fair value gap {price_text(best.bottom)}-"
+        f"{price_text(best.top)} {verb}",
+        MappingProxyType({"top": best.top, "bottom": best.bottom}),
+    )

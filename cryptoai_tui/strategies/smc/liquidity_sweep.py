@@ -1,0 +1,181 @@
+"""`liquidity_sweep`: price runs the stops beyond a swing and is rejected (§3.5 e).
+
+Stops rest beyond confirmed swing highs and lows, more of them where several swings line up
+("equal highs", a pool). A bar whose wick pierces such a level and whose close comes back
+inside is a sweep: SELL above highs, BUY below lows. A close beyond the level is a break,
+not a sweep, and uses the level up. Each level is swept at most once.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from types import MappingProxyType
+from typing import Any, ClassVar, Mapping
+
+from cryptoai_tui.market.series import OHLCV
+from cryptoai_tui.strategies.indicators import clip01
+from cryptoai_tui.strategies.signal import Action, Signal
+from cryptoai_tui.strategies.smc.incremental import IncrementalStrategy, WindowAtr
+from cryptoai_tui.strategies.smc.parameters import (
+    check_pivot_params,
+    check_positive,
+    pivot_lookback,
+)
+from cryptoai_tui.strategies.smc.structure import Pivot, PivotKind, pivots_confirmed_at
+from cryptoai_tui.strategies.wording import price_text
+
+POOL_BONUS = 0.1  # extra confidence when two or more swings share the level
+
+
+@dataclass(frozen=True, slots=True)
+class LiquidityLevel:
+    kind: PivotKind  # HIGH: buy-side liquidity above equal highs; LOW: sell-side below
+    level: float
+    pivots: int  # swings pooled at this level
+    created_seq: int  # confirmation bar of the newest pivot in the pool
+
+
+@dataclass(frozen=True, slots=True)
+class Sweep:
+    level: LiquidityLevel
+    seq: int
+    confidence: float
+
+
+class LiquiditySweepStrategy(IncrementalStrategy):
+    name: ClassVar[str] = "liquidity_sweep"
+    title: ClassVar[str] = "Liquidity sweep"
+    description: ClassVar[str] = "A wick takes the stops beyond a swing, the close rejects it"
+    defaults: ClassVar[Mapping[str, Any]] = {
+        "left": 5,
+        "right": 5,
+        "tolerance_atr": 0.1,  # swings this close (in ATRs) form one pool
+        "confirm_bar": False,  # wait for the next close to stay inside before signalling
+        "expiry": 200,
+        "atr_period": 14,
+    }
+
+    def validate(self) -> None:
+        p = self.params
+        check_pivot_params(self.name, p)
+        check_positive(self.name, p, "expiry")
+        if p["tolerance_atr"] < 0:
+            raise ValueError(
+                f"liquidity_sweep tolerance_atr must be 0 or more, got {p['tolerance_atr']:g}."
+            )
+
+    @property
+    def lookback(self) -> int:
+        return pivot_lookback(self.params)
+
+    def _reset_state(self) -> None:
+        self.levels: list[LiquidityLevel] = []
+        self.pending: list[Sweep] = []  # swept last bar, awaiting the confirmation close
+
+    def _step(self, data: OHLCV, j: int, seq: int, ranges: WindowAtr, commit: bool) -> Signal:
+        p = self.params
+        o, h = float(data.open[j]), float(data.high[j])
+        lo, c = float(data.low[j]), float(data.close[j])
+        live: list[LiquidityLevel] = []
+        swept: list[Sweep] = []
+        for level in self.levels:
+            if seq - level.created_seq > p["expiry"]:
+                continue
+            if level.kind is PivotKind.HIGH:
+                if h > level.level:
+                    if c < level.level:
+                        swept.append(Sweep(level, seq, self._confidence(level, o, h, lo, c, j, ranges)))
+                    continue  # swept or broken: the stops are gone either way
+            elif lo < level.level:
+                if c > level.level:
+                    swept.append(Sweep(level, seq, self._confidence(level, o, h, lo, c, j, ranges)))
+                continue
+            live.append(level)
+        if p["confirm_bar"]:
+            fired = [s for s in self.pending if _still_inside(s.level, c)]
+            verb = "swept last bar, confirmed by this close"
+        else:
+            fired, verb = swept, "swept"
+        # A level confirmed now lies beyond this bar's range, so it cannot be swept yet.
+        for pivot in pivots_confirmed_at(data, j, seq, p["left"], p["right"]):
+            if pivot is not None:
+                live = self._pool(live, pivot, seq, ranges.at(j) * p["tolerance_atr"])
+        if commit:
+            self.levels = live
+            self.pending = swept
+        return _signal(fired, live, verb)
+
+    def _pool(
+        self, levels: list[LiquidityLevel], pivot: Pivot, seq: int, tolerance: float
+    ) -> list[LiquidityLevel]:
+        """Add a confirmed pivot as a level, or merge it into the nearest level within tolerance.
+
+        A pool's level is its most extreme member: the stops rest beyond all of them.
+        """
+        nearest: int | None = None
+        for i, level in enumerate(levels):
+            distance = abs(level.level - pivot.level)
+            if level.kind is pivot.kind and distance <= tolerance and (
+                nearest is None or distance < abs(levels[nearest].level - pivot.level)
+            ):
+                nearest = i
+        if nearest is None:
+            return [*levels, LiquidityLevel(pivot.kind, pivot.level, 1, seq)]
+        pool = levels[nearest]
+        extreme = max if pivot.kind is PivotKind.HIGH else min
+        merged = replace(
+            pool, level=extreme(pool.level, pivot.level), pivots=pool.pivots + 1, created_seq=seq
+        )
+        return [*levels[:nearest], *levels[nearest + 1 :], merged]
+
+    @staticmethod
+    def _confidence(
+        level: LiquidityLevel, o: float, h: float, lo: float, c: float, j: int, ranges: WindowAtr
+    ) -> float:
+        """0.5 + up to 0.25 for how far the wick ran + up to 0.25 for how long it is."""
+        candle = h - lo
+        if level.kind is PivotKind.HIGH:
+            reach, wick = h - level.level, h - max(o, c)
+        else:
+            reach, wick = level.level - lo, min(o, c) - lo
+        range_ = ranges.at(j)
+        run = clip01(reach / (0.5 * range_)) if range_ > 0 else 0.0
+        shape = clip01(wick / candle) if candle > 0 else 0.0
+        bonus = POOL_BONUS if level.pivots >= 2 else 0.0
+        return min(1.0, 0.5 + 0.25 * run + 0.25 * shape + bonus)
+
+
+def _still_inside(level: LiquidityLevel, close: float) -> bool:
+    return close < level.level if level.kind is PivotKind.HIGH else close > level.level
+
+
+def _signal(fired: list[Sweep], live: list[LiquidityLevel], verb: str) -> Signal:
+    kinds = {sweep.level.kind for sweep in fired}
+    if len(kinds) > 1:
+        return Signal.hold("highs and lows swept on one bar; no signal")
+    if not fired:
+        return Signal.hold(*_nearest_levels(live))
+    best = max(fired, key=lambda sweep: sweep.confidence)
+    level = best.level
+    above = level.kind is PivotKind.HIGH
+    pool = f"{level.pivots} equal {'highs' if above else 'lows'}" if level.pivots > 1 else (
+        "swing high" if above else "swing low"
+    )
+    return Signal(
+        Action.SELL if above else Action.BUY,
+        best.confidence,
+        f"{pool} at {price_text(level.level)} {verb}",
+        MappingProxyType({"level": level.level}),
+    )
+
+
+def _nearest_levels(live: list[LiquidityLevel]) -> tuple[str, dict[str, float]]:
+    """The most recent level on each side: where the next sweep would come from."""
+    values: dict[str, float] = {}
+    for level in reversed(live):
+        key = "high" if level.kind is PivotKind.HIGH else "low"
+        values.setdefault(key, level.level)
+    if not values:
+        return "no open liquidity level", values
+    parts = [f"{key}s at {price_text(value)}" for key, value in values.items()]
+    return "resting stops: " + ", ".join(parts), values
