@@ -713,7 +713,7 @@ def _futures_symbol_entry(symbol: Symbol) -> dict[str, Any]:
         "baseAssetPrecision": 8,
         "quotePrecision": 8,
         "underlyingType": "COIN",
-        "underlyingSubType": [],
+        "underlyingSubType": ["Layer-1"],
         "settlePlan": 0,
         "triggerProtect": "0.15",
         "filters": [
