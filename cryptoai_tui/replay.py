@@ -1,0 +1,163 @@
+"""Candles from a CSV, delivered the way a live feed delivers them.
+
+`ReplaySource` is an async iterable of CandleEvent | FeedStatus, so `signals --replay`
+runs the very engine code the live screen runs: only the source differs. It hands over one
+closed candle at a time and yields to the event loop after each, so the engine evaluates
+each candle as it arrives instead of finding thousands queued.
+
+File format (as in tests/data/candles and shared/data/binance_spot):
+`open_time_ms,open,high,low,close,volume`, one closed candle per row, oldest first; a
+header row is optional.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+import math
+import time
+from pathlib import Path
+from typing import AsyncIterator, Iterable, Sequence
+
+from cryptoai_tui.feed.status import ConnectionState, FeedStatus
+from cryptoai_tui.market.candle import Candle, CandleEvent
+from cryptoai_tui.market.interval import Interval
+
+CSV_HEADER = ("open_time_ms", "open", "high", "low", "close", "volume")
+
+
+class ReplayFileError(ValueError):
+    """A replay CSV that cannot be read as candles; the message names the file and the row."""
+
+
+def read_candles_csv(path: str | Path, interval: Interval) -> list[Candle]:
+    """Closed candles of `path`, checked for order and for spacing that matches `interval`."""
+    path = Path(path)
+    try:
+        handle = path.open(newline="")
+    except FileNotFoundError:
+        raise ReplayFileError(f"Replay file {str(path)!r} does not exist; check the path.") from None
+    except OSError as error:
+        raise ReplayFileError(f"Cannot open replay file {str(path)!r}: {error.strerror}.") from None
+    candles: list[Candle] = []
+    with handle:
+        for line_number, row in enumerate(csv.reader(handle), start=1):
+            if not row or all(not cell.strip() for cell in row):
+                continue
+            if line_number == 1 and not row[0].strip().lstrip("-").isdigit():
+                continue  # header
+            candles.append(_parse_row(path, line_number, row, interval))
+    if not candles:
+        raise ReplayFileError(
+            f"Replay file {str(path)!r} has no candles; expected rows of "
+            f"{','.join(CSV_HEADER)}."
+        )
+    _check_spacing(path, candles, interval)
+    return candles
+
+
+def _parse_row(path: Path, line_number: int, row: list[str], interval: Interval) -> Candle:
+    where = f"{path.name} line {line_number}"
+    if len(row) < 6:
+        raise ReplayFileError(
+            f"{where} has {len(row)} fields; each row needs {','.join(CSV_HEADER)}."
+        )
+    try:
+        open_time = int(row[0])
+        o, h, l, c, v = (float(cell) for cell in row[1:6])
+    except ValueError:
+        raise ReplayFileError(
+            f"{where} is not numeric ({','.join(row[:6])}); each row needs {','.join(CSV_HEADER)}."
+        ) from None
+    if not all(math.isfinite(x) for x in (o, h, l, c, v)):
+        raise ReplayFileError(f"{where} contains NaN or infinity; remove or repair that row.")
+    return Candle(open_time, o, h, l, c, v, open_time + interval.ms - 1, True)
+
+
+def _check_spacing(path: Path, candles: Sequence[Candle], interval: Interval) -> None:
+    steps = [b.open_time - a.open_time for a, b in zip(candles, candles[1:])]
+    for index, step in enumerate(steps):
+        if step <= 0:
+            raise ReplayFileError(
+                f"{path.name}: candles are not in time order (open time {candles[index + 1].open_time} "
+                f"follows {candles[index].open_time}); sort the file by open_time_ms."
+            )
+    if steps and not interval.is_calendar:
+        smallest = min(steps)
+        if smallest != interval.ms:
+            raise ReplayFileError(
+                f"{path.name}: candles are {_describe_ms(smallest)} apart but the interval is "
+                f"{interval.name}; pass the interval the file was recorded at."
+            )
+
+
+def _describe_ms(ms: int) -> str:
+    for unit, size in (("d", 86_400_000), ("h", 3_600_000), ("m", 60_000), ("s", 1_000)):
+        if ms % size == 0:
+            return f"{ms // size}{unit}"
+    return f"{ms} ms"
+
+
+def write_candles_csv(path: str | Path, candles: Iterable[Candle]) -> int:
+    """Write closed candles in the replay format; returns how many rows were written."""
+    count = 0
+    with Path(path).open("w", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(CSV_HEADER)
+        for candle in candles:
+            writer.writerow([candle.open_time, repr(candle.open), repr(candle.high), repr(candle.low),
+                             repr(candle.close), repr(candle.volume)])
+            count += 1
+    return count
+
+
+class ReplaySource:
+    """Closed candles as CandleEvents, one at a time, as fast as the consumer takes them.
+
+    `event_time` is each candle's close time (when the exchange would have sent it), so the
+    engine's clock check sees a clock racing ahead and reports lag as unavailable.
+    """
+
+    def __init__(
+        self,
+        candles: Sequence[Candle],
+        symbol: str,
+        interval: Interval,
+        exchange: str = "replay",
+        source_name: str = "",
+    ) -> None:
+        self.candles = candles
+        self.symbol = symbol
+        self.interval = interval
+        self.exchange = exchange
+        self.source_name = source_name or "candles"
+
+    @classmethod
+    def from_csv(cls, path: str | Path, symbol: str, interval: Interval, exchange: str = "replay") -> ReplaySource:
+        return cls(read_candles_csv(path, interval), symbol, interval, exchange, Path(path).name)
+
+    def __aiter__(self) -> AsyncIterator[CandleEvent | FeedStatus]:
+        return self._events()
+
+    async def _events(self) -> AsyncIterator[CandleEvent | FeedStatus]:
+        total = len(self.candles)
+        yield FeedStatus(
+            ConnectionState.LIVE,
+            f"Replaying {total} candles from {self.source_name}.",
+            symbol=self.symbol,
+            interval=self.interval.name,
+            at=time.time(),
+        )
+        for candle in self.candles:
+            yield CandleEvent(
+                self.exchange, self.symbol, self.interval.name, candle,
+                received_at=time.time() * 1000.0, event_time=candle.close_time,
+            )
+            await asyncio.sleep(0)
+        yield FeedStatus(
+            ConnectionState.STOPPED,
+            f"Replay of {total} candles from {self.source_name} finished.",
+            symbol=self.symbol,
+            interval=self.interval.name,
+            at=time.time(),
+        )

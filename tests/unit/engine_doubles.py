@@ -1,0 +1,153 @@
+"""Throwaway strategies and sources for the engine's unit tests (not production code)."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from typing import AsyncIterator, Iterable
+
+from cryptoai_tui.feed.status import FeedStatus
+from cryptoai_tui.market import Candle, CandleEvent, OHLCV
+from cryptoai_tui.strategies.base import Strategy
+from cryptoai_tui.strategies.signal import Action, Signal
+
+MINUTE = 60_000
+
+
+def bar(i: int, close: float | None = None, closed: bool = True) -> Candle:
+    price = 100.0 + i if close is None else close
+    return Candle(i * MINUTE, price, price + 1, price - 1, price, 10.0, i * MINUTE + MINUTE - 1, closed)
+
+
+def event(candle: Candle, received_at: float | None = None, symbol: str = "BTCUSDT", interval: str = "1m",
+          backfilled: bool = False) -> CandleEvent:
+    arrived = time.time() * 1000.0 if received_at is None else received_at
+    return CandleEvent("test", symbol, interval, candle, arrived, candle.open_time + 1, backfilled)
+
+
+class Recorder(Strategy):
+    """Says BUY when the last close rose, SELL when it fell; remembers every call."""
+
+    name = "recorder"
+    title = "Recorder"
+    group = "Test"
+    description = "records calls"
+    defaults = {"lookback": 1}
+
+    def __init__(self, **params: object) -> None:
+        super().__init__(**params)
+        self.calls: list[tuple[bool, int, float]] = []
+
+    @property
+    def lookback(self) -> int:
+        return int(self.params["lookback"])
+
+    def evaluate(self, data: OHLCV, *, confirmed: bool) -> Signal:
+        self.calls.append((confirmed, int(data.open_time[-1]), float(data.close[-1])))
+        if len(data) <= self.lookback:
+            return Signal.warmup(len(data), self.lookback + 1)
+        change = float(data.close[-1] - data.close[-2])
+        if change > 0:
+            return Signal(Action.BUY, 0.8, "rose", {"change": change})
+        if change < 0:
+            return Signal(Action.SELL, 0.6, "fell", {"change": change})
+        return Signal.hold("flat")
+
+    @property
+    def confirmed_bars(self) -> list[int]:
+        return [open_time for confirmed, open_time, _ in self.calls if confirmed]
+
+    @property
+    def provisional_calls(self) -> list[tuple[int, float]]:
+        return [(open_time, close) for confirmed, open_time, close in self.calls if not confirmed]
+
+
+class Raiser(Strategy):
+    name = "raiser"
+    title = "Raiser"
+    group = "Test"
+    description = "always raises"
+    defaults: dict[str, object] = {}
+
+    @property
+    def lookback(self) -> int:
+        return 0
+
+    def evaluate(self, data: OHLCV, *, confirmed: bool) -> Signal:
+        raise ZeroDivisionError("division by zero in the test double")
+
+
+class NotASignal(Raiser):
+    name = "not_a_signal"
+
+    def evaluate(self, data: OHLCV, *, confirmed: bool) -> Signal:
+        return "BUY"  # type: ignore[return-value]
+
+
+class FakeTimer:
+    """A nanosecond clock only the Sleeper moves, so budget tests need no real waiting."""
+
+    def __init__(self) -> None:
+        self.now = 0
+
+    def __call__(self) -> int:
+        return self.now
+
+
+class Sleeper(Strategy):
+    """Pretends to take `ms` milliseconds by advancing the engine's fake timer."""
+
+    name = "sleeper"
+    title = "Sleeper"
+    group = "Test"
+    description = "overruns"
+    defaults = {"ms": 80.0}
+
+    def __init__(self, timer: FakeTimer, schedule: list[float] | None = None, **params: object) -> None:
+        super().__init__(**params)
+        self.timer = timer
+        self.schedule = list(schedule or [])  # per-call durations (ms) before falling back to `ms`
+
+    @property
+    def lookback(self) -> int:
+        return 0
+
+    def evaluate(self, data: OHLCV, *, confirmed: bool) -> Signal:
+        ms = self.schedule.pop(0) if self.schedule else float(self.params["ms"])
+        self.timer.now += int(ms * 1_000_000)
+        return Signal(Action.BUY, 1.0, "late")
+
+
+async def burst(items: Iterable[CandleEvent | FeedStatus]) -> AsyncIterator[CandleEvent | FeedStatus]:
+    """Yields everything without ever suspending: the engine sees a flood."""
+    for item in items:
+        yield item
+
+
+async def paced(groups: Iterable[Iterable[CandleEvent | FeedStatus]]) -> AsyncIterator[CandleEvent | FeedStatus]:
+    """Yields each group as a flood, then lets the event loop run (the engine catches up)."""
+    for group in groups:
+        for item in group:
+            yield item
+        await asyncio.sleep(0)
+
+
+class Gate:
+    """A source that yields what the test pushes and ends only when closed."""
+
+    def __init__(self) -> None:
+        self._queue: asyncio.Queue[CandleEvent | FeedStatus | None] = asyncio.Queue()
+
+    def push(self, *items: CandleEvent | FeedStatus) -> None:
+        for item in items:
+            self._queue.put_nowait(item)
+
+    def close(self) -> None:
+        self._queue.put_nowait(None)
+
+    def __aiter__(self) -> AsyncIterator[CandleEvent | FeedStatus]:
+        return self._items()
+
+    async def _items(self) -> AsyncIterator[CandleEvent | FeedStatus]:
+        while (item := await self._queue.get()) is not None:
+            yield item

@@ -1,0 +1,73 @@
+"""One strategy failing or overrunning is shown as an error for that update; the rest go on."""
+
+from __future__ import annotations
+
+import asyncio
+
+from cryptoai_tui.engine import EngineTiming, RealtimeStrategyEngine
+from cryptoai_tui.strategies.signal import Action
+from tests.unit.engine_doubles import FakeTimer, NotASignal, Raiser, Recorder, Sleeper, bar, event, paced
+
+
+async def test_raising_strategy_is_an_error_row_and_the_others_still_vote() -> None:
+    recorder = Recorder()
+    engine = RealtimeStrategyEngine(
+        "BTCUSDT", "1m", [Raiser(), recorder, NotASignal()], "any",
+        source=paced([[event(bar(i))] for i in range(4)]),
+    )
+    confirmed = engine.confirmed()
+    await engine.start()
+
+    rows = {row.name: row for row in engine.snapshot.rows}
+    assert rows["raiser"].signal.action is Action.ERROR
+    assert rows["raiser"].error is not None and "ZeroDivisionError" in rows["raiser"].error
+    assert "division by zero in the test double" in rows["raiser"].signal.reason
+    assert rows["not_a_signal"].signal.action is Action.ERROR
+    assert "instead of a Signal" in (rows["not_a_signal"].error or "")
+    assert rows["recorder"].signal.action is Action.BUY and rows["recorder"].error is None
+    assert len(recorder.confirmed_bars) == 4
+    signals = [signal async for signal in confirmed]
+    assert [s.confluence.action for s in signals] == [Action.HOLD, Action.BUY, Action.BUY, Action.BUY]
+    assert engine.snapshot.confluence is not None and engine.snapshot.confluence.agree == ("recorder",)
+    assert engine.snapshot.metrics.strategy_errors == 2 * 4
+
+
+async def test_strategy_over_its_time_budget_is_an_error_for_that_update_only() -> None:
+    timer = FakeTimer()
+    sleeper = Sleeper(timer, schedule=[80.0, 10.0])
+    recorder = Recorder()
+    engine = RealtimeStrategyEngine(
+        "BTCUSDT", "1m", [sleeper, recorder], "majority",
+        source=paced([[event(bar(0))], [event(bar(1))]]),
+        timing=EngineTiming(strategy_budget_ms=50.0), timer=timer,
+    )
+    confirmed = engine.confirmed()
+    await engine.start()
+    first, second = [signal async for signal in confirmed]
+    late, on_time = first.rows[0], second.rows[0]
+    assert late.signal.action is Action.ERROR
+    assert "80.0 ms, over its 50 ms budget" in (late.error or "")
+    assert late.elapsed_us == 80_000.0
+    assert first.rows[1].signal.action is Action.WARMUP and first.rows[1].error is None
+    assert on_time.signal.action is Action.BUY and on_time.error is None
+    assert second.rows[1].signal.action is Action.BUY
+    assert engine.snapshot.metrics.strategy_errors == 1
+
+
+async def test_long_steps_yield_to_the_event_loop_between_strategies() -> None:
+    timer = FakeTimer()
+    ticks: list[int] = []
+    engine = RealtimeStrategyEngine(
+        "BTCUSDT", "1m", [Sleeper(timer, ms=3.0) for _ in range(4)], "majority",
+        source=paced([[event(bar(i)) for i in range(3)]]),
+        timing=EngineTiming(strategy_budget_ms=50.0, slice_ms=5.0), timer=timer,
+    )
+
+    async def other_work() -> None:
+        while engine.running or not ticks:
+            ticks.append(timer.now)
+            await asyncio.sleep(0)
+
+    await asyncio.gather(engine.start(), other_work())
+    # 3 closes x 4 strategies x 3 ms = 36 ms of "work" in slices of about 6 ms
+    assert len(set(ticks)) >= 36 // 6
