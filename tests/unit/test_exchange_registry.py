@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -98,3 +99,13 @@ def test_protocol_modules_import_no_textual_httpx_or_pandas() -> None:
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert result.stdout.strip() == "[]"
+
+
+def test_every_recorded_fixture_is_exercised_by_a_protocol_test() -> None:
+    """A fixture nobody parses is a wire format nobody checks; new fixtures need a test."""
+    here = Path(__file__).parent
+    sources = "".join((here / name).read_text() for name in (
+        "test_exchange_binance.py", "test_exchange_bybit.py", "test_rest_client.py"))
+    fixtures = sorted(p.name for p in (here.parent / "data" / "fixtures").glob("*.json"))
+    assert len(fixtures) >= 30
+    assert [name for name in fixtures if name not in sources] == []

@@ -110,9 +110,6 @@ def _json(payload: object) -> HttpReply:
     return HttpReply(200, {"Content-Type": "application/json"}, json.dumps(payload))
 
 
-ServerFactory = Callable[..., "asyncio.Future[tuple[LoopbackExchange, RestClient]]"]
-
-
 @pytest.fixture
 async def serve() -> AsyncIterator[Callable[..., object]]:
     """serve(name, **fields) -> (server, client) with the client's REST base on the server."""
