@@ -7,9 +7,12 @@ the same object, so neither can drift from the wire format alone.
 
 from __future__ import annotations
 
+import re
+import time
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from decimal import Decimal
+from email.utils import parsedate_to_datetime
 from enum import Enum
 from typing import Any, Mapping, Sequence
 
@@ -72,8 +75,6 @@ def frame_excerpt(text: str | bytes, limit: int = 120) -> str:
 
 def body_snippet(body: str, limit: int = 160) -> str:
     """A short, tag-free excerpt of a response body for an error sentence."""
-    import re
-
     text = re.sub(r"<[^>]+>", " ", body)
     text = " ".join(text.split())
     return text if len(text) <= limit else text[: limit - 1] + "…"
@@ -101,9 +102,6 @@ def retry_after_seconds(headers: Mapping[str, str]) -> float | None:
         return max(0.0, float(raw))
     except ValueError:
         pass
-    from email.utils import parsedate_to_datetime
-    import time
-
     try:
         moment = parsedate_to_datetime(raw)
     except (TypeError, ValueError):

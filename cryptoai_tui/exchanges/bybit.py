@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import calendar
 import json
+import time
 from datetime import datetime, timezone
 from typing import Any, Mapping, Sequence
 
@@ -605,8 +606,6 @@ def _reset_wait(headers: Mapping[str, str], payload: dict[str, Any]) -> float:
         try:
             now = int(payload.get("time") or 0)
             if not now:
-                import time
-
                 now = int(time.time() * 1000)
             return max(0.0, (int(reset) - now) / 1000)
         except (TypeError, ValueError):
