@@ -1,0 +1,79 @@
+"""What the event log lists, found by comparing two snapshots.
+
+The live screen samples snapshots at its frame rate and can skip many in between, so every
+event is derived from something that survives skipping: counters (reconnects, backfills),
+the current connection state, and the list of recent confirmed signals.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import Enum
+
+from cryptoai_tui.feed.status import ConnectionState
+from cryptoai_tui.snapshot import Snapshot
+from cryptoai_tui.tui.formatting import format_clock, format_confidence, format_price
+
+
+FIRST_SIGNALS_SHOWN = 3
+
+
+class EventKind(Enum):
+    STATE = "state"
+    RECONNECT = "reconnect"
+    BACKFILL = "backfill"
+    SIGNAL = "signal"
+    MODE = "mode"
+    ERROR = "error"
+
+
+@dataclass(frozen=True, slots=True)
+class LiveEvent:
+    kind: EventKind
+    time_ms: int | None  # exchange time when known
+    text: str
+
+
+def snapshot_events(previous: Snapshot | None, current: Snapshot) -> list[LiveEvent]:
+    """Events that happened between `previous` (None: nothing seen yet) and `current`."""
+    events: list[LiveEvent] = []
+    at = current.exchange_time
+    before_state = previous.state if previous is not None else None
+    if current.state is not before_state:
+        detail = f": {current.state_message}" if current.state_message else ""
+        events.append(LiveEvent(EventKind.STATE, at, f"{current.state.value}{detail}"))
+    if previous is not None:
+        reconnects = current.metrics.reconnects - previous.metrics.reconnects
+        if reconnects > 0:
+            plural = "s" if reconnects > 1 else ""
+            events.append(LiveEvent(EventKind.RECONNECT, at, f"reconnected ({reconnects} time{plural})"))
+        backfilled = current.metrics.candles_backfilled - previous.metrics.candles_backfilled
+        if backfilled > 0:
+            plural = "s" if backfilled > 1 else ""
+            events.append(LiveEvent(EventKind.BACKFILL, at, f"backfilled {backfilled} missed candle{plural}"))
+        if current.mode is not previous.mode:
+            events.append(LiveEvent(EventKind.MODE, at, f"confluence mode {current.mode.name}"))
+        errors = current.metrics.strategy_errors - previous.metrics.strategy_errors
+        if errors > 0:
+            failing = ", ".join(row.name for row in current.rows if row.error) or "a strategy"
+            events.append(LiveEvent(EventKind.ERROR, at, f"strategy error in {failing}"))
+    seen_until = previous.recent_signals[-1].open_time if previous and previous.recent_signals else None
+    last_action = previous.recent_signals[-1].confluence.action if previous and previous.recent_signals else None
+    changes: list[LiveEvent] = []
+    for signal in current.recent_signals:
+        if seen_until is not None and signal.open_time <= seen_until:
+            continue
+        action = signal.confluence.action
+        if action is not last_action:
+            changes.append(LiveEvent(
+                EventKind.SIGNAL,
+                at,
+                f"confirmed {action.value} {format_confidence(signal.confluence.confidence)} "
+                f"at close {format_price(signal.close)} "
+                f"({format_clock(signal.open_time, seconds=False)} candle)",
+            ))
+        last_action = action
+    if seen_until is None:
+        # The first signals arrive with the history: list the newest few, not the whole past.
+        changes = changes[-FIRST_SIGNALS_SHOWN:]
+    return events + changes

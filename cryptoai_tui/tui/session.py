@@ -1,0 +1,186 @@
+"""What the user has chosen in the Lab, and the complete choice a live session runs on.
+
+Kept free of Textual so the CLI can build an `AppConfig` and tests can reason about
+choices without an app.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from enum import Enum
+
+from cryptoai_tui.strategies.signal import ConfluenceMode
+
+DEFAULT_EXCHANGE = "binance"
+DEFAULT_MODE = ConfluenceMode.MAJORITY
+
+
+class LabStep(int, Enum):
+    """The numbered steps of the Lab menu; the number is the key that opens the step."""
+
+    ASSET = 1
+    STRATEGIES = 2
+    TIMEFRAME = 3
+    MODE = 4
+    EXCHANGE = 5
+    START = 6
+
+    @property
+    def title(self) -> str:
+        return _STEP_TITLES[self]
+
+
+_STEP_TITLES = {
+    LabStep.ASSET: "Asset",
+    LabStep.STRATEGIES: "Strategies",
+    LabStep.TIMEFRAME: "Timeframe",
+    LabStep.MODE: "Confluence mode",
+    LabStep.EXCHANGE: "Exchange",
+    LabStep.START: "Start real-time",
+}
+
+_MISSING_WORDS = {
+    LabStep.ASSET: "an asset",
+    LabStep.STRATEGIES: "at least one strategy",
+    LabStep.TIMEFRAME: "a timeframe",
+}
+
+
+def strategy_name(spec: str) -> str:
+    """`rsi:period=10` -> `rsi`: choices keep the user's parameters, menus show the name."""
+    return spec.split(":", 1)[0].strip()
+
+
+@dataclass(frozen=True, slots=True)
+class Endpoint:
+    """Which exchange to talk to, and where (URL overrides point at a testnet or a simulator)."""
+
+    exchange: str
+    ws_url: str | None = None
+    rest_url: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class LiveSession:
+    """A complete choice: everything an engine needs to start."""
+
+    exchange: str
+    symbol: str
+    interval: str
+    strategies: tuple[str, ...]  # specs: a name, or name:key=value,... as on the command line
+    mode: ConfluenceMode
+    ws_url: str | None = None
+    rest_url: str | None = None
+
+    @property
+    def strategy_spec(self) -> str:
+        """The `--strategies` spelling of this choice (`;` keeps parameter lists intact)."""
+        return ";".join(self.strategies)
+
+    @property
+    def strategy_names(self) -> tuple[str, ...]:
+        return tuple(strategy_name(spec) for spec in self.strategies)
+
+    @property
+    def endpoint(self) -> Endpoint:
+        return Endpoint(self.exchange, self.ws_url, self.rest_url)
+
+
+@dataclass(frozen=True, slots=True)
+class LabChoices:
+    """The Lab's current, possibly incomplete, choice. Mode and exchange always have a value."""
+
+    exchange: str = DEFAULT_EXCHANGE
+    symbol: str | None = None
+    interval: str | None = None
+    strategies: tuple[str, ...] = ()
+    mode: ConfluenceMode = DEFAULT_MODE
+    ws_url: str | None = None
+    rest_url: str | None = None
+
+    @property
+    def strategy_names(self) -> tuple[str, ...]:
+        return tuple(strategy_name(spec) for spec in self.strategies)
+
+    @property
+    def endpoint(self) -> Endpoint:
+        return Endpoint(self.exchange, self.ws_url, self.rest_url)
+
+    def missing(self) -> tuple[LabStep, ...]:
+        """Steps that must be chosen before starting, in menu order."""
+        steps: list[LabStep] = []
+        if not self.symbol:
+            steps.append(LabStep.ASSET)
+        if not self.strategies:
+            steps.append(LabStep.STRATEGIES)
+        if not self.interval:
+            steps.append(LabStep.TIMEFRAME)
+        return tuple(steps)
+
+    def missing_sentence(self) -> str | None:
+        """A user-facing sentence naming what is still missing, or None when complete."""
+        missing = self.missing()
+        if not missing:
+            return None
+        words = [_MISSING_WORDS[step] for step in missing]
+        listing = words[0] if len(words) == 1 else ", ".join(words[:-1]) + " and " + words[-1]
+        return f"Choose {listing} before starting: press {missing[0].value} for {missing[0].title}."
+
+    def next_step(self) -> LabStep:
+        """Where the menu cursor should rest: the first missing step, else Start."""
+        missing = self.missing()
+        return missing[0] if missing else LabStep.START
+
+    def with_strategy_names(self, names: tuple[str, ...]) -> LabChoices:
+        """Keep the parameters of strategies that stay chosen; new ones get defaults."""
+        by_name = {strategy_name(spec): spec for spec in self.strategies}
+        return replace(self, strategies=tuple(by_name.get(name, name) for name in names))
+
+    def session(self) -> LiveSession:
+        """The complete choice; raises ValueError with the missing-sentence when incomplete."""
+        sentence = self.missing_sentence()
+        if sentence is not None:
+            raise ValueError(sentence)
+        assert self.symbol is not None and self.interval is not None
+        return LiveSession(
+            exchange=self.exchange,
+            symbol=self.symbol,
+            interval=self.interval,
+            strategies=self.strategies,
+            mode=self.mode,
+            ws_url=self.ws_url,
+            rest_url=self.rest_url,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class AppConfig:
+    """What the command line (or a test) asks the app to start with.
+
+    `open_live` is derived, not stored: the live screen opens straight away only when the
+    asset, timeframe, strategies and mode were all given.
+    """
+
+    exchange: str = DEFAULT_EXCHANGE
+    symbol: str | None = None
+    interval: str | None = None
+    strategies: tuple[str, ...] = ()
+    mode: ConfluenceMode | None = None
+    ws_url: str | None = None
+    rest_url: str | None = None
+    frame_rate: float = 15.0  # live-screen renders per second at most
+
+    @property
+    def open_live(self) -> bool:
+        return bool(self.symbol and self.interval and self.strategies and self.mode is not None)
+
+    def initial_choices(self) -> LabChoices:
+        return LabChoices(
+            exchange=self.exchange,
+            symbol=self.symbol,
+            interval=self.interval,
+            strategies=self.strategies,
+            mode=self.mode or DEFAULT_MODE,
+            ws_url=self.ws_url,
+            rest_url=self.rest_url,
+        )

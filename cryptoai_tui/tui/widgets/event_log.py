@@ -1,0 +1,47 @@
+"""Reconnects, backfills, state changes and confirmed signal changes, newest first."""
+
+from __future__ import annotations
+
+from collections import deque
+from typing import Callable, Iterable
+
+from textual.content import Content
+from textual.widgets import Static
+
+from cryptoai_tui.tui.formatting import format_clock
+from cryptoai_tui.tui.live_events import EventKind, LiveEvent
+
+_KIND_STYLE = {
+    EventKind.STATE: "$accent",
+    EventKind.RECONNECT: "$warning",
+    EventKind.BACKFILL: "$warning",
+    EventKind.SIGNAL: "bold",
+    EventKind.MODE: "$accent",
+    EventKind.ERROR: "$error",
+}
+MAX_EVENTS = 100
+
+
+class EventLog(Static):
+    """Newest at the top, so a short panel always shows what just happened."""
+
+    def __init__(self, clock: Callable[[], float], *, id: str | None = None) -> None:
+        super().__init__("", id=id)
+        self._clock = clock
+        self._lines: deque[Content] = deque(maxlen=MAX_EVENTS)
+
+    def add(self, events: Iterable[LiveEvent]) -> None:
+        added = False
+        for event in events:
+            time_ms = event.time_ms if event.time_ms is not None else int(self._clock() * 1000)
+            self._lines.appendleft(Content.assemble(
+                (format_clock(time_ms), "$text-muted"), "  ", (event.text, _KIND_STYLE[event.kind]),
+            ))
+            added = True
+        if added:
+            self.update(Content("\n").join(self._lines))
+
+    @property
+    def lines(self) -> list[str]:
+        """Plain text of the log, newest first (what a test or a copy-paste sees)."""
+        return [line.plain for line in self._lines]

@@ -1,0 +1,81 @@
+"""The live screen's top lines: where the data comes from, whether it is flowing, how fast."""
+
+from __future__ import annotations
+
+from textual.content import Content
+from textual.widgets import Static
+
+from cryptoai_tui.feed.status import ConnectionState
+from cryptoai_tui.snapshot import Snapshot
+from cryptoai_tui.tui.formatting import format_count, format_duration, format_lag, format_latency
+from cryptoai_tui.tui.session import LiveSession
+
+_STATE_LOOK: dict[ConnectionState, tuple[str, str, str]] = {
+    # state: (symbol, word, style)
+    ConnectionState.CONNECTING: ("…", "connecting", "$warning"),
+    ConnectionState.BOOTSTRAPPING: ("…", "loading history", "$warning"),
+    ConnectionState.LIVE: ("●", "live", "$success"),
+    ConnectionState.STALLED: ("◐", "stalled", "$warning"),
+    ConnectionState.RECONNECTING: ("↻", "reconnecting", "$warning"),
+    ConnectionState.ERROR: ("✖", "error", "$error"),
+    ConnectionState.STOPPED: ("■", "stopped", "$text-muted"),
+}
+
+
+def state_line(snapshot: Snapshot | None, failure: str | None = None) -> Content:
+    """`● live`, `↻ reconnecting in 4s: connection refused`, `… loading history 120/500`."""
+    if failure:
+        return Content.assemble(("✖ stopped: ", "bold $error"), (failure, "$error"))
+    if snapshot is None:
+        return Content.styled("… starting the feed", "$warning")
+    mark, word, style = _STATE_LOOK[snapshot.state]
+    text = f"{mark} {word}"
+    if snapshot.state is ConnectionState.RECONNECTING and snapshot.retry_in is not None:
+        text += f" in {format_duration(snapshot.retry_in)}"
+    if snapshot.state is ConnectionState.BOOTSTRAPPING and snapshot.bootstrap_total:
+        text += f" {snapshot.bootstrap_progress}/{snapshot.bootstrap_total}"
+    parts: list[str | tuple[str, str]] = [(text, f"bold {style}")]
+    if snapshot.state_message and snapshot.state is not ConnectionState.LIVE:
+        parts.append((f": {snapshot.state_message}", style))
+    return Content.assemble(*parts)
+
+
+def metrics_line(snapshot: Snapshot | None) -> Content:
+    if snapshot is None:
+        return Content.styled("waiting for the first update", "$text-muted")
+    m = snapshot.metrics
+    muted = "$text-muted"
+    return Content.assemble(
+        ("latency ", muted), (f"p50 {format_latency(m.latency_p50_us)}", "bold"),
+        (" p99 ", muted), (format_latency(m.latency_p99_us), "bold"),
+        ("  lag ", muted), (format_lag(m.exchange_lag_ms), "bold"),
+        ("  msgs ", muted), (format_count(m.messages_received), "bold"),
+        ("/", muted), (format_count(m.messages_processed), "bold"),
+        ("  reconnects ", muted), (str(m.reconnects), "bold"),
+        ("  backfilled ", muted), (str(m.candles_backfilled), "bold"),
+        *(((f"  errors {m.strategy_errors}", "bold $error"),) if m.strategy_errors else ()),
+    )
+
+
+class LiveHeader(Static):
+    """Two lines; redrawn only when their text changes."""
+
+    def __init__(self, session: LiveSession, exchange_title: str, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self._session = session
+        self._exchange_title = exchange_title
+        self._shown: Content | None = None
+
+    def show(self, snapshot: Snapshot | None, *, paused: bool = False, failure: str | None = None) -> None:
+        mode = snapshot.mode if snapshot is not None else self._session.mode
+        title = Content.assemble(
+            (f" {self._exchange_title} ", "bold"), ("· ", "$text-muted"),
+            (self._session.symbol, "bold $accent"), (" · ", "$text-muted"),
+            (self._session.interval, "bold"), (" · ", "$text-muted"), (mode.name, "bold"),
+            ("   ", ""), state_line(snapshot, failure),
+            *((("   ⏸ PAUSED (p resumes)", "bold $warning"),) if paused else ()),
+        )
+        content = Content("\n").join([title, Content(" ") + metrics_line(snapshot)])
+        if self._shown is None or not content.is_same(self._shown):
+            self._shown = content
+            self.update(content)

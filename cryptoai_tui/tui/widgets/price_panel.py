@@ -1,0 +1,60 @@
+"""Last price, how it moved, and how long the forming candle has left."""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.containers import Vertical
+from textual.content import Content
+from textual.widgets import Digits, Static
+
+from cryptoai_tui.snapshot import Snapshot
+from cryptoai_tui.tui.formatting import format_change, format_clock, format_duration, format_price, price_decimals
+
+_DIRECTION_STYLE = {1: "$success", -1: "$error", 0: "$text-muted"}
+
+
+def candle_time_left(snapshot: Snapshot) -> float | None:
+    """Seconds until the forming candle closes, by the exchange's clock (not the local one).
+
+    A replay or a simulator runs its own clock, and a laggy link delays messages: only the
+    exchange time in the snapshot says where in the candle the market is.
+    """
+    if snapshot.candle_close_time is None or snapshot.exchange_time is None:
+        return None
+    return max(0.0, (snapshot.candle_close_time + 1 - snapshot.exchange_time) / 1000.0)
+
+
+def change_lines(snapshot: Snapshot) -> Content:
+    decimals = price_decimals(snapshot.price) if snapshot.price else None
+    tick, tick_dir = format_change(snapshot.price, snapshot.previous_price, decimals)
+    candle, candle_dir = format_change(snapshot.price, snapshot.candle_open, decimals)
+    left = candle_time_left(snapshot)
+    forming = "forming" if snapshot.provisional else "closed"
+    muted = "$text-muted"
+    return Content("\n").join([
+        Content.assemble((tick, f"bold {_DIRECTION_STYLE[tick_dir]}"), ("  last update", muted)),
+        Content.assemble((candle, f"bold {_DIRECTION_STYLE[candle_dir]}"), ("  candle open", muted)),
+        Content.assemble(
+            (f"{forming} {format_clock(snapshot.candle_open_time, seconds=False)} candle · ", muted),
+            ("closes in ", muted), (format_duration(left), "bold"),
+        ),
+    ])
+
+
+class PricePanel(Vertical):
+    def compose(self) -> ComposeResult:
+        yield Digits("", id="price-digits")
+        yield Static("", id="price-changes")
+
+    def show(self, snapshot: Snapshot) -> None:
+        digits = self.query_one("#price-digits", Digits)
+        text = format_price(snapshot.price)
+        if digits.value != text:
+            digits.update(text)
+        # Coloured by the candle's direction, not the last tick's, so the number doesn't flicker.
+        direction = 0
+        if snapshot.price is not None and snapshot.candle_open is not None:
+            direction = (snapshot.price > snapshot.candle_open) - (snapshot.price < snapshot.candle_open)
+        digits.set_class(direction > 0, "-up")
+        digits.set_class(direction < 0, "-down")
+        self.query_one("#price-changes", Static).update(change_lines(snapshot))

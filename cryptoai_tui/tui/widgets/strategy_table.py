@@ -1,0 +1,138 @@
+"""One row per strategy: its signal, confidence, key values, last change and any error.
+
+Rows are keyed by strategy name and only cells whose text changed are updated, with fixed
+column widths, so a frame costs a handful of `update_cell` calls rather than a rebuild.
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from rich.style import Style
+from rich.text import Text
+from textual.widgets import DataTable
+
+from cryptoai_tui.snapshot import StrategyRow
+from cryptoai_tui.strategies.signal import Action
+from cryptoai_tui.tui.formatting import format_clock, format_confidence, format_values
+
+Column = tuple[str, str, int]  # (key, label, width); width 0: whatever is left
+
+WIDE_COLUMNS: tuple[Column, ...] = (
+    ("strategy", "Strategy", 16),
+    ("signal", "Signal", 7),
+    ("confidence", "Conf", 5),
+    ("values", "Key values", 30),
+    ("changed", "Changed", 8),
+    ("note", "Reason / error", 0),
+)
+NARROW_COLUMNS: tuple[Column, ...] = (
+    ("strategy", "Strategy", 15),
+    ("signal", "Signal", 7),
+    ("confidence", "Conf", 5),
+    ("values", "Key values", 22),
+    ("note", "Reason / error", 0),
+)
+WIDE_FROM = 100  # table width (cells) from which the "Changed" column fits
+_CELL_PADDING = 2  # DataTable pads each cell by one on both sides
+_MIN_NOTE = 12
+
+
+def column_layout(width: int) -> tuple[Column, ...]:
+    """Fixed widths for a table `width` cells wide; the note column takes the rest."""
+    columns = WIDE_COLUMNS if width >= WIDE_FROM else NARROW_COLUMNS
+    used = sum(w + _CELL_PADDING for _, _, w in columns if w) + _CELL_PADDING
+    note = max(_MIN_NOTE, width - used - 1)
+    return tuple((key, label, w or note) for key, label, w in columns)
+
+_ACTION_CLASS = {
+    Action.BUY: "strategy-table--buy",
+    Action.SELL: "strategy-table--sell",
+    Action.HOLD: "strategy-table--hold",
+    Action.WARMUP: "strategy-table--warmup",
+    Action.ERROR: "strategy-table--error",
+}
+
+
+class StrategyTable(DataTable[Text]):
+    COMPONENT_CLASSES: ClassVar[set[str]] = {
+        "strategy-table--buy",
+        "strategy-table--sell",
+        "strategy-table--hold",
+        "strategy-table--warmup",
+        "strategy-table--error",
+        "strategy-table--muted",
+    }
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id, cursor_type="row", zebra_stripes=False, show_cursor=False)
+        # What each cell shows, as (text, style) so an unchanged cell is never touched.
+        self._cells: dict[tuple[str, str], tuple[str, str]] = {}
+        self._names: tuple[str, ...] = ()
+        self._rows: tuple[StrategyRow, ...] = ()
+        self.columns_shown: tuple[Column, ...] = ()
+
+    def on_resize(self) -> None:
+        layout = column_layout(self.size.width)
+        if layout != self.columns_shown:
+            self._set_columns(layout)
+
+    def _set_columns(self, layout: tuple[Column, ...]) -> None:
+        """Only on a width change: rebuild columns and rows (a frame never does this)."""
+        self.clear(columns=True)
+        self.columns_shown = layout
+        for key, label, width in layout:
+            self.add_column(label, width=width, key=key)
+        self._names = ()
+        if self._rows:
+            self.show_rows(self._rows)
+
+    def _style(self, component: str) -> Style:
+        return self.get_component_rich_style(component, partial=True)
+
+    def row_cells(self, row: StrategyRow) -> dict[str, Text]:
+        signal = row.signal
+        action = Action.ERROR if row.error else signal.action
+        action_style = self._style(_ACTION_CLASS[action])
+        muted = self._style("strategy-table--muted")
+        if row.error:
+            note = Text(row.error, style=self._style("strategy-table--error"), no_wrap=True, overflow="ellipsis")
+        else:
+            note = Text(signal.reason, style=muted, no_wrap=True, overflow="ellipsis")
+        return {
+            "strategy": Text(row.name, no_wrap=True),
+            "signal": Text(action.value, style=action_style + Style(bold=True)),
+            "confidence": Text(format_confidence(signal.confidence) if action in (Action.BUY, Action.SELL) else "", justify="right"),
+            "values": Text(format_values(signal.values), no_wrap=True, overflow="ellipsis"),
+            "changed": Text(format_clock(row.changed_at, seconds=False) if row.changed_at else "—", style=muted),
+            "note": note,
+        }
+
+    def show_rows(self, rows: tuple[StrategyRow, ...]) -> int:
+        """Apply a snapshot's rows; returns how many cells changed (0 when nothing moved)."""
+        self._rows = rows
+        if not self.columns_shown:
+            return 0  # not laid out yet: on_resize draws the rows it remembers
+        names = tuple(row.name for row in rows)
+        keys = [key for key, _, _ in self.columns_shown]
+        if names != self._names:
+            self.clear()
+            self._cells.clear()
+            for row in rows:
+                cells = self.row_cells(row)
+                self.add_row(*(cells[key] for key in keys), key=row.name)
+                for key in keys:
+                    self._cells[(row.name, key)] = (cells[key].plain, str(cells[key].style))
+            self._names = names
+            return len(rows) * len(keys)
+        changed = 0
+        for row in rows:
+            cells = self.row_cells(row)
+            for key in keys:
+                text = cells[key]
+                seen = (text.plain, str(text.style))
+                if self._cells.get((row.name, key)) != seen:
+                    self._cells[(row.name, key)] = seen
+                    self.update_cell(row.name, key, text)
+                    changed += 1
+        return changed
