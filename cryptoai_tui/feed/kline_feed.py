@@ -223,26 +223,28 @@ class KlineFeed:
         """Exchange time minus local time (ms), from the last time request; None before one."""
         return self._history.clock_offset_ms if self._history is not None else None
 
-    async def validate(self) -> None:
+    async def validate(self, on_wait: Callable[[str, float], None] | None = None) -> None:
         """Check every stream's symbol against the exchange's list (intervals were checked when
         the feed was built) and raise InvalidSymbolError naming close matches.
 
         Optional: a Binance stream for an unknown symbol is acknowledged and then silent
         forever (exchanges.md §1.2), so calling this first turns silence into a sentence.
+        `on_wait(sentence, seconds)` hears why it waits (rate limit, exchange unreachable)
+        when called before the feed runs.
         """
-        listed = {symbol.name for symbol in await self.exchange_symbols()}
+        listed = {symbol.name for symbol in await self.exchange_symbols(on_wait)}
         for stream in self._streams.values():
             if stream.symbol not in listed:
                 raise InvalidSymbolError(stream.symbol, close_matches(stream.symbol, listed),
                                          self.protocol.display_name)
 
-    async def exchange_symbols(self) -> list[Symbol]:
+    async def exchange_symbols(self, on_wait: Callable[[str, float], None] | None = None) -> list[Symbol]:
         """The exchange's symbol list (through the feed's patient REST client when running)."""
         if self._history is not None:
             return await self._rest(None, lambda history: history.symbols())
         async with httpx.AsyncClient() as http:
             return await HistoryClient(self.protocol, http, timeout_s=self.config.rest_timeout_s,
-                                       backoff=self._policy, rng=self._rng).symbols()
+                                       backoff=self._policy, rng=self._rng, report=on_wait).symbols()
 
     async def add_stream(self, symbol: str, interval: str, history: int | None = None) -> tuple[str, str]:
         """Start one more stream on a running feed (on a connection with room, or a new one),
@@ -613,7 +615,7 @@ class KlineFeed:
                 budget.record(_monotonic())
                 plan = plan_connection(protocol, [s.name for s in conn.streams], self.config.max_url_length)
                 self._status(ConnectionState.CONNECTING,
-                             f"Connecting to {protocol.display_name} ({len(conn.streams)} streams).")
+                             f"Connecting to {protocol.display_name} ({_count(len(conn.streams), 'stream')}).")
                 try:
                     ws = await connect(
                         plan.url, open_timeout=self.config.connect_timeout_s, ping_interval=None,
@@ -817,3 +819,7 @@ async def _close_quietly(ws: ClientConnection) -> None:
     except Exception:  # closing a broken socket may fail in many ways; it is going anyway
         pass
 
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}{'' if n == 1 else 's'}"
