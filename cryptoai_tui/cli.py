@@ -17,7 +17,7 @@ STRATEGY_NAMES = (
 )
 MODES = ("all", "any", "majority")
 FAULTS = (
-    "drop", "drop-1008", "stall", "malformed", "duplicate", "reorder",
+    "drop", "drop-1008", "stall", "malformed", "duplicate", "reorder", "missing-final",
     "rest-429", "rest-418", "rest-5xx", "restart",
 )
 
@@ -93,18 +93,32 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sim.add_argument(
         "--symbols", nargs="+", metavar="SYMBOL",
-        help="symbols to list (default: 24 familiar USDT pairs)",
+        help="symbols to list (default: 26 familiar USDT pairs plus ETHBTC, BNBBTC, SOLBTC, "
+             "BTCUSDC, ETHUSDC); any other name gets a plausible made-up price",
     )
     sim.add_argument(
         "--replay", metavar="CSV",
-        help="replay real candles from a CSV (the format of shared/data/binance_spot/*.csv) "
-             "instead of the random market",
+        help="serve a CSV of real candles (open_time_ms,open,high,low,close,volume; symbol from "
+             "the file name, e.g. BTCUSDT-1h.csv) as that symbol's history, then play the rest "
+             "live in order; other symbols stay simulated",
     )
     sim.add_argument(
-        "--fault", action="append", default=[], metavar="FAULT[=RATE]",
+        "--fault", action="append", default=[], metavar="FAULT[=VALUE]",
         help="switch on a fault, repeatable: " + ", ".join(FAULTS)
-             + ". RATE is a probability per message/request (default 0.01) or, for drop and "
-               "restart, seconds between events; unknown-symbol behaviour is always on",
+             + ". VALUE is a probability per message/request (default 0.01) or, for drop, "
+               "drop-1008, stall and restart, seconds between events (default 30). Tune with "
+               "stall-for=S, retry-after=S (fractions allowed), ban-for=S, down-for=S. "
+               "Unknown symbols always behave as on the real exchanges",
+    )
+    sim.add_argument(
+        "--push-interval", type=float, metavar="SECONDS",
+        help="real seconds between forming-candle updates of a stream (default 2, shortened at "
+             "high --speed so a candle still gets about four)",
+    )
+    sim.add_argument(
+        "--flood", action="store_true",
+        help="benchmark mode: send forming updates of every stream as fast as the connection "
+             "takes them (each candle's final still goes out exactly once)",
     )
 
     stream = commands.add_parser(
