@@ -153,6 +153,7 @@ class RealtimeStrategyEngine:
         self.interval = interval if isinstance(interval, Interval) else Interval.parse(interval)
         self.strategies: tuple[Strategy, ...] = resolve_strategies(strategies)
         self.names: tuple[str, ...] = row_names(self.strategies)
+        self._named = tuple(zip(self.names, self.strategies))
         self._mode = parse_mode(confluence_mode)
         if combine is None:
             from cryptoai_tui.strategies.confluence import confluence as combine
@@ -211,6 +212,7 @@ class RealtimeStrategyEngine:
         self._last_actions: list[Action | None] = [None] * len(self.strategies)
         self._changed_at: list[int | None] = [None] * len(self.strategies)
         self._confluence: ConfluenceResult | None = None
+        self._last_votes: tuple[ConfluenceMode, list[tuple[Action, float]]] | None = None
         self._provisional = True
         self._last_closed: Candle | None = None
         self._exchange_time: int | None = None
@@ -445,24 +447,32 @@ class RealtimeStrategyEngine:
             self._publish(shown)
 
     async def _evaluate(self, confirmed: bool, bar_open_time: int, slice_start: int) -> int:
-        """Run every strategy on the current window, isolated and timed; returns the slice start."""
+        """Run every strategy on the current window, isolated and timed; returns the slice start.
+
+        This is the hot path (once per update): locals instead of attribute lookups, one
+        timer read per strategy boundary, and confluence recomputed only when some verdict
+        changed, since on most ticks every strategy repeats itself.
+        """
         data = self.series.view(include_forming=not confirmed)
         timer = self._timer
         budget = self._budget_ns
+        slice_ns = self._slice_ns
+        last_actions = self._last_actions
+        changed_at = self._changed_at
         rows: list[StrategyRow] = []
-        signals: dict[str, Signal] = {}
-        for index, strategy in enumerate(self.strategies):
-            name = self.names[index]
+        votes: list[tuple[Action, float]] = []
+        index = 0
+        for name, strategy in self._named:
             error: str | None = None
             started = timer()
             try:
                 signal = strategy.evaluate(data, confirmed=confirmed)
             except Exception as exc:  # isolation: one strategy's bug must not stop the others
-                signal = None
                 error = f"{name} failed: {type(exc).__name__}: {exc}"
-            elapsed = timer() - started
+            ended = timer()
+            elapsed = ended - started
             if error is None:
-                if not isinstance(signal, Signal):
+                if type(signal) is not Signal and not isinstance(signal, Signal):
                     error = f"{name} returned {type(signal).__name__} instead of a Signal."
                 elif elapsed > budget:
                     error = (
@@ -472,20 +482,32 @@ class RealtimeStrategyEngine:
             if error is not None:
                 signal = Signal.error(error)
                 self._strategy_errors += 1
-            assert signal is not None
             action = signal.action
-            if action is not self._last_actions[index]:
-                self._last_actions[index] = action
-                self._changed_at[index] = bar_open_time
-            rows.append(StrategyRow(name, signal, self._changed_at[index], error, elapsed / 1000.0))
-            signals[name] = signal
-            if timer() - slice_start > self._slice_ns:
+            if action is not last_actions[index]:
+                last_actions[index] = action
+                changed_at[index] = bar_open_time
+            rows.append(StrategyRow(name, signal, changed_at[index], error, elapsed / 1000.0))
+            votes.append((action, signal.confidence))
+            index += 1
+            if ended - slice_start > slice_ns:
                 await asyncio.sleep(0)
                 slice_start = timer()
         self._rows = tuple(rows)
-        self._confluence = self._combine(signals, self._mode)
+        self._confluence = self._combined(votes)
         self._provisional = not confirmed
         return slice_start
+
+    def _combined(self, votes: list[tuple[Action, float]]) -> ConfluenceResult:
+        """Confluence of the current rows, reusing the last result when no vote changed.
+
+        Confluence reads only each strategy's action and confidence (strategies.md §2.3),
+        so equal votes under the same mode give an equal result.
+        """
+        key = (self._mode, votes)
+        if key == self._last_votes and self._confluence is not None:
+            return self._confluence
+        self._last_votes = key
+        return self._combine({row.name: row.signal for row in self._rows}, self._mode)
 
     # --- publishing ------------------------------------------------------------------------
     def _publish(self, shown: CandleEvent | None) -> Snapshot:
