@@ -25,7 +25,9 @@ def confluence(signals: Mapping[str, Signal], mode: ConfluenceMode) -> Confluenc
     holds = tuple(name for name, s in signals.items() if s.action.votes is Action.HOLD)
     nb, ns = len(buys), len(sells)
 
-    def verdict(action: Action, names: list[str], confidence: float, reason: str) -> ConfluenceResult:
+    def verdict(
+        action: Action, names: list[str], confidence: float, reason: str
+    ) -> ConfluenceResult:
         return ConfluenceResult(mode, action, confidence, tuple(names), total, reason)
 
     def hold(reason: str) -> ConfluenceResult:
@@ -45,9 +47,11 @@ def confluence(signals: Mapping[str, Signal], mode: ConfluenceMode) -> Confluenc
         if nb and ns:
             return hold(f"conflict: {nb} BUY vs {ns} SELL")
         if nb:
-            return verdict(Action.BUY, buys, max(confidences(buys)), f"{nb}/{total} BUY, none against")
+            best = max(confidences(buys))
+            return verdict(Action.BUY, buys, best, f"{nb}/{total} BUY, none against")
         if ns:
-            return verdict(Action.SELL, sells, max(confidences(sells)), f"{ns}/{total} SELL, none against")
+            best = max(confidences(sells))
+            return verdict(Action.SELL, sells, best, f"{ns}/{total} SELL, none against")
         return hold(f"no signal: {total}/{total} HOLD")
 
     # MAJORITY: strictly more than half of all chosen strategies, HOLD votes included.

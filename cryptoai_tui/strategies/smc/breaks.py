@@ -66,7 +66,8 @@ class StructureBreakStrategy(IncrementalStrategy):
             f"{brk.direction.value} {label}: close {price_text(brk.close)} broke the "
             f"swing {side} {price_text(level)}"
         )
-        return Signal(Action.BUY if bullish else Action.SELL, conf, reason, MappingProxyType(values))
+        action = Action.BUY if bullish else Action.SELL
+        return Signal(action, conf, reason, MappingProxyType(values))
 
 
 class BosStrategy(StructureBreakStrategy):

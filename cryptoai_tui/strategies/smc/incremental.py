@@ -107,6 +107,10 @@ class IncrementalStrategy(Strategy):
         last = self._last_time
         if last is None or closed <= 0:
             return 0
+        if int(times[closed - 1]) == last:
+            return closed  # nothing new: the same closed window again
+        if closed >= 2 and int(times[closed - 2]) == last:
+            return closed - 1  # the usual case: one bar closed since the last call
         k = int(np.searchsorted(times[:closed], last, side="right"))
         if k == 0 or int(times[k - 1]) != last:
             self.reset()

@@ -81,15 +81,12 @@ class LiquiditySweepStrategy(IncrementalStrategy):
         for level in self.levels:
             if seq - level.created_seq > p["expiry"]:
                 continue
-            if level.kind is PivotKind.HIGH:
-                if h > level.level:
-                    if c < level.level:
-                        swept.append(Sweep(level, seq, self._confidence(level, o, h, lo, c, j, ranges)))
-                    continue  # swept or broken: the stops are gone either way
-            elif lo < level.level:
-                if c > level.level:
-                    swept.append(Sweep(level, seq, self._confidence(level, o, h, lo, c, j, ranges)))
-                continue
+            above = level.kind is PivotKind.HIGH
+            if (h > level.level) if above else (lo < level.level):
+                if (c < level.level) if above else (c > level.level):
+                    confidence = self._confidence(level, o, h, lo, c, j, ranges)
+                    swept.append(Sweep(level, seq, confidence))
+                continue  # swept or broken: the stops are gone either way
             live.append(level)
         if p["confirm_bar"]:
             fired = [s for s in self.pending if _still_inside(s.level, c)]
@@ -103,6 +100,12 @@ class LiquiditySweepStrategy(IncrementalStrategy):
         if commit:
             self.levels = live
             self.pending = swept
+        if swept and not fired and p["confirm_bar"]:
+            level = swept[0].level.level
+            return Signal.hold(
+                f"swept {price_text(level)}; waiting for the next close to confirm",
+                {"level": level},
+            )
         return _signal(fired, live, verb)
 
     def _pool(
