@@ -1,0 +1,105 @@
+"""Choosing and tuning strategies by name: the Python API and the command-line syntax, and
+the sentences a user sees when they get it wrong."""
+
+from __future__ import annotations
+
+import pytest
+
+from cryptoai_tui.strategies import (
+    STRATEGIES,
+    STRATEGY_NAMES,
+    Strategy,
+    create_strategy,
+    parse_strategy_spec,
+)
+from cryptoai_tui.cli import STRATEGY_NAMES as CLI_NAMES
+
+
+def test_eleven_strategies_classic_first() -> None:
+    assert STRATEGY_NAMES == (
+        "rsi", "ema_cross", "bollinger", "macd", "stochastic", "adx",
+        "bos", "choch", "order_block", "fvg", "liquidity_sweep",
+    )
+    assert tuple(CLI_NAMES) == STRATEGY_NAMES
+    groups = [STRATEGIES[name].group for name in STRATEGY_NAMES]
+    assert groups == ["Classic"] * 6 + ["Smart Money"] * 5
+
+
+@pytest.mark.parametrize("name", STRATEGY_NAMES)
+def test_every_strategy_describes_itself_for_the_picker(name: str) -> None:
+    cls = STRATEGIES[name]
+    assert cls.name == name
+    assert cls.title and cls.description and "\n" not in cls.description
+    strategy = create_strategy(name)
+    assert isinstance(strategy, Strategy)
+    assert dict(strategy.params) == dict(cls.defaults)
+    assert strategy.lookback >= 2
+
+
+def test_create_strategy_overrides_defaults_and_converts_text() -> None:
+    rsi = create_strategy("rsi", period=10, lower="25")
+    assert rsi.params["period"] == 10 and rsi.params["lower"] == 25.0
+    assert rsi.lookback == 12
+    assert create_strategy("liquidity_sweep", confirm_bar="yes").params["confirm_bar"] is True
+
+
+def test_spec_with_parameters_and_semicolons() -> None:
+    rsi, macd = parse_strategy_spec("rsi:period=10,lower=25;macd")
+    assert (rsi.name, rsi.params["period"], rsi.params["lower"]) == ("rsi", 10, 25.0)
+    assert (macd.name, dict(macd.params)) == ("macd", dict(STRATEGIES["macd"].defaults))
+
+
+def test_spec_plain_comma_list_and_mixed_forms() -> None:
+    assert [s.name for s in parse_strategy_spec("rsi,macd,bos")] == ["rsi", "macd", "bos"]
+    mixed = parse_strategy_spec(" RSI , macd:fast=5,slow=30, bos ")
+    assert [s.name for s in mixed] == ["rsi", "macd", "bos"]
+    assert (mixed[1].params["fast"], mixed[1].params["slow"]) == (5, 30)
+
+
+def test_all_means_all_eleven_and_can_be_tuned() -> None:
+    assert [s.name for s in parse_strategy_spec("all")] == list(STRATEGY_NAMES)
+    tuned = parse_strategy_spec("all;fvg:mode=formation")
+    assert [s.name for s in tuned] == list(STRATEGY_NAMES)
+    assert tuned[STRATEGY_NAMES.index("fvg")].params["mode"] == "formation"
+
+
+def test_each_parse_gives_fresh_instances() -> None:
+    first, second = parse_strategy_spec("bos"), parse_strategy_spec("bos")
+    assert first[0] is not second[0]
+
+
+@pytest.mark.parametrize(
+    ("spec", "message"),
+    [
+        ("rsx", "Unknown strategy 'rsx'. Did you mean rsi?"),
+        ("order-block", "Did you mean order_block?"),
+        (
+            "rsi:perod=3",
+            "rsi has no parameter perod; its parameters are episode, lower, mode, period, upper.",
+        ),
+        ("rsi:period=abc", "rsi parameter period must be a whole number, got 'abc'"),
+        ("rsi:period=2.5", "rsi parameter period must be a whole number, got '2.5'"),
+        ("rsi:lower=low", "rsi parameter lower must be a number, got 'low'"),
+        ("liquidity_sweep:confirm_bar=maybe", "confirm_bar must be true or false"),
+        ("macd:fast=30", "macd fast (30) must be shorter than slow (26)."),
+        ("rsi:lower=80", "rsi needs 0 < lower < upper < 100"),
+        ("fvg:mode=sometimes", "fvg mode must be one of retest, formation"),
+        ("rsi;rsi:period=3", "Strategy 'rsi' is listed twice"),
+        ("period=3", "does not follow a strategy"),
+        ("rsi:period", "write key=value"),
+        ("rsi:period=3,period=4", "Parameter period of rsi is given twice"),
+        ("", "No strategy chosen"),
+        (" ; , ", "No strategy chosen"),
+    ],
+)
+def test_bad_specs_say_what_is_wrong(spec: str, message: str) -> None:
+    with pytest.raises(ValueError) as raised:
+        parse_strategy_spec(spec)
+    assert message in str(raised.value)
+
+
+def test_python_api_refuses_a_fractional_period() -> None:
+    with pytest.raises(ValueError, match="period must be a whole number"):
+        create_strategy("adx", period=14.5)
+    with pytest.raises(ValueError, match="Unknown strategy 'vwap'"):
+        create_strategy("vwap")
