@@ -124,7 +124,7 @@ class LabChoices:
             return None
         words = [_MISSING_WORDS[step] for step in missing]
         listing = words[0] if len(words) == 1 else ", ".join(words[:-1]) + " and " + words[-1]
-        return f"Choose {listing} before starting: press {missing[0].value} for {missing[0].title}."
+        return f"Choose {listing} before starting."
 
     def next_step(self) -> LabStep:
         """Where the menu cursor should rest: the first missing step, else Start."""

@@ -140,14 +140,15 @@ class LiveScreen(Screen[LiveOutcome]):
         return True
 
     def _draw(self, snapshot: Snapshot) -> None:
+        troubled = self.failure is not None or snapshot.state in _TROUBLED
+        offer_sim = troubled and self.session.exchange != SIM_EXCHANGE
         self.query_one(LiveHeader).show(snapshot, paused=self.paused, failure=self.failure)
         self.query_one(PricePanel).show(snapshot)
-        self.query_one(SignalPanel).show(snapshot)
+        self.query_one(SignalPanel).show(snapshot, offer_sim=offer_sim, failure=self.failure)
         self.query_one(StrategyTable).show_rows(snapshot.rows)
         self.query_one(CandleChart).show(snapshot.recent_candles, snapshot.recent_signals)
         self.query_one(EventLog).add(snapshot_events(self._previous, snapshot))
         self._previous = snapshot
-        troubled = self.failure is not None or snapshot.state in _TROUBLED
         if troubled != self._troubled:
             self._troubled = troubled
             self.refresh_bindings()
@@ -181,9 +182,9 @@ class LiveScreen(Screen[LiveOutcome]):
                 return
             self.failure = message
             self.query_one(EventLog).add([LiveEvent(EventKind.ERROR, None, f"feed stopped: {message}")])
-            self._troubled = True
-            self.refresh_bindings()
-            self._redraw_header()
+            if self.engine is not None:
+                self.drawn_sequence = -1  # draw the final snapshot with the failure on it
+                self.draw_newest()
         elif event.state is WorkerState.SUCCESS:
             self.draw_newest()
 

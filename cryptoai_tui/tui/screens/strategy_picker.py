@@ -65,7 +65,7 @@ class StrategyChecklist(OptionList):
         box = ("[x] ", "bold $success") if checked else ("[ ] ", "$text-muted")
         return Content.assemble(
             "  ", box, (info.title.ljust(self._title_width), "bold"),
-            (f"{info.name:<16}", "$accent"), (info.description, "$text-muted"),
+            (f"{info.name:<17}", "$accent"), (info.description, "$text-muted"),
         )
 
     @property

@@ -48,7 +48,7 @@ class PricePanel(Vertical):
 
     def show(self, snapshot: Snapshot) -> None:
         digits = self.query_one("#price-digits", Digits)
-        text = format_price(snapshot.price)
+        text = format_price(snapshot.price) if snapshot.price is not None else "-"
         if digits.value != text:
             digits.update(text)
         # Coloured by the candle's direction, not the last tick's, so the number doesn't flicker.

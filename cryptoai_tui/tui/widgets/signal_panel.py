@@ -22,10 +22,33 @@ _BAR_WIDTH = 20
 _WORD_WIDTH = len(big_word("HOLD")[0])  # BUY, SELL and HOLD share one column edge
 
 
-def signal_content(snapshot: Snapshot) -> Content:
+_TROUBLE_WORDS = {
+    ConnectionState.RECONNECTING: "Cannot reach the exchange; retrying",
+    ConnectionState.STALLED: "The feed went quiet",
+    ConnectionState.ERROR: "The feed stopped",
+}
+
+
+def signal_content(snapshot: Snapshot, *, offer_sim: bool = False, failure: str | None = None) -> Content:
+    """The verdict panel; while the feed is in trouble and there is no verdict, the trouble."""
     muted = "$text-muted"
     confluence = snapshot.confluence
-    if confluence is None:
+    trouble = _TROUBLE_WORDS.get(snapshot.state) if failure is None else "The feed stopped"
+    if confluence is None and trouble is not None:
+        word = "WAIT"
+        style = "$error" if failure or snapshot.state is ConnectionState.ERROR else "$warning"
+        retry = (
+            f"next attempt in {snapshot.retry_in:.0f}s" if snapshot.retry_in is not None and failure is None
+            else ""
+        )
+        hint = "press s to use the simulated exchange instead" if offer_sim else ""
+        details = [
+            Content.styled(trouble, f"bold {style}"),
+            Content.styled(failure or snapshot.state_message or snapshot.state.value, style),
+            Content.styled(retry, muted),
+            Content.styled(hint, "bold $accent"),
+        ]
+    elif confluence is None:
         word = "WAIT"
         style = "$warning"
         if snapshot.state is ConnectionState.BOOTSTRAPPING and snapshot.bootstrap_total:
@@ -85,5 +108,5 @@ def signal_content(snapshot: Snapshot) -> Content:
 
 
 class SignalPanel(Static):
-    def show(self, snapshot: Snapshot) -> None:
-        self.update(signal_content(snapshot))
+    def show(self, snapshot: Snapshot, *, offer_sim: bool = False, failure: str | None = None) -> None:
+        self.update(signal_content(snapshot, offer_sim=offer_sim, failure=failure))

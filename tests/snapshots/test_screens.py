@@ -1,0 +1,173 @@
+"""Every screen and picker at 120x40 (and the live screen at 80x24), from a replay of real
+BTC candles through the real engine, with a frozen clock: stable run after run.
+
+Each test drives the app the way a user would (keys only) and names what the shot proves.
+"""
+
+from __future__ import annotations
+
+from textual.pilot import Pilot
+
+from cryptoai_tui.exchanges.errors import ExchangeUnavailableError
+from cryptoai_tui.feed.status import ConnectionState, FeedStatus
+from cryptoai_tui.market import Symbol
+from cryptoai_tui.strategies.signal import ConfluenceMode
+from cryptoai_tui.tui.session import AppConfig, Endpoint
+from tests.snapshots.apps import SIZE, build_app, live_config, settle_live, status_factory
+
+
+async def _settled(pilot: Pilot[None]) -> None:
+    await pilot.app.workers.wait_for_complete()
+    await pilot.pause()
+
+
+def test_lab_opens_with_nothing_chosen(snap_compare) -> None:
+    assert snap_compare(build_app(AppConfig()), terminal_size=SIZE)
+
+
+def test_lab_shows_every_choice_and_is_ready_to_start(snap_compare) -> None:
+    config = live_config(mode=None)
+    assert snap_compare(build_app(config), terminal_size=SIZE, run_before=_settled)
+
+
+def test_starting_without_choices_names_what_is_missing_and_opens_the_asset_picker(snap_compare) -> None:
+    async def run_before(pilot: Pilot[None]) -> None:
+        await pilot.press("s")
+        await _settled(pilot)
+
+    assert snap_compare(build_app(AppConfig()), terminal_size=SIZE, run_before=run_before)
+
+
+def test_asset_picker_filters_as_you_type(snap_compare) -> None:
+    async def run_before(pilot: Pilot[None]) -> None:
+        await pilot.press("1")
+        await _settled(pilot)
+        await pilot.press("e", "t", "h")
+        await pilot.pause()
+
+    assert snap_compare(build_app(AppConfig()), terminal_size=SIZE, run_before=run_before)
+
+
+def test_asset_picker_lists_favourites_first(snap_compare) -> None:
+    async def run_before(pilot: Pilot[None]) -> None:
+        await pilot.press("1")
+        await _settled(pilot)
+
+    assert snap_compare(build_app(AppConfig()), terminal_size=SIZE, run_before=run_before)
+
+
+def test_asset_picker_says_when_the_list_cannot_load_and_offers_retry(snap_compare) -> None:
+    async def unreachable(endpoint: Endpoint) -> list[Symbol]:
+        raise ExchangeUnavailableError("Cannot reach api.binance.com: name resolution failed.")
+
+    async def run_before(pilot: Pilot[None]) -> None:
+        await pilot.press("1")
+        await _settled(pilot)
+
+    app = build_app(AppConfig(), symbols_loader=unreachable)
+    assert snap_compare(app, terminal_size=SIZE, run_before=run_before)
+
+
+def test_strategy_picker_groups_classic_and_smart_money(snap_compare) -> None:
+    async def run_before(pilot: Pilot[None]) -> None:
+        await pilot.press("2")
+        await pilot.pause()
+        await pilot.press("space", "down", "down", "space")
+        await pilot.pause()
+
+    assert snap_compare(build_app(AppConfig()), terminal_size=SIZE, run_before=run_before)
+
+
+def test_timeframe_picker_offers_the_exchanges_intervals(snap_compare) -> None:
+    async def run_before(pilot: Pilot[None]) -> None:
+        await pilot.press("3")
+        await pilot.pause()
+
+    app = build_app(AppConfig(exchange="bybit-spot"))
+    assert snap_compare(app, terminal_size=SIZE, run_before=run_before)
+
+
+def test_mode_picker_explains_each_mode(snap_compare) -> None:
+    async def run_before(pilot: Pilot[None]) -> None:
+        await pilot.press("4")
+        await pilot.pause()
+
+    assert snap_compare(build_app(AppConfig()), terminal_size=SIZE, run_before=run_before)
+
+
+def test_exchange_picker_lists_six_exchanges(snap_compare) -> None:
+    async def run_before(pilot: Pilot[None]) -> None:
+        await pilot.press("5")
+        await pilot.pause()
+
+    assert snap_compare(build_app(AppConfig()), terminal_size=SIZE, run_before=run_before)
+
+
+def test_lab_help_lists_its_keys(snap_compare) -> None:
+    async def run_before(pilot: Pilot[None]) -> None:
+        await pilot.press("question_mark")
+        await pilot.pause()
+
+    assert snap_compare(build_app(AppConfig()), terminal_size=SIZE, run_before=run_before)
+
+
+def test_live_screen_shows_price_verdict_table_chart_and_events(snap_compare) -> None:
+    async def run_before(pilot: Pilot[None]) -> None:
+        await settle_live(pilot)
+
+    assert snap_compare(build_app(live_config()), terminal_size=SIZE, run_before=run_before)
+
+
+def test_live_screen_fits_80x24_without_chart(snap_compare) -> None:
+    async def run_before(pilot: Pilot[None]) -> None:
+        await settle_live(pilot)
+
+    assert snap_compare(build_app(live_config()), terminal_size=(80, 24), run_before=run_before)
+
+
+def test_live_screen_in_majority_mode_with_the_chart_hidden(snap_compare) -> None:
+    async def run_before(pilot: Pilot[None]) -> None:
+        await settle_live(pilot)
+        await pilot.press("c")
+        await pilot.pause()
+
+    app = build_app(live_config(ConfluenceMode.MAJORITY))
+    assert snap_compare(app, terminal_size=SIZE, run_before=run_before)
+
+
+def test_live_screen_shows_bootstrap_progress(snap_compare) -> None:
+    factory = status_factory(
+        FeedStatus(ConnectionState.BOOTSTRAPPING, "Loading 500 candles of history.", "BTCUSDT", "1h", 120, 500),
+    )
+
+    async def run_before(pilot: Pilot[None]) -> None:
+        await settle_live(pilot)
+
+    app = build_app(live_config(), engine_factory=factory)
+    assert snap_compare(app, terminal_size=SIZE, run_before=run_before)
+
+
+def test_live_screen_says_the_exchange_is_unreachable_and_offers_the_simulator(snap_compare) -> None:
+    factory = status_factory(
+        FeedStatus(ConnectionState.CONNECTING, "Connecting to Binance.", "BTCUSDT", "1h"),
+        FeedStatus(
+            ConnectionState.RECONNECTING,
+            "Cannot reach stream.binance.com: name resolution failed (no network?).",
+            "BTCUSDT", "1h", retry_in=4.0,
+        ),
+    )
+
+    async def run_before(pilot: Pilot[None]) -> None:
+        await settle_live(pilot)
+
+    app = build_app(live_config(), engine_factory=factory)
+    assert snap_compare(app, terminal_size=SIZE, run_before=run_before)
+
+
+def test_live_help_lists_its_keys(snap_compare) -> None:
+    async def run_before(pilot: Pilot[None]) -> None:
+        await settle_live(pilot)
+        await pilot.press("question_mark")
+        await pilot.pause()
+
+    assert snap_compare(build_app(live_config()), terminal_size=SIZE, run_before=run_before)
