@@ -14,9 +14,33 @@ pass a short tail and pay for two outputs instead of a thousand.
 from __future__ import annotations
 
 import math
+import sys
+from types import ModuleType
 
 import numpy as np
-import talib
+
+
+def _import_talib() -> ModuleType:
+    """TA-Lib, imported without letting it import pandas and polars.
+
+    The wrapper imports pandas (about 0.25 s) just to accept pandas Series, and wraps every
+    function in a type check for it; we only pass numpy arrays. A None in sys.modules makes
+    `import pandas` fail the way a missing package does, which TA-Lib tolerates; the
+    placeholder is removed at once, so pandas stays importable for those who ask for it.
+    """
+    blocked = [name for name in ("pandas", "polars") if name not in sys.modules]
+    for name in blocked:
+        sys.modules[name] = None  # type: ignore[assignment]
+    try:
+        import talib
+    finally:
+        for name in blocked:
+            if sys.modules.get(name) is None:
+                del sys.modules[name]
+    return talib
+
+
+talib = _import_talib()
 
 _SMA = 0  # TA-Lib MA_Type.SMA
 
