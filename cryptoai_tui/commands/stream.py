@@ -131,15 +131,8 @@ async def _stream(args: argparse.Namespace) -> None:
 @contextlib.asynccontextmanager
 async def _open_protocol(args: argparse.Namespace) -> AsyncIterator[ExchangeProtocol]:
     """The exchange's protocol; for `--exchange sim` a simulator running in this process."""
-    try:
-        from cryptoai_tui.endpoints import open_protocol
-    except ImportError:  # TODO(feed): drop once cryptoai_tui.endpoints lands
-        from cryptoai_tui.exchanges.registry import get_protocol
+    from cryptoai_tui.endpoints import open_protocol
 
-        if args.exchange == "sim":
-            raise UserFacingError("The built-in simulator is not available in this build.") from None
-        yield get_protocol(args.exchange, args.ws_url, args.rest_url)
-        return
     try:
         async with open_protocol(args.exchange, args.ws_url, args.rest_url) as protocol:
             yield protocol

@@ -22,7 +22,7 @@ import inspect
 import logging
 import random
 import time
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
@@ -387,11 +387,13 @@ class KlineFeed:
         self._status(ConnectionState.ERROR, str(error) or error.__class__.__name__)
         self._finish(error)
 
-    def _spawn(self, coro: Awaitable[Any], name: str) -> asyncio.Task[Any]:
+    def _spawn(self, coro: Coroutine[Any, Any, Any], name: str) -> asyncio.Task[Any]:
         task = asyncio.ensure_future(self._guard(coro))
         task.set_name(name)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
+        # A task cancelled before it ran never awaited `coro`; close it so Python does not warn.
+        task.add_done_callback(lambda _: coro.close())
         return task
 
     async def _guard(self, coro: Awaitable[Any]) -> Any:
@@ -639,7 +641,10 @@ class KlineFeed:
                     await asyncio.sleep(delay)
                     continue
                 backoff.connected(_monotonic())
-                end = await self._session(conn, ws, plan, handover, catch_up=not first)
+                # While the old socket of a planned reconnect still reads, the two overlap and
+                # nothing can fall between them; otherwise ask what closed while we were away.
+                overlapping = handover is not None and not handover.reader.done()
+                end = await self._session(conn, ws, plan, handover, catch_up=not first and not overlapping)
                 handover = end.handover
                 first = False
                 backoff.disconnected(_monotonic())
