@@ -50,8 +50,8 @@ _DAY_CHUNK = 256
 _CACHE_BLOCKS = 4096
 
 # log-price mean reversion per day towards the symbol's reference price: a half-life of
-# about half a year keeps years of history at realistic levels without flattening trends.
-_REVERSION_PER_DAY = 0.004
+# about six weeks keeps years of history at realistic levels without flattening trends.
+_REVERSION_PER_DAY = 0.015
 
 
 class Regime(Enum):
@@ -63,7 +63,7 @@ class Regime(Enum):
     VOLATILE = 3
 
 
-_VOLATILITY = np.array([0.45, 1.0, 1.0, 2.3])
+_VOLATILITY = np.array([0.35, 1.0, 1.0, 2.6])
 _DRIFT = np.array([0.0, 0.55, -0.55, 0.0])
 _VOLUME_FACTOR = np.array([0.6, 1.0, 1.0, 1.8])
 
@@ -217,6 +217,14 @@ class _Block:
     def row(self, i: int) -> _Row:
         return (self.opens[i], self.highs[i], self.lows[i], self.closes[i], self.volumes[i], self.regimes[i])
 
+    def aggregate(self, start: int, stop: int, volume_decimals: int) -> _Row:
+        """Children [start, stop) as one candle."""
+        if stop - start == 1:
+            return self.row(start)
+        return (self.opens[start], max(self.highs[start:stop]), min(self.lows[start:stop]),
+                self.closes[stop - 1], round(math.fsum(self.volumes[start:stop]), volume_decimals),
+                self.regimes[stop - 1])
+
 
 def _regime_chain(start: int, switches: np.ndarray, pick: np.ndarray) -> np.ndarray:
     """A sticky Markov chain over the four regimes: at each True in `switches` the regime
@@ -239,8 +247,8 @@ def split_candle(parent: _Row, n: int, rng: np.random.Generator, price_decimals:
     normals = rng.standard_normal((3, n))
     uniforms = rng.random((2, n))
     weights = rng.gamma(2.0, 1.0, n)
-    # About 2.5 regime changes per parent: runs of ~10 hours in a day, ~25 minutes in an hour.
-    regimes = _regime_chain(regime, uniforms[0] < 2.5 / n, uniforms[1])
+    # About 1.5 regime changes per parent: runs of ~10 hours in a day, ~25 minutes in an hour.
+    regimes = _regime_chain(regime, uniforms[0] < 1.5 / n, uniforms[1])
     mult = _VOLATILITY[regimes]
 
     lo, lc, lh, ll = math.log(o), math.log(c), math.log(h), math.log(l)
@@ -347,7 +355,7 @@ class _RandomSource(_Source):
             mult = float(_VOLATILITY[regime])
             sd = spec.daily_volatility * mult
             o = close
-            log_move = _REVERSION_PER_DAY * (mean - math.log(o)) + sd * (normals[0][i] + float(_DRIFT[regime]))
+            log_move = _REVERSION_PER_DAY * (mean - math.log(o)) + sd * (normals[0][i] + 0.5 * float(_DRIFT[regime]))
             c = max(round(o * math.exp(log_move), pd), tick)
             h = max(round(max(o, c) * math.exp(sd * 0.6 * abs(normals[1][i])), pd), o, c)
             l = min(max(round(min(o, c) * math.exp(-sd * 0.6 * abs(normals[2][i])), pd), tick), o, c)
@@ -569,8 +577,7 @@ class MarketModel:
         unit = source.levels[level]
         if end - open_time == unit:
             return self._level_row(source, level, open_time)
-        rows = [self._level_row(source, level, t) for t in range(open_time, end, unit)]
-        return _aggregate([r for r in rows if r is not None], source.volume_decimals)
+        return self._span_row(source, level, open_time, end)
 
     def _partial(self, source: _Source, span: Interval, open_time: int, end: int, now_ms: int) -> Candle | None:
         """The forming candle: the aggregate of every whole piece already finished,
@@ -579,15 +586,18 @@ class MarketModel:
         cursor = open_time
         size = end - open_time
         for level, unit in enumerate(source.levels):
-            if unit > size:
+            if unit > size or (cursor - source.phase) % unit:
                 continue
-            while cursor + unit <= now_ms and (cursor - source.phase) % unit == 0:
-                row = self._level_row(source, level, cursor)
-                if row is not None:
-                    rows.append(row)
-                cursor += unit
+            count = (now_ms - cursor) // unit
+            if count <= 0:
+                continue
+            stop = cursor + count * unit
+            row = self._span_row(source, level, cursor, stop)
+            if row is not None:
+                rows.append(row)
+            cursor = stop
         if rows:
-            o, h, l, c, v, _ = _aggregate(rows, source.volume_decimals)
+            o, h, l, c, v, _ = _aggregate(rows, source.volume_decimals) or rows[0]
         else:
             finest = len(source.levels) - 1
             first = self._level_row(source, finest, open_time)
@@ -599,6 +609,22 @@ class MarketModel:
             o = h = l = c = first[0]
             v = 0.0
         return Candle(open_time, o, h, l, c, v, end - 1, False)
+
+    def _span_row(self, source: _Source, level: int, start: int, stop: int) -> _Row | None:
+        """The aggregate of the level pieces opening in [start, stop). Pieces that share a
+        parent are one slice of its block (cheap); others are gathered one by one."""
+        unit = source.levels[level]
+        if level > 0:
+            parent_unit = source.levels[level - 1]
+            parent_open = start - (start - source.phase) % parent_unit
+            if stop <= parent_open + parent_unit:
+                block = self._block(source, level, parent_open)
+                if block is None:
+                    return None
+                return block.aggregate((start - parent_open) // unit, (stop - parent_open) // unit,
+                                       source.volume_decimals)
+        rows = [self._level_row(source, level, t) for t in range(start, stop, unit)]
+        return _aggregate([r for r in rows if r is not None], source.volume_decimals)
 
     def _level_row(self, source: _Source, level: int, open_time: int) -> _Row | None:
         if level == 0:
