@@ -1,0 +1,65 @@
+"""`cryptoai-tui` options become an AppConfig, or one sentence naming the mistake."""
+
+from __future__ import annotations
+
+import argparse
+
+import pytest
+
+from cryptoai_tui.cli import UserFacingError
+from cryptoai_tui.commands.app import config_from_args, strategy_specs
+from cryptoai_tui.strategies.signal import ConfluenceMode
+
+
+def args(**given: object) -> argparse.Namespace:
+    values: dict[str, object] = {
+        "exchange": "binance", "symbol": None, "interval": None, "strategies": None, "mode": None,
+        "ws_url": None, "rest_url": None,
+    }
+    values.update(given)
+    return argparse.Namespace(**values)
+
+
+def test_no_options_opens_an_empty_lab_on_binance() -> None:
+    config = config_from_args(args())
+    assert config.exchange == "binance" and config.symbol is None and not config.open_live
+
+
+def test_symbol_is_normalised_to_the_exchange_spelling() -> None:
+    assert config_from_args(args(symbol="eth/usdt")).symbol == "ETHUSDT"
+
+
+def test_all_four_choices_open_the_live_screen() -> None:
+    config = config_from_args(args(symbol="BTCUSDT", interval="1m", strategies="rsi,macd", mode="any"))
+    assert config.open_live
+    assert config.strategies == ("rsi", "macd")
+    assert config.mode is ConfluenceMode.ANY
+
+
+def test_strategy_parameters_survive_and_all_expands() -> None:
+    assert strategy_specs("rsi:period=10;macd") == ("rsi:period=10", "macd")
+    assert len(strategy_specs("all")) == 11
+
+
+def test_unknown_interval_is_refused_with_the_valid_list() -> None:
+    with pytest.raises(UserFacingError, match=r"'2m' is not a timeframe Binance offers\. Valid timeframes: 1s, 1m"):
+        config_from_args(args(interval="2m"))
+    with pytest.raises(UserFacingError, match="Bybit"):
+        config_from_args(args(exchange="bybit-spot", interval="8h"))
+
+
+def test_unknown_strategy_is_refused_with_the_registry_sentence() -> None:
+    with pytest.raises(UserFacingError, match="Unknown strategy 'rsx'"):
+        config_from_args(args(strategies="rsx"))
+
+
+def test_unreadable_symbol_or_perpetual_on_spot_is_refused() -> None:
+    with pytest.raises(UserFacingError, match="Cannot read symbol"):
+        config_from_args(args(symbol="ETH USDT!"))
+    with pytest.raises(UserFacingError, match="perpetual"):
+        config_from_args(args(symbol="ETH/USDT:USDT"))
+
+
+def test_sim_uses_binance_intervals_and_keeps_url_overrides() -> None:
+    config = config_from_args(args(exchange="sim", interval="1s", ws_url="ws://127.0.0.1:9"))
+    assert config.interval == "1s" and config.ws_url == "ws://127.0.0.1:9"

@@ -1,0 +1,66 @@
+"""The event log is derived from pairs of snapshots, however many were skipped between them."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from cryptoai_tui.feed.status import ConnectionState
+from cryptoai_tui.snapshot import ConfirmedSignal, Metrics, Snapshot
+from cryptoai_tui.strategies.signal import Action, ConfluenceMode, ConfluenceResult
+from cryptoai_tui.tui.live_events import EventKind, snapshot_events
+
+HOUR = 3_600_000
+BASE = Snapshot("binance", "BTCUSDT", "1h", ConfluenceMode.MAJORITY, ConnectionState.LIVE, "Streaming.",
+                exchange_time=10 * HOUR + 5)
+
+
+def confirmed(hour: int, action: Action) -> ConfirmedSignal:
+    result = ConfluenceResult(ConfluenceMode.MAJORITY, action, 0.75, ("rsi",), 3)
+    return ConfirmedSignal(hour * HOUR, 100.0 + hour, result)
+
+
+def test_first_snapshot_reports_the_state() -> None:
+    events = snapshot_events(None, BASE)
+    assert [(e.kind, e.text) for e in events] == [(EventKind.STATE, "live: Streaming.")]
+
+
+def test_counters_report_reconnects_and_backfills_even_when_frames_were_skipped() -> None:
+    later = replace(BASE, metrics=Metrics(reconnects=2, candles_backfilled=7))
+    texts = [e.text for e in snapshot_events(BASE, later)]
+    assert texts == ["reconnected (2 times)", "backfilled 7 missed candles"]
+
+
+def test_state_change_carries_the_feeds_sentence() -> None:
+    troubled = replace(BASE, state=ConnectionState.RECONNECTING, state_message="Connection refused.")
+    assert [e.text for e in snapshot_events(BASE, troubled)] == ["reconnecting: Connection refused."]
+
+
+def test_only_changes_of_the_confirmed_action_are_logged_stamped_at_the_close() -> None:
+    before = replace(BASE, recent_signals=(confirmed(1, Action.HOLD),))
+    after = replace(before, recent_signals=(
+        confirmed(1, Action.HOLD), confirmed(2, Action.HOLD), confirmed(3, Action.BUY),
+        confirmed(4, Action.BUY), confirmed(5, Action.SELL),
+    ))
+    events = snapshot_events(before, after)
+    assert [(e.time_ms, e.text) for e in events] == [
+        (4 * HOUR, "confirmed BUY 75% at close 103.000"),
+        (6 * HOUR, "confirmed SELL 75% at close 105.000"),
+    ]
+
+
+def test_history_arriving_at_once_lists_only_the_newest_changes() -> None:
+    actions = [Action.BUY, Action.SELL] * 5
+    first = replace(BASE, recent_signals=tuple(confirmed(h, a) for h, a in enumerate(actions)))
+    signal_events = [e for e in snapshot_events(None, first) if e.kind is EventKind.SIGNAL]
+    assert len(signal_events) == 3
+    assert signal_events[-1].time_ms == 10 * HOUR
+
+
+def test_mode_change_and_new_strategy_errors_are_logged() -> None:
+    changed = replace(BASE, mode=ConfluenceMode.ANY, metrics=Metrics(strategy_errors=1))
+    texts = [e.text for e in snapshot_events(BASE, changed)]
+    assert texts == ["confluence mode ANY", "strategy error in a strategy"]
+
+
+def test_nothing_new_means_no_events() -> None:
+    assert snapshot_events(BASE, replace(BASE, sequence=9)) == []

@@ -1,0 +1,60 @@
+"""Lab choices: what is missing, what a complete choice becomes, what the CLI config implies."""
+
+from __future__ import annotations
+
+import pytest
+
+from cryptoai_tui.strategies.signal import ConfluenceMode
+from cryptoai_tui.tui.session import AppConfig, LabChoices, LabStep, strategy_name
+
+
+def test_empty_choice_names_every_missing_step_in_menu_order() -> None:
+    choices = LabChoices()
+    assert choices.missing() == (LabStep.ASSET, LabStep.STRATEGIES, LabStep.TIMEFRAME)
+    assert choices.missing_sentence() == (
+        "Choose an asset, at least one strategy and a timeframe before starting."
+    )
+    assert choices.next_step() is LabStep.ASSET
+
+
+def test_one_missing_step_is_named_alone() -> None:
+    choices = LabChoices(symbol="BTCUSDT", strategies=("rsi",))
+    assert choices.missing() == (LabStep.TIMEFRAME,)
+    assert choices.missing_sentence() == "Choose a timeframe before starting."
+    assert choices.next_step() is LabStep.TIMEFRAME
+
+
+def test_incomplete_choice_refuses_to_become_a_session() -> None:
+    with pytest.raises(ValueError, match="Choose an asset"):
+        LabChoices(interval="1m", strategies=("rsi",)).session()
+
+
+def test_complete_choice_becomes_a_session_with_a_cli_strategy_spec() -> None:
+    choices = LabChoices(
+        exchange="sim", symbol="ETHUSDT", interval="1m",
+        strategies=("rsi:period=10,lower=25", "macd"), mode=ConfluenceMode.ANY,
+    )
+    assert choices.next_step() is LabStep.START
+    session = choices.session()
+    assert session.strategy_spec == "rsi:period=10,lower=25;macd"
+    assert session.strategy_names == ("rsi", "macd")
+    assert session.endpoint.exchange == "sim"
+
+
+def test_rechoosing_strategies_keeps_parameters_of_those_that_stay() -> None:
+    choices = LabChoices(strategies=("rsi:period=10", "macd"))
+    assert choices.with_strategy_names(("rsi", "bos")).strategies == ("rsi:period=10", "bos")
+
+
+def test_strategy_name_strips_parameters() -> None:
+    assert strategy_name("rsi:period=10") == "rsi"
+    assert strategy_name("macd") == "macd"
+
+
+def test_config_opens_live_only_with_asset_timeframe_strategies_and_mode() -> None:
+    full = AppConfig(symbol="BTCUSDT", interval="1m", strategies=("rsi",), mode=ConfluenceMode.ALL)
+    assert full.open_live
+    assert not AppConfig(symbol="BTCUSDT", interval="1m", strategies=("rsi",)).open_live
+    assert not AppConfig(symbol="BTCUSDT").open_live
+    assert AppConfig().initial_choices().mode is ConfluenceMode.MAJORITY
+    assert full.initial_choices().mode is ConfluenceMode.ALL

@@ -1,0 +1,129 @@
+"""Live-screen widgets fed hand-built snapshots: what they say, and how little they redraw."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from types import MappingProxyType
+
+from textual.app import App, ComposeResult
+
+from cryptoai_tui.feed.status import ConnectionState
+from cryptoai_tui.snapshot import ConfirmedSignal, Snapshot, StrategyRow
+from cryptoai_tui.strategies.signal import Action, ConfluenceMode, ConfluenceResult, Signal
+from cryptoai_tui.tui.widgets.big_word import big_word
+from cryptoai_tui.tui.widgets.live_header import metrics_line, state_line
+from cryptoai_tui.tui.widgets.price_panel import candle_time_left, change_lines
+from cryptoai_tui.tui.widgets.signal_panel import signal_content
+from cryptoai_tui.tui.widgets.strategy_table import StrategyTable, column_layout
+
+HOUR = 3_600_000
+
+
+def row(name: str, action: Action, confidence: float = 0.0, error: str | None = None, **values: float) -> StrategyRow:
+    signal = Signal(action, confidence, f"{name} says {action.value}", MappingProxyType(values))
+    return StrategyRow(name, signal, changed_at=HOUR, error=error)
+
+
+ROWS = (row("rsi", Action.BUY, 0.8, rsi=28.4), row("macd", Action.BUY, 0.6, macd=1.5), row("bos", Action.HOLD))
+SNAPSHOT = Snapshot(
+    "binance", "BTCUSDT", "1h", ConfluenceMode.MAJORITY, ConnectionState.LIVE, "",
+    price=101.0, previous_price=100.5, candle_open=99.0, candle_open_time=HOUR,
+    candle_close_time=2 * HOUR - 1, exchange_time=HOUR + 25 * 60_000, provisional=True, rows=ROWS,
+    confluence=ConfluenceResult(ConfluenceMode.MAJORITY, Action.BUY, 0.7, ("rsi", "macd"), 3),
+)
+
+
+class TableHost(App[None]):
+    def compose(self) -> ComposeResult:
+        yield StrategyTable(id="table")
+
+
+async def test_table_updates_only_the_cells_that_changed() -> None:
+    async with TableHost().run_test(size=(120, 12)) as pilot:
+        table = pilot.app.query_one(StrategyTable)
+        await pilot.pause()
+        assert table.show_rows(ROWS) == 3 * len(table.columns_shown)
+        assert table.show_rows(ROWS) == 0
+        flipped = (ROWS[0], ROWS[1], row("bos", Action.SELL, 0.9))
+        assert table.show_rows(flipped) == 3  # signal, confidence, note of one row
+        assert table.get_cell("bos", "signal").plain == "SELL"
+        assert table.get_cell("bos", "confidence").plain == "90%"
+        assert table.row_count == 3
+
+
+async def test_a_strategy_that_raised_shows_error_in_its_own_row() -> None:
+    async with TableHost().run_test(size=(120, 12)) as pilot:
+        table = pilot.app.query_one(StrategyTable)
+        await pilot.pause()
+        broken = (ROWS[0], row("macd", Action.ERROR, error="macd failed: ZeroDivisionError"), ROWS[2])
+        table.show_rows(broken)
+        assert table.get_cell("macd", "signal").plain == "ERROR"
+        assert table.get_cell("macd", "note").plain == "macd failed: ZeroDivisionError"
+        assert table.get_cell("rsi", "signal").plain == "BUY"
+
+
+async def test_narrow_table_drops_the_changed_column_and_keeps_its_rows() -> None:
+    async with TableHost().run_test(size=(80, 12)) as pilot:
+        table = pilot.app.query_one(StrategyTable)
+        await pilot.pause()
+        table.show_rows(ROWS)
+        assert "changed" not in [key for key, _, _ in table.columns_shown]
+        assert table.row_count == 3
+    assert [key for key, _, _ in column_layout(120)][-2:] == ["changed", "note"]
+
+
+def test_column_layout_gives_the_note_the_remaining_width() -> None:
+    used = sum(width + 2 for _, _, width in column_layout(118))
+    assert 116 <= used <= 118  # no horizontal scroll, no more than a spare cell or two
+    assert column_layout(60)[-1][2] == 12  # too narrow: the note keeps a minimum
+
+
+def test_state_line_says_why_and_when_it_retries() -> None:
+    reconnecting = replace(SNAPSHOT, state=ConnectionState.RECONNECTING, retry_in=4.2,
+                           state_message="Connection refused.")
+    assert state_line(reconnecting).plain == "↻ reconnecting in 4s: Connection refused."
+    booting = replace(SNAPSHOT, state=ConnectionState.BOOTSTRAPPING, bootstrap_progress=120,
+                      bootstrap_total=500, state_message="")
+    assert state_line(booting).plain == "… loading history 120/500"
+    assert state_line(SNAPSHOT).plain == "● live"
+    assert state_line(SNAPSHOT, failure="DNS failed.").plain == "✖ stopped: DNS failed."
+
+
+def test_metrics_line_lists_latency_lag_messages_reconnects_and_backfills() -> None:
+    text = metrics_line(SNAPSHOT).plain
+    for word in ("latency", "p50", "p99", "lag", "msgs", "reconnects", "backfilled"):
+        assert word in text
+
+
+def test_price_changes_and_time_left_come_from_the_snapshot_and_exchange_clock() -> None:
+    text = change_lines(SNAPSHOT).plain
+    assert "▲ +0.500 (+0.50%)  last update" in text
+    assert "▲ +2.000 (+2.02%)  candle open" in text
+    assert "closes in 35m 00s" in text
+    assert candle_time_left(SNAPSHOT) == 35 * 60.0
+    assert candle_time_left(replace(SNAPSHOT, exchange_time=None)) is None
+
+
+def test_signal_panel_shows_verdict_confidence_agreement_and_stage() -> None:
+    confirmed = ConfirmedSignal(0, 98.5, replace(SNAPSHOT.confluence, action=Action.SELL))
+    text = signal_content(replace(SNAPSHOT, last_confirmed=confirmed)).plain
+    assert big_word("BUY")[1] in text
+    assert "provisional" in text and "70%" in text
+    assert "agree 2 of 3: rsi, macd" in text
+    assert "last confirmed SELL" in text
+    assert "confirmed at the candle close" in signal_content(replace(SNAPSHOT, provisional=False)).plain
+
+
+def test_signal_panel_explains_an_unreachable_exchange_and_offers_the_simulator() -> None:
+    down = replace(SNAPSHOT, confluence=None, state=ConnectionState.RECONNECTING, retry_in=8.0,
+                   state_message="Cannot reach api.binance.com.")
+    text = signal_content(down, offer_sim=True).plain
+    assert "Cannot reach the exchange" in text and "Cannot reach api.binance.com." in text
+    assert "next attempt in 8s" in text and "press s" in text
+    assert "press s" not in signal_content(down, offer_sim=False).plain
+
+
+def test_big_word_has_three_equal_rows() -> None:
+    for word in ("BUY", "SELL", "HOLD", "WARMUP", "ERROR", "WAIT"):
+        rows = big_word(word)
+        assert len(rows) == 3 and len({len(r) for r in rows}) == 1
