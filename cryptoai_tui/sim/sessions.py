@@ -120,12 +120,15 @@ class Session(ABC):
         if transport is not None:
             transport.abort()
 
-    async def close(self, code: int, reason: str) -> None:
+    async def close(self, code: int, reason: str, patience: float = 1.0) -> None:
+        """Close with a close frame; a client that does not answer within `patience`
+        seconds (it stopped reading) is dropped."""
         self._closing = True
         try:
-            await self.ws.close(code, reason)
-        except ConnectionClosed:
+            await asyncio.wait_for(self.ws.close(code, reason), patience)
+        except (ConnectionClosed, TimeoutError):
             pass
+        self.abort()
 
     def stall(self, seconds: float) -> None:
         """Send nothing and read nothing for `seconds`: the socket stays open, pings go
@@ -443,8 +446,7 @@ class BinanceSession(Session):
                 continue
             if self._loop.time() - self._last_pong > config.pong_timeout_s:
                 self.context.counters.pong_timeouts += 1
-                await self.close(1008, "Pong timeout")
-                self.abort()
+                await self.close(1008, "Pong timeout", patience=0.2)
                 return
             try:
                 waiter = await self.ws.ping()
@@ -469,7 +471,6 @@ class BinanceSession(Session):
             await asyncio.sleep(config.max_lifetime_s)
         self.context.counters.lifetime_closes += 1
         await self.close(1001, "Connection lifetime reached")
-        self.abort()
 
     async def announce_shutdown(self) -> None:
         await self.send_text(self.protocol.encode_server_shutdown(self.context.clock.now_ms(),
