@@ -61,11 +61,17 @@ class AssetPicker(ModalScreen[str | None]):
         self._shown: list[AssetEntry] = []
         self.list_state = ListState.LOADING
 
+    AUTO_FOCUS = "#asset-filter"
+
     def compose(self) -> ComposeResult:
+        prompt = Static(self._prompt, id="asset-prompt", classes="picker-prompt")
+        prompt.display = bool(self._prompt)
+        field = Input(placeholder="type to filter: btc, eth/usdt, sol…", id="asset-filter")
+        field.cursor_blink = False  # a blinking cursor would make screenshots differ
         with Vertical(classes="picker picker-tall"):
             yield Label(f"Asset on {self._exchange_title}", classes="picker-title")
-            yield Static(self._prompt, id="asset-prompt", classes="picker-prompt")
-            yield Input(placeholder="type to filter: btc, eth/usdt, sol…", id="asset-filter")
+            yield prompt
+            yield field
             yield Static("", id="asset-status", classes="picker-status")
             yield OptionList(id="asset-list", classes="picker-options")
             yield Static(
@@ -74,10 +80,6 @@ class AssetPicker(ModalScreen[str | None]):
         yield Footer()
 
     def on_mount(self) -> None:
-        self.query_one("#asset-prompt", Static).display = bool(self._prompt)
-        field = self.query_one("#asset-filter", Input)
-        field.cursor_blink = False
-        field.focus()
         self._start_loading()
 
     def _start_loading(self) -> None:
