@@ -177,8 +177,10 @@ class RealtimeStrategyEngine:
         self._snapshot_waiters: list[asyncio.Future[Snapshot]] = []
 
         # queued by the reader, drained by the processor
-        self._pending_closed: deque[CandleEvent] = deque()
+        # each with "timed": whether its wait counts as message latency (not history)
+        self._pending_closed: deque[tuple[CandleEvent, bool]] = deque()
         self._pending_forming: CandleEvent | None = None
+        self._pending_forming_timed = False
         self._status_changed = False
         self._wake = asyncio.Event()
         self._source_done = False
@@ -357,20 +359,24 @@ class RealtimeStrategyEngine:
         if event.symbol != self.symbol or event.interval != self.interval.name:
             return
         self._received += 1
-        if not event.backfilled and self._state is ConnectionState.LIVE:
-            self._lag.observe(event.received_at, event.event_time, getattr(self._source, "clock_offset_ms", None))
+        # History (a bootstrap burst, a gap repair) is not a message the user waits for:
+        # its time in the queue is not reported as latency, its event time not as lag.
+        timed = not event.backfilled and self._state is not ConnectionState.BOOTSTRAPPING
         if event.backfilled:
             self._backfilled_seen += 1
+        elif self._state is ConnectionState.LIVE:
+            self._lag.observe(event.received_at, event.event_time, getattr(self._source, "clock_offset_ms", None))
         waiting = self._pending_forming
         if event.candle.closed:
             if waiting is not None and waiting.candle.open_time <= event.candle.open_time:
                 self._pending_forming = None
                 self._coalesced += 1
-            self._pending_closed.append(event)
+            self._pending_closed.append((event, timed))
         else:
             if waiting is not None:
                 self._coalesced += 1
             self._pending_forming = event
+            self._pending_forming_timed = timed
 
     def _apply_status(self, status: FeedStatus) -> None:
         if status.symbol is not None and status.symbol != self.symbol:
@@ -406,11 +412,12 @@ class RealtimeStrategyEngine:
     async def _step(self) -> None:
         """Apply every queued closed candle (confirmed), then the newest forming one, then publish."""
         shown: CandleEvent | None = None
+        timed = False
         slice_start = self._timer()
         while self._pending_closed:
             if self._stop_requested:
                 return
-            event = self._pending_closed.popleft()
+            event, event_timed = self._pending_closed.popleft()
             candle = event.candle
             if not self.series.append(candle):
                 self._stale += 1
@@ -430,7 +437,7 @@ class RealtimeStrategyEngine:
                 listener(confirmed)
             for queue in self._confirmed_queues:
                 queue.put_nowait(confirmed)
-            shown = event
+            shown, timed = event, event_timed
         forming = self._pending_forming
         if forming is not None and not self._stop_requested:
             self._pending_forming = None
@@ -439,12 +446,12 @@ class RealtimeStrategyEngine:
                 self._processed += 1
                 self._previous_price, self._price = self._price, forming.candle.close
                 self._exchange_time = forming.event_time
-                shown = forming
+                shown, timed = forming, self._pending_forming_timed
             else:
                 self._stale += 1
         if shown is not None or self._status_changed:
             self._status_changed = False
-            self._publish(shown)
+            self._publish(shown if timed else None)
 
     async def _evaluate(self, confirmed: bool, bar_open_time: int, slice_start: int) -> int:
         """Run every strategy on the current window, isolated and timed; returns the slice start.
@@ -510,11 +517,13 @@ class RealtimeStrategyEngine:
         return self._combine({row.name: row.signal for row in self._rows}, self._mode)
 
     # --- publishing ------------------------------------------------------------------------
-    def _publish(self, shown: CandleEvent | None) -> Snapshot:
+    def _publish(self, timed: CandleEvent | None) -> Snapshot:
+        """Build and hand out the next Snapshot; `timed` is the event whose receive-to-publish
+        time is recorded as latency (None: nothing to time, e.g. a mode switch)."""
         snapshot = self._build_snapshot()
         self._snapshot = snapshot
-        if shown is not None and not shown.backfilled and self._state is not ConnectionState.BOOTSTRAPPING:
-            self._latency.add((time.time() * 1000.0 - shown.received_at) * 1000.0)
+        if timed is not None:
+            self._latency.add((time.time() * 1000.0 - timed.received_at) * 1000.0)
         for listener in self._snapshot_listeners:
             listener(snapshot)
         if self._snapshot_waiters:

@@ -119,3 +119,26 @@ def test_repeated_strategies_get_unique_row_names() -> None:
     engine = RealtimeStrategyEngine("BTCUSDT", "1m", [Recorder(), Recorder(lookback=3)], "any")
     assert engine.names == ("recorder", "recorder#2")
     assert [row.name for row in engine.snapshot.rows] == ["recorder", "recorder#2"]
+
+
+async def test_history_burst_is_not_counted_as_message_latency() -> None:
+    gate = Gate()
+    engine = RealtimeStrategyEngine("BTCUSDT", "1m", [Recorder()], "any", source=gate)
+    run = asyncio.create_task(engine.start())
+    gate.push(FeedStatus(ConnectionState.BOOTSTRAPPING, "Loading 5 candles.", progress=0, total=5))
+    # received at the epoch: were any of these timed, p99 would be decades of µs
+    gate.push(*[event(bar(i), received_at=0.0) for i in range(5)])
+    snapshot = engine.snapshot
+    while snapshot.metrics.messages_processed < 5:
+        snapshot = await engine.next_snapshot(snapshot.sequence)
+    gate.push(FeedStatus(ConnectionState.LIVE, "Loaded 5 candles.", progress=5, total=5))
+    for item in (event(bar(5, closed=False)), event(bar(5)), event(bar(6), backfilled=True, received_at=0.0)):
+        gate.push(item)
+        processed = snapshot.metrics.messages_processed
+        while snapshot.metrics.messages_processed == processed:
+            snapshot = await engine.next_snapshot(snapshot.sequence)
+    gate.close()
+    await run
+    metrics = engine.snapshot.metrics
+    assert metrics.messages_processed == 8 and metrics.candles_backfilled == 1
+    assert metrics.latency_p99_us is not None and metrics.latency_p99_us < 1e12
