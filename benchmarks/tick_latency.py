@@ -21,6 +21,7 @@ import argparse
 import asyncio
 import gc
 import json
+import os
 import sys
 import time
 from pathlib import Path
@@ -216,6 +217,8 @@ def main(argv: list[str] | None = None) -> int:
         "baseline_p50_us": round(b50, 1),
         "baseline_p99_us": round(b99, 1),
         "speedup": round(b50 / p50, 1),
+        # the machine is shared: a busy neighbour shows in p99 first
+        "load_average_1m": round(os.getloadavg()[0], 2),
         "strategy_p50_us": {name: round(us, 1) for name, us in per_strategy.items()},
     }))
     return 0

@@ -108,11 +108,13 @@ class StatusPrinter:
     def __init__(self, err: TextIO) -> None:
         self.err = err
         self._last: tuple[Any, str] | None = None
+        self.printed: set[str] = set()
 
     def __call__(self, snapshot: Snapshot) -> None:
         key = (snapshot.state, snapshot.state_message)
         if key != self._last and snapshot.state_message:
             self._last = key
+            self.printed.add(snapshot.state_message)
             print(f"cryptoai-tui: {snapshot.state_message}", file=self.err, flush=True)
 
 
@@ -142,8 +144,9 @@ def run(args: argparse.Namespace) -> int:
         )
     except (ValueError, KeyError) as error:
         raise UserFacingError(_sentence(error)) from None
+    status = StatusPrinter(sys.stderr)
     if source is None:
-        engine.add_snapshot_listener(StatusPrinter(sys.stderr))
+        engine.add_snapshot_listener(status)
     try:
         asyncio.run(engine.start())
     except BrokenPipeError:
@@ -151,6 +154,8 @@ def run(args: argparse.Namespace) -> int:
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
     except ExchangeError as error:
+        if str(error) in status.printed:
+            return 2  # the feed's ERROR status already said it, in the same words
         raise UserFacingError(str(error)) from None
     sys.stdout.flush()
     return 0
