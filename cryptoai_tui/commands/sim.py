@@ -1,4 +1,4 @@
-"""`cryptoai-tui sim`: serve the simulated exchange until Ctrl+C.
+"""`cryptoai-tui sim`: serve the simulated exchange until Ctrl+C (or SIGTERM).
 
 It prints the flags to paste into other commands, so a second terminal can point the app,
 `stream` or `signals` at it with no guesswork.
@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import errno
+import signal
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
@@ -80,10 +82,13 @@ async def _serve(config: SimConfig, out: TextIO) -> None:
                 "with --port, or --port 0 for a free one."
             ) from None
         raise
+    stop = asyncio.Event()
+    with contextlib.suppress(NotImplementedError):  # no signal handlers on Windows loops
+        asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, stop.set)
     try:
         out.write(banner(sim))
         out.flush()
-        await asyncio.Event().wait()
+        await stop.wait()
     finally:
         await sim.stop()
 

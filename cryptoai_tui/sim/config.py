@@ -50,8 +50,9 @@ class SimConfig:
     #: Binance: incoming messages per second per connection before a 1008 close
     max_incoming_per_s: float | None = 5.0
     max_streams_per_connection: int = 1024
-    #: forced disconnect after this many real seconds (Binance: 24 h); None = never
-    max_lifetime_s: float | None = None
+    #: Binance: forced disconnect after this many real seconds (24 h, as the real one);
+    #: None = never. Bybit documents no such limit, so its connections live on.
+    max_lifetime_s: float | None = 24 * 3600.0
     #: Binance: send `serverShutdown` this many real seconds before a planned close
     shutdown_notice_s: float | None = 1.0
 

@@ -69,10 +69,6 @@ class RestRouter:
             for endpoint in _WEIGHTS:
                 self._binance_routes[f"{root}/{endpoint}"] = (protocol, endpoint)
 
-    def handles(self, path: str) -> bool:
-        route = urlsplit(path).path.rstrip("/")
-        return route in self._binance_routes or route.startswith("/v5/market/")
-
     def handle(self, path_and_query: str) -> HttpReply:
         parts = urlsplit(path_and_query)
         path = parts.path.rstrip("/")

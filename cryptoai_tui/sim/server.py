@@ -116,6 +116,7 @@ class SimExchange:
         }
         self._loop: asyncio.AbstractEventLoop | None = None
         self._restarting = False
+        self._stopped = False
 
     # --- addresses -----------------------------------------------------------------
     @property
@@ -138,6 +139,7 @@ class SimExchange:
     async def start(self) -> SimExchange:
         if self._server is not None:
             return self
+        self._stopped = False
         self._loop = asyncio.get_running_loop()
         if self._context is None:
             self._context = SimContext(self.config, self.market, self.clock)
@@ -149,6 +151,7 @@ class SimExchange:
         return self
 
     async def stop(self) -> None:
+        self._stopped = True
         for task in self._tasks:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
@@ -205,10 +208,20 @@ class SimExchange:
         return self._faults
 
     def set_faults(self, faults: FaultConfig) -> None:
-        """Switch faults on or off from now on (periods restart from this moment)."""
+        """Switch faults on or off from now on (periods restart from this moment). Safe to
+        call from another thread than the simulator's."""
         self._faults = faults
-        if self._context is not None:
-            self._context.set_faults(faults, asyncio.get_running_loop().time())
+        context, loop = self._context, self._loop
+        if context is None or loop is None:
+            return
+        try:
+            running = asyncio.get_running_loop()
+        except RuntimeError:
+            running = None
+        if running is loop:
+            context.set_faults(faults, loop.time())
+        else:
+            loop.call_soon_threadsafe(lambda: context.set_faults(faults, loop.time()))
 
     @property
     def connections(self) -> int:
@@ -252,7 +265,8 @@ class SimExchange:
                 await server.wait_closed()
             self._restarts += 1
             await asyncio.sleep(self._faults.restart_down_s if down_s is None else down_s)
-            await self._listen()
+            if not self._stopped:
+                await self._listen()
         finally:
             self._restarting = False
 
