@@ -32,6 +32,7 @@ from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidStatus, InvalidURI
 
 from cryptoai_tui.exchanges.base import ControlMessage, ExchangeProtocol, KlineMessage, ShutdownNotice
+from cryptoai_tui.exchanges.registry import resolve_symbol
 from cryptoai_tui.exchanges.errors import (
     ExchangeError,
     ExchangeUnavailableError,
@@ -48,7 +49,7 @@ from cryptoai_tui.feed.history import HistoryClient
 from cryptoai_tui.feed.planning import ConnectionPlan, SendPacer, plan_connection
 from cryptoai_tui.feed.sequencer import KlineSequencer, Verdict, next_open_time
 from cryptoai_tui.feed.status import ConnectionState, FeedCounters, FeedStatus
-from cryptoai_tui.market import CandleEvent, Interval, Symbol, parse_symbol
+from cryptoai_tui.market import CandleEvent, Interval, Symbol
 from cryptoai_tui.market.symbol import close_matches
 
 log = logging.getLogger(__name__)
@@ -263,7 +264,7 @@ class KlineFeed:
         return stream.symbol, stream.interval_name
 
     async def remove_stream(self, symbol: str, interval: str) -> None:
-        key = (parse_symbol(symbol).name, self.protocol.canonical_interval(interval))
+        key = (resolve_symbol(self.protocol, symbol), self.protocol.canonical_interval(interval))
         stream = self._streams.pop(key, None)
         if stream is None or stream.conn is None:
             return
@@ -333,7 +334,9 @@ class KlineFeed:
 
     # --- streams and connections ----------------------------------------------------------
     def _register(self, symbol: str, interval: str, history: int | None = None) -> _Stream:
-        name = parse_symbol(symbol).name
+        # ccxt spellings are fine; a perpetual asked of a spot endpoint is refused, not
+        # silently streamed as the spot pair of the same name.
+        name = resolve_symbol(self.protocol, symbol)
         canonical = self.protocol.canonical_interval(interval)
         count = self.history if history is None else history
         if count < 0:
@@ -487,6 +490,8 @@ class KlineFeed:
         try:
             candles = await self._rest(stream, lambda history: history.last_closed(
                 stream.symbol, stream.interval, total, progress=progress))
+            if stream.conn is None:
+                return  # removed while its history loaded
             received_at = _wall() * 1000.0
             emitted = 0
             for candle in candles:
@@ -524,6 +529,8 @@ class KlineFeed:
                 target = min((m.candle.open_time for m, _ in stream.pending), default=None)
                 candles = await self._rest(stream, lambda history: history.closed_since(
                     stream.symbol, stream.interval, start))
+                if stream.conn is None:
+                    return  # removed while it was being repaired
                 received_at = _wall() * 1000.0
                 for candle in candles:
                     if stream.seq.offer(candle, candle.close_time) is _ACCEPT:
