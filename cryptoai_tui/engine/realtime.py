@@ -46,6 +46,7 @@ from cryptoai_tui.snapshot import ConfirmedSignal, Metrics, Snapshot, StrategyRo
 from cryptoai_tui.strategies.signal import Action, ConfluenceMode, ConfluenceResult, Signal
 
 if TYPE_CHECKING:
+    from cryptoai_tui.feed.config import FeedConfig
     from cryptoai_tui.strategies.base import Strategy
 
 SourceItem = CandleEvent | FeedStatus
@@ -69,10 +70,12 @@ def parse_mode(mode: ConfluenceMode | str) -> ConfluenceMode:
 
 @dataclass(frozen=True, slots=True)
 class EngineTiming:
-    """How long strategies may take and how long the engine may hold the event loop."""
+    """How long strategies may take, how long the engine may hold the event loop, and how
+    much local time the exchange-clock check needs before it trusts (or rejects) lag."""
 
     strategy_budget_ms: float = 50.0
     slice_ms: float = 5.0
+    lag_check_span_ms: float = 5_000.0
 
 
 class ConfirmedSignals:
@@ -135,7 +138,7 @@ class RealtimeStrategyEngine:
         latency_samples: int = 1000,
         on_snapshot: SnapshotListener | None = None,
         on_confirmed: ConfirmedListener | None = None,
-        feed_config: Any = None,
+        feed_config: FeedConfig | None = None,
         combine: Combiner | None = None,
         timer: Callable[[], int] = time.perf_counter_ns,
     ) -> None:
@@ -205,7 +208,7 @@ class RealtimeStrategyEngine:
         self._stale = 0
         self._strategy_errors = 0
         self._latency = LatencyWindow(latency_samples)
-        self._lag = ExchangeLag()
+        self._lag = ExchangeLag(min_span_ms=timing.lag_check_span_ms)
 
         # what the next snapshot shows
         self._rows: tuple[StrategyRow, ...] = tuple(
@@ -241,6 +244,19 @@ class RealtimeStrategyEngine:
     @property
     def running(self) -> bool:
         return self._running
+
+    @property
+    def source(self) -> Any:
+        """What the engine reads while running: the KlineFeed it opened, or the injected source."""
+        return self._source
+
+    @property
+    def exchange_clock_real_time(self) -> bool | None:
+        """Whether the exchange's clock was seen to run at our pace (None: not known yet).
+
+        Lets a screen say why lag is missing: still measuring, or a sped-up/replayed clock.
+        """
+        return self._lag.real_time
 
     def add_snapshot_listener(self, listener: SnapshotListener) -> None:
         self._snapshot_listeners.append(listener)
