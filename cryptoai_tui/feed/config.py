@@ -45,6 +45,9 @@ class FeedConfig:
     lifetime_margin_s: float = 600.0
     #: override the exchange's forced connection lifetime (tests); None uses the exchange's
     max_connection_lifetime_s: float | None = None
+    #: seconds between client heartbeats where the exchange wants them (Bybit); None uses
+    #: the exchange's recommendation (20 s)
+    ping_interval_s: float | None = None
     #: during a planned reconnect the old socket keeps reading this long after the new one
     #: is subscribed, so no update falls between them (duplicates are dropped)
     handover_overlap_s: float = 2.0

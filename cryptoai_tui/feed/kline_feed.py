@@ -699,7 +699,8 @@ class KlineFeed:
                 helpers.append(asyncio.ensure_future(self._retire(handover)))
             if catch_up:
                 self._spawn(self._catch_up(conn), "feed-catch-up")
-            interval = self.protocol.client_ping_interval_s
+            interval = self.protocol.client_ping_interval_s and (config.ping_interval_s
+                                                                 or self.protocol.client_ping_interval_s)
             ping = self.protocol.ping_message()
             if interval and ping:
                 helpers.append(asyncio.ensure_future(self._ping(conn, ws, ping, interval)))
