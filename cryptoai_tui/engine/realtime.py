@@ -22,6 +22,14 @@ between closed candles of a backlog), so keys and frames keep flowing while a bo
 of hundreds of candles is evaluated. Python cannot pre-empt a strategy mid-call; one that
 hangs forever would hang the loop, which is why strategies are plain numeric code with a
 budget that is enforced by reporting, not by killing.
+
+An overrun is judged by CPU time, not wall time alone: on a busy machine the OS may park
+the process for tens of milliseconds in the middle of a 10 µs strategy, and a wall clock
+would then brand a healthy strategy as overrunning (and turn a confirmed signal into an
+ERROR no backtest would show). Reading the thread's CPU clock costs a system call, so
+strategies are timed with the cheap wall clock and the CPU clock is read once per slice,
+then again only when a wall time is over budget: the CPU used since the slice began
+exceeds the strategy's own by at most `slice_ms`.
 """
 
 from __future__ import annotations
@@ -141,6 +149,7 @@ class RealtimeStrategyEngine:
         feed_config: FeedConfig | None = None,
         combine: Combiner | None = None,
         timer: Callable[[], int] = time.perf_counter_ns,
+        cpu_timer: Callable[[], int] = time.thread_time_ns,
     ) -> None:
         if window < 1:
             raise ValueError(f"The window must hold at least one candle, not {window}.")
@@ -172,6 +181,7 @@ class RealtimeStrategyEngine:
         self._budget_ms = timing.strategy_budget_ms
         self._slice_ns = int(timing.slice_ms * 1_000_000)
         self._timer = timer
+        self._cpu_timer = cpu_timer
 
         self.series = CandleSeries(window)
         self._snapshot_listeners: list[SnapshotListener] = [on_snapshot] if on_snapshot else []
@@ -478,6 +488,7 @@ class RealtimeStrategyEngine:
         """
         data = self.series.view(include_forming=not confirmed)
         timer = self._timer
+        cpu_at_slice = self._cpu_timer()
         budget = self._budget_ns
         slice_ns = self._slice_ns
         last_actions = self._last_actions
@@ -497,7 +508,7 @@ class RealtimeStrategyEngine:
             if error is None:
                 if type(signal) is not Signal and not isinstance(signal, Signal):
                     error = f"{name} returned {type(signal).__name__} instead of a Signal."
-                elif elapsed > budget:
+                elif elapsed > budget and self._cpu_timer() - cpu_at_slice > budget:
                     error = (
                         f"{name} took {elapsed / 1e6:.1f} ms, over its {self._budget_ms:g} ms budget; "
                         "its signal for this update was dropped."
@@ -515,6 +526,7 @@ class RealtimeStrategyEngine:
             if ended - slice_start > slice_ns:
                 await asyncio.sleep(0)
                 slice_start = timer()
+                cpu_at_slice = self._cpu_timer()
         self._rows = tuple(rows)
         self._confluence = self._combined(votes)
         self._provisional = not confirmed

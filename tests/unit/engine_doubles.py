@@ -95,7 +95,7 @@ class FakeTimer:
 
 
 class Sleeper(Strategy):
-    """Pretends to take `ms` milliseconds by advancing the engine's fake timer."""
+    """Pretends to take `ms` milliseconds by advancing the engine's fake clocks."""
 
     name = "sleeper"
     title = "Sleeper"
@@ -103,9 +103,9 @@ class Sleeper(Strategy):
     description = "overruns"
     defaults = {"ms": 80.0}
 
-    def __init__(self, timer: FakeTimer, schedule: list[float] | None = None, **params: object) -> None:
+    def __init__(self, *timers: FakeTimer, schedule: list[float] | None = None, **params: object) -> None:
         super().__init__(**params)
-        self.timer = timer
+        self.timers = timers  # the clocks that see the time pass (wall, and CPU unless parked)
         self.schedule = list(schedule or [])  # per-call durations (ms) before falling back to `ms`
 
     @property
@@ -114,7 +114,8 @@ class Sleeper(Strategy):
 
     def evaluate(self, data: OHLCV, *, confirmed: bool) -> Signal:
         ms = self.schedule.pop(0) if self.schedule else float(self.params["ms"])
-        self.timer.now += int(ms * 1_000_000)
+        for timer in self.timers:
+            timer.now += int(ms * 1_000_000)
         return Signal(Action.BUY, 1.0, "late")
 
 

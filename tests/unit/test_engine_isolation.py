@@ -39,7 +39,7 @@ async def test_strategy_over_its_time_budget_is_an_error_for_that_update_only() 
     engine = RealtimeStrategyEngine(
         "BTCUSDT", "1m", [sleeper, recorder], "majority",
         source=paced([[event(bar(0))], [event(bar(1))]]),
-        timing=EngineTiming(strategy_budget_ms=50.0), timer=timer,
+        timing=EngineTiming(strategy_budget_ms=50.0), timer=timer, cpu_timer=timer,
     )
     confirmed = engine.confirmed()
     await engine.start()
@@ -54,13 +54,26 @@ async def test_strategy_over_its_time_budget_is_an_error_for_that_update_only() 
     assert engine.snapshot.metrics.strategy_errors == 1
 
 
+async def test_strategy_parked_by_the_os_is_not_an_overrun() -> None:
+    wall, cpu = FakeTimer(), FakeTimer()
+    parked = Sleeper(wall, ms=80.0)  # 80 ms pass on the wall clock, none on the CPU clock
+    engine = RealtimeStrategyEngine(
+        "BTCUSDT", "1m", [parked], "majority", source=paced([[event(bar(0))]]),
+        timing=EngineTiming(strategy_budget_ms=50.0), timer=wall, cpu_timer=cpu,
+    )
+    await engine.start()
+    row = engine.snapshot.rows[0]
+    assert row.signal.action is Action.BUY and row.error is None
+    assert row.elapsed_us == 80_000.0
+
+
 async def test_long_steps_yield_to_the_event_loop_between_strategies() -> None:
     timer = FakeTimer()
     ticks: list[int] = []
     engine = RealtimeStrategyEngine(
         "BTCUSDT", "1m", [Sleeper(timer, ms=3.0) for _ in range(4)], "majority",
         source=paced([[event(bar(i)) for i in range(3)]]),
-        timing=EngineTiming(strategy_budget_ms=50.0, slice_ms=5.0), timer=timer,
+        timing=EngineTiming(strategy_budget_ms=50.0, slice_ms=5.0), timer=timer, cpu_timer=timer,
     )
 
     async def other_work() -> None:
