@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import math
 import random
 import re
@@ -18,7 +19,7 @@ import uuid
 from abc import ABC, abstractmethod
 from collections import deque
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Coroutine
 
 from websockets.asyncio.server import ServerConnection
 from websockets.exceptions import ConnectionClosed
@@ -41,6 +42,7 @@ _BINANCE_STREAM = re.compile(r"^[a-z0-9_.\-]{1,30}@[A-Za-z0-9_]+(@[A-Za-z0-9+:]+
 _BYBIT_TOPICS = ("kline", "orderbook", "publicTrade", "tickers", "kline_lt", "tickers_lt", "liquidation",
                  "allLiquidation", "insurance", "priceLimit", "adlAlert")
 _MAX_FINALS_PER_TURN = 5000
+_LOG = logging.getLogger("cryptoai_tui.sim")
 
 
 @dataclass(slots=True)
@@ -96,8 +98,10 @@ class Session(ABC):
 
     # --- lifecycle -------------------------------------------------------------------
     async def run(self) -> None:
-        self._tasks = [asyncio.create_task(self._push_loop()), asyncio.create_task(self._fault_loop())]
-        self._tasks += [asyncio.create_task(coro) for coro in self.extra_loops()]
+        loops = [self._push_loop(), self._fault_loop(), *self.extra_loops()]
+        self._tasks = [asyncio.create_task(loop) for loop in loops]
+        for task in self._tasks:
+            task.add_done_callback(self._on_loop_done)
         try:
             async for message in self.ws:
                 if self._closing:
@@ -110,8 +114,16 @@ class Session(ABC):
                 task.cancel()
             await asyncio.gather(*self._tasks, return_exceptions=True)
 
-    def extra_loops(self) -> list[Any]:
+    def extra_loops(self) -> list[Coroutine[Any, Any, None]]:
         return []
+
+    def _on_loop_done(self, task: asyncio.Task[None]) -> None:
+        """A loop that dies of a bug must not leave a silent connection behind: log it and
+        drop the connection so the client reconnects."""
+        if task.cancelled() or task.exception() is None:
+            return
+        _LOG.error("simulated connection %d failed", self.ordinal, exc_info=task.exception())
+        self.abort()
 
     def abort(self) -> None:
         """Drop the TCP connection without a close frame (the client sees 1006)."""
@@ -332,7 +344,7 @@ class BinanceSession(Session):
         for stream in protocol.streams_from_url(path):
             self._subscribe_stream(stream)
 
-    def extra_loops(self) -> list[Any]:
+    def extra_loops(self) -> list[Coroutine[Any, Any, None]]:
         loops = [self._ping_loop()]
         if self.context.config.max_lifetime_s is not None:
             loops.append(self._lifetime())
@@ -489,7 +501,7 @@ class BybitSession(Session):
         self.conn_id = str(uuid.UUID(int=random.Random(f"{context.config.seed}/conn_id/{ordinal}").getrandbits(128)))
         self._last_heard = self._loop.time()
 
-    def extra_loops(self) -> list[Any]:
+    def extra_loops(self) -> list[Coroutine[Any, Any, None]]:
         return [self._idle_watch()]
 
     def encode_kline(self, sub: Subscription, candle: Candle, event_time: int) -> str:

@@ -89,7 +89,7 @@ async def test_malformed_frames_are_mixed_in_without_losing_candles() -> None:
             PROTOCOL.parse_ws_message(frame)
         except MalformedMessageError:
             bad += 1
-    assert bad >= 2 and bad == sim.stats().malformed
+    assert 2 <= bad <= sim.stats().malformed  # the server may have sent more after we stopped reading
     finals = [m.candle.open_time for m in klines(frames) if m.candle.closed]
     assert finals == list(range(finals[0], finals[0] + 60_000 * len(finals), 60_000))
 
