@@ -609,7 +609,7 @@ class RealtimeStrategyEngine:
                 messages_malformed=counters.messages_malformed,
                 reconnects=counters.reconnects,
                 candles_backfilled=counters.candles_backfilled,
-                duplicates_dropped=counters.duplicates_dropped + self._stale,
+                duplicates_dropped=counters.duplicates_dropped + counters.out_of_order_dropped + self._stale,
                 strategy_errors=self._strategy_errors,
             )
         return Metrics(
