@@ -61,8 +61,10 @@ async def test_a_raw_stream_sends_every_closed_candle_once_and_it_equals_rest(si
     assert all(m.symbol == "BTCUSDT" and m.interval == "1m" for m in messages)
 
 
-async def test_forming_updates_carry_the_candle_so_far(sim: SimExchange) -> None:
-    async with websockets.connect(f"{sim.ws_url}/ws/ethusdt@kline_1m") as ws:
+async def test_forming_updates_carry_the_candle_so_far() -> None:
+    # A 1m candle every 0.2 s with updates every 0.02 s: about nine updates per candle.
+    async with SimExchange(replace(FAST, speed=300)) as sim, \
+            websockets.connect(f"{sim.ws_url}/ws/ethusdt@kline_1m") as ws:
         messages = await collect_klines(ws, finals=4)
     by_candle: dict[int, list[KlineMessage]] = {}
     for message in messages:
