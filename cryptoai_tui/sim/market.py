@@ -391,13 +391,15 @@ class _ReplaySource(_Source):
         if i is None:
             return None
         s = self._series
-        return (s.opens[i], s.highs[i], s.lows[i], s.closes[i], s.volumes[i], Regime.TRENDING_UP.value
-                if s.closes[i] >= s.opens[i] else Regime.TRENDING_DOWN.value)
+        # Real candles carry no regime; their direction seeds the texture of their children.
+        regime = Regime.TRENDING_UP if s.closes[i] >= s.opens[i] else Regime.TRENDING_DOWN
+        return (s.opens[i], s.highs[i], s.lows[i], s.closes[i], s.volumes[i], regime.value)
 
 
 class MarketModel:
-    """Deterministic candles for a set of symbols; thread-safe (the app may read ground
-    truth from another thread than the server's)."""
+    """Deterministic candles for a set of symbols (None or empty: DEFAULT_SYMBOLS) plus
+    replayed ones; thread-safe (the app may read ground truth from another thread than the
+    server's)."""
 
     def __init__(
         self,
