@@ -12,8 +12,7 @@ from enum import Enum
 
 from cryptoai_tui.feed.status import ConnectionState
 from cryptoai_tui.snapshot import Snapshot
-from cryptoai_tui.market.interval import Interval
-from cryptoai_tui.tui.formatting import format_confidence, format_price
+from cryptoai_tui.tui.formatting import format_clock, format_confidence, format_price
 
 
 FIRST_SIGNALS_SHOWN = 3
@@ -41,8 +40,7 @@ def snapshot_events(previous: Snapshot | None, current: Snapshot) -> list[LiveEv
     at = current.exchange_time
     before_state = previous.state if previous is not None else None
     if current.state is not before_state:
-        text = current.state_message or current.state.value
-        events.append(LiveEvent(EventKind.STATE, at, f"{current.state.value}: {text}" if text != current.state.value else text))
+        events.append(LiveEvent(EventKind.STATE, at, _state_text(current)))
     if previous is not None:
         reconnects = current.metrics.reconnects - previous.metrics.reconnects
         if reconnects > 0:
@@ -60,23 +58,29 @@ def snapshot_events(previous: Snapshot | None, current: Snapshot) -> list[LiveEv
             events.append(LiveEvent(EventKind.ERROR, at, f"strategy error in {failing}"))
     seen_until = previous.recent_signals[-1].open_time if previous and previous.recent_signals else None
     last_action = previous.recent_signals[-1].confluence.action if previous and previous.recent_signals else None
-    interval_ms = Interval.parse(current.interval).ms
     changes: list[LiveEvent] = []
     for signal in current.recent_signals:
         if seen_until is not None and signal.open_time <= seen_until:
             continue
         action = signal.confluence.action
         if action is not last_action:
-            # Stamped with the candle's close: the moment the signal was confirmed.
             changes.append(LiveEvent(
                 EventKind.SIGNAL,
-                signal.open_time + interval_ms,
+                at,
                 f"confirmed {action.value} {format_confidence(signal.confluence.confidence)} "
-                f"at close {format_price(signal.close)}",
+                f"on the {format_clock(signal.open_time, seconds=False)} candle, close {format_price(signal.close)}",
             ))
         last_action = action
     if seen_until is None:
         # The first signals arrive with the history: list the newest few, not the whole past.
         changes = changes[-FIRST_SIGNALS_SHOWN:]
-    # Oldest first; events without an exchange time happened "now", after the rest.
-    return sorted(changes + events, key=lambda event: (event.time_ms is None, event.time_ms or 0))
+    return events + changes
+
+
+def _state_text(snapshot: Snapshot) -> str:
+    """`reconnecting: Connection refused.`, without repeating a state the sentence names."""
+    word = snapshot.state.value
+    message = snapshot.state_message.strip()
+    if not message:
+        return word
+    return message if message.lower().startswith(word) else f"{word}: {message}"

@@ -63,7 +63,7 @@ async def test_pick_everything_start_see_live_data_go_back_and_quit(sim: SimExch
 
         await pilot.press("3")
         assert isinstance(app.screen, ChoicePicker)
-        await pilot.press("down", "enter")  # 1s -> 1m
+        await pilot.press("enter")  # the suggested 1m
         await pilot.pause()
         assert lab.choices.interval == "1m"
 
@@ -96,7 +96,7 @@ async def test_pick_everything_start_see_live_data_go_back_and_quit(sim: SimExch
         await pilot.pause()
         assert app.screen is lab
         assert lab.choices.mode is ConfluenceMode.MAJORITY
-        assert engine.snapshot.state is ConnectionState.STOPPED
+        await wait_for(pilot, lambda: engine.snapshot.state is ConnectionState.STOPPED, "the feed to stop")
 
         await pilot.press("q")
         await pilot.pause()

@@ -30,12 +30,14 @@ def test_counters_report_reconnects_and_backfills_even_when_frames_were_skipped(
     assert texts == ["reconnected (2 times)", "backfilled 7 missed candles"]
 
 
-def test_state_change_carries_the_feeds_sentence() -> None:
+def test_state_change_carries_the_feeds_sentence_without_repeating_the_state() -> None:
     troubled = replace(BASE, state=ConnectionState.RECONNECTING, state_message="Connection refused.")
     assert [e.text for e in snapshot_events(BASE, troubled)] == ["reconnecting: Connection refused."]
+    live = replace(troubled, state=ConnectionState.LIVE, state_message="Live: 1 stream from Binance.")
+    assert [e.text for e in snapshot_events(troubled, live)] == ["Live: 1 stream from Binance."]
 
 
-def test_only_changes_of_the_confirmed_action_are_logged_stamped_at_the_close() -> None:
+def test_only_changes_of_the_confirmed_action_are_logged_naming_their_candle() -> None:
     before = replace(BASE, recent_signals=(confirmed(1, Action.HOLD),))
     after = replace(before, recent_signals=(
         confirmed(1, Action.HOLD), confirmed(2, Action.HOLD), confirmed(3, Action.BUY),
@@ -43,8 +45,8 @@ def test_only_changes_of_the_confirmed_action_are_logged_stamped_at_the_close() 
     ))
     events = snapshot_events(before, after)
     assert [(e.time_ms, e.text) for e in events] == [
-        (4 * HOUR, "confirmed BUY 75% at close 103.000"),
-        (6 * HOUR, "confirmed SELL 75% at close 105.000"),
+        (BASE.exchange_time, "confirmed BUY 75% on the 03:00 candle, close 103.000"),
+        (BASE.exchange_time, "confirmed SELL 75% on the 05:00 candle, close 105.000"),
     ]
 
 
@@ -53,7 +55,7 @@ def test_history_arriving_at_once_lists_only_the_newest_changes() -> None:
     first = replace(BASE, recent_signals=tuple(confirmed(h, a) for h, a in enumerate(actions)))
     signal_events = [e for e in snapshot_events(None, first) if e.kind is EventKind.SIGNAL]
     assert len(signal_events) == 3
-    assert signal_events[-1].time_ms == 10 * HOUR
+    assert "09:00 candle" in signal_events[-1].text
 
 
 def test_mode_change_and_new_strategy_errors_are_logged() -> None:

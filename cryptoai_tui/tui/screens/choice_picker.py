@@ -38,13 +38,16 @@ class ChoicePicker(ModalScreen[T | None], Generic[T]):
         choices: Sequence[Choice[T]],
         *,
         current: T | None = None,
+        suggested: T | None = None,
         prompt: str = "",
         id: str | None = None,
     ) -> None:
+        """`current` is marked and highlighted; without one, `suggested` is highlighted."""
         super().__init__(id=id)
         self._title = title
         self._choices = tuple(choices)
         self._current = current
+        self._suggested = suggested
         self._prompt = prompt
 
     def compose(self) -> ComposeResult:
@@ -71,8 +74,9 @@ class ChoicePicker(ModalScreen[T | None], Generic[T]):
 
     def on_mount(self) -> None:
         options = self.query_one(OptionList)
+        wanted = self._current if self._current is not None else self._suggested
         for index, choice in enumerate(self._choices):
-            if choice.value == self._current:
+            if choice.value == wanted:
                 options.highlighted = index
                 break
         options.focus()

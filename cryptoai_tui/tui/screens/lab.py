@@ -31,6 +31,8 @@ from cryptoai_tui.tui.services import Services
 from cryptoai_tui.tui.session import AppConfig, Endpoint, LabChoices, LabStep
 from cryptoai_tui.tui.widgets.lab_menu import LabMenu
 
+SUGGESTED_INTERVAL = "1m"  # on the simulator a 1m candle closes every two seconds
+
 LAB_KEYS = (
     ("1 … 6", "open that step (1 Asset, 2 Strategies, 3 Timeframe, 4 Mode, 5 Exchange, 6 Start)"),
     ("↑ ↓ Enter", "move through the steps and open one"),
@@ -155,6 +157,7 @@ class LabScreen(Screen[None]):
                     f"Timeframe on {self._exchange_title()}",
                     [Choice(name, name, describe_interval(name)) for name in intervals],
                     current=choices.interval,
+                    suggested=SUGGESTED_INTERVAL,
                     prompt=prompt,
                 ),
                 self._interval_chosen,
@@ -254,7 +257,7 @@ class LabScreen(Screen[None]):
             return
         live = self.app.screen
         if isinstance(live, LiveScreen):
-            live.call_later(live.reject, LabStep.ASSET, problem)
+            live.reject(LabStep.ASSET, problem)
         elif self.is_current:
             self.action_open_step(LabStep.ASSET.value, problem)
 

@@ -194,17 +194,15 @@ class LiveScreen(Screen[LiveOutcome]):
             return self._troubled and self.session.exchange != SIM_EXCHANGE
         return True
 
-    async def action_back(self) -> None:
-        await self._stop_engine()
+    # Leaving never waits for the feed: the engine is stopped as the screen unmounts.
+    def action_back(self) -> None:
         self._leave(LiveOutcome(self.mode))
 
-    async def action_switch_to_sim(self) -> None:
-        await self._stop_engine()
+    def action_switch_to_sim(self) -> None:
         self._leave(LiveOutcome(self.mode, switch_to_sim=True))
 
-    async def reject(self, step: LabStep, message: str) -> None:
+    def reject(self, step: LabStep, message: str) -> None:
         """The Lab found out the exchange does not offer this choice: go back and fix it."""
-        await self._stop_engine()
         self._leave(LiveOutcome(self.mode, rejected_step=step, message=message))
 
     def action_pause(self) -> None:

@@ -29,15 +29,18 @@ def change_lines(snapshot: Snapshot) -> Content:
     tick, tick_dir = format_change(snapshot.price, snapshot.previous_price, decimals)
     candle, candle_dir = format_change(snapshot.price, snapshot.candle_open, decimals)
     left = candle_time_left(snapshot)
-    forming = "forming" if snapshot.provisional else "closed"
     muted = "$text-muted"
+    opened = format_clock(snapshot.candle_open_time, seconds=False)
+    if snapshot.candle_open_time is None:
+        timing = Content.styled("no candle yet", muted)
+    elif snapshot.provisional:
+        timing = Content.assemble(("closes in ", muted), (format_duration(left), "bold"), (f" · {opened} candle", muted))
+    else:
+        timing = Content.assemble((f"{opened} candle closed", muted))
     return Content("\n").join([
         Content.assemble((tick, f"bold {_DIRECTION_STYLE[tick_dir]}"), ("  last update", muted)),
         Content.assemble((candle, f"bold {_DIRECTION_STYLE[candle_dir]}"), ("  candle open", muted)),
-        Content.assemble(
-            (f"{forming} {format_clock(snapshot.candle_open_time, seconds=False)} candle · ", muted),
-            ("closes in ", muted), (format_duration(left), "bold"),
-        ),
+        timing,
     ])
 
 
