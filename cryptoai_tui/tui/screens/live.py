@@ -113,7 +113,13 @@ class LiveScreen(Screen[LiveOutcome]):
 
     def on_mount(self) -> None:
         self.query_one(LiveHeader).show(None)
-        self.engine = self._engine_factory(self.session)
+        try:
+            self.engine = self._engine_factory(self.session)
+        except ValueError as error:  # a choice the engine refuses: say so, keep the app
+            self.failure = str(error)
+            self.query_one(LiveHeader).show(None, failure=self.failure)
+            self.query_one(EventLog).add([LiveEvent(EventKind.ERROR, None, self.failure)])
+            return
         self._run_engine()
         self._frame_timer = self.set_interval(self._frame_period, self.draw_newest, name="live-frames")
 
