@@ -8,12 +8,16 @@ Nothing in here parses argv or reads the environment.
 from __future__ import annotations
 
 import time
+from functools import partial
+from typing import Iterable
 
-from textual.app import App
+from textual.app import App, SystemCommand
 from textual.binding import Binding
+from textual.screen import Screen
 
 from cryptoai_tui.tui.catalogue import Catalogue, default_catalogue
 from cryptoai_tui.tui.screens.lab import LabScreen
+from cryptoai_tui.tui.screens.live import SIM_EXCHANGE, LiveScreen
 from cryptoai_tui.tui.services import (
     Clock,
     EngineFactory,
@@ -23,7 +27,7 @@ from cryptoai_tui.tui.services import (
     engine_for_session,
     load_exchange_symbols,
 )
-from cryptoai_tui.tui.session import AppConfig
+from cryptoai_tui.tui.session import AppConfig, LabStep
 
 THEME = "textual-dark"
 
@@ -44,6 +48,26 @@ class CryptoAIApp(App[None]):
 
     def get_default_screen(self) -> LabScreen:
         return LabScreen(self.config, self.services)
+
+    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+        """The screen's own steps and keys, findable by name in the command palette."""
+        yield from super().get_system_commands(screen)
+        if isinstance(screen, LabScreen):
+            for step in LabStep:
+                yield SystemCommand(
+                    f"Lab: {step.value} {step.title}", f"Open the {step.title.lower()} step",
+                    partial(screen.action_open_step, step.value),
+                )
+        elif isinstance(screen, LiveScreen):
+            yield SystemCommand("Live: back to the Lab", "Stop the feed and return", screen.action_back)
+            yield SystemCommand("Live: pause or resume", "Stop or restart drawing", screen.action_pause)
+            yield SystemCommand("Live: next confluence mode", "ALL → ANY → MAJORITY", screen.action_cycle_mode)
+            yield SystemCommand("Live: show or hide the chart", "Toggle the candle chart", screen.action_toggle_chart)
+            if screen.session.exchange != SIM_EXCHANGE:
+                yield SystemCommand(
+                    "Live: use the simulated exchange", "Restart this session on the built-in simulator",
+                    screen.action_switch_to_sim,
+                )
 
 
 def make_app(

@@ -131,6 +131,22 @@ class LabChoices:
         missing = self.missing()
         return missing[0] if missing else LabStep.START
 
+    def summary(self, exchange_title: str) -> str:
+        """The session in one plain sentence, so a new user knows what Start will do."""
+        count = len(self.strategies)
+        if not count or not self.symbol or not self.interval:
+            return "Choose the missing steps; the session is described here once it is complete."
+        needed = {
+            ConfluenceMode.ALL: f"all {count} agree",
+            ConfluenceMode.ANY: "any one fires and none opposes",
+            ConfluenceMode.MAJORITY: f"at least {count // 2 + 1} of {count} agree",
+        }[self.mode]
+        noun = "strategy" if count == 1 else "strategies"
+        return (
+            f"Start runs {count} {noun} on every {self.interval} {self.symbol} update from "
+            f"{exchange_title}; the verdict is BUY or SELL when {needed}."
+        )
+
     def with_strategy_names(self, names: tuple[str, ...]) -> LabChoices:
         """Keep the parameters of strategies that stay chosen; new ones get defaults."""
         by_name = {strategy_name(spec): spec for spec in self.strategies}

@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Sequence
 
 import pytest
+from textual.command import CommandPalette
 
 from cryptoai_tui.exchanges.errors import ExchangeUnavailableError
 from cryptoai_tui.feed.status import ConnectionState
@@ -177,3 +178,15 @@ async def test_unreachable_exchange_keeps_retrying_and_s_switches_to_the_simulat
         assert lab_of(app).choices.exchange == "sim"
         await wait_for(pilot, lambda: second.engine.snapshot.state is ConnectionState.LIVE, "the simulator feed")
         assert second.check_action("switch_to_sim", ()) is False
+
+
+async def test_command_palette_finds_the_lab_steps() -> None:
+    app = build_app(AppConfig())
+    async with app.run_test(size=(120, 40)) as pilot:
+        titles = [command.title for command in app.get_system_commands(app.screen)]
+        assert "Lab: 2 Strategies" in titles
+        await pilot.press("ctrl+p")
+        await pilot.pause()
+        assert isinstance(app.screen, CommandPalette)
+        await pilot.press(*"Lab: 3 Timeframe", "enter")
+        await wait_for(pilot, lambda: isinstance(app.screen, ChoicePicker), "the timeframe picker")

@@ -58,3 +58,14 @@ def test_config_opens_live_only_with_asset_timeframe_strategies_and_mode() -> No
     assert not AppConfig(symbol="BTCUSDT").open_live
     assert AppConfig().initial_choices().mode is ConfluenceMode.MAJORITY
     assert full.initial_choices().mode is ConfluenceMode.ALL
+
+
+def test_summary_says_what_start_will_do_in_the_chosen_mode() -> None:
+    choices = LabChoices(symbol="ETHUSDT", interval="1m", strategies=("rsi", "macd", "bos"))
+    assert choices.summary("Binance") == (
+        "Start runs 3 strategies on every 1m ETHUSDT update from Binance; "
+        "the verdict is BUY or SELL when at least 2 of 3 agree."
+    )
+    assert "when all 3 agree" in LabChoices(symbol="X", interval="1m", strategies=("a", "b", "c"),
+                                            mode=ConfluenceMode.ALL).summary("Bybit")
+    assert "Choose the missing steps" in LabChoices().summary("Binance")

@@ -84,6 +84,7 @@ class LabScreen(Screen[None]):
                 id="lab-intro",
             )
             yield LabMenu(id="lab-menu")
+            yield Static("", id="lab-summary")
             yield Static("", id="lab-message")
         yield Footer()
 
@@ -99,6 +100,7 @@ class LabScreen(Screen[None]):
 
     def _show_choices(self) -> None:
         self.query_one(LabMenu).show_choices(self.choices, self._services.catalogue)
+        self.query_one("#lab-summary", Static).update(self.choices.summary(self._exchange_title()))
 
     def say(self, text: str, *, error: bool = False) -> None:
         """An inline message under the menu (it stays until the next one, unlike a toast)."""
