@@ -208,7 +208,10 @@ async def settle_live(pilot: Pilot[None], limit: int = 400) -> LiveScreen:
             engine = screen.engine
             if isinstance(engine, FixedClockEngine) and engine.done:
                 screen.draw_newest()
+                # Let the footer catch up with bindings the frame switched on (s: simulator).
                 await pilot.pause()
+                await pilot.wait_for_scheduled_animations()
+                await pilot.pause(0.05)
                 return screen
         await pilot.pause(0.02)
     raise AssertionError("the live screen never finished drawing the replay")
