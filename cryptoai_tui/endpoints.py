@@ -24,6 +24,7 @@ SIM_PROTOCOL = "binance"
 #: Simulated time runs this much faster than real time when the simulator is started for
 #: a user: a 1m candle closes every two seconds, so signals confirm within a minute.
 DEMO_SIM_SPEED = 30.0
+SIM_DISPLAY_NAME = "the simulated exchange"
 
 
 def demo_sim_config() -> SimConfig:
@@ -46,9 +47,16 @@ async def open_protocol(
         yield get_protocol(exchange, ws_url, rest_url)
         return
     if ws_url and rest_url:
-        yield get_protocol(SIM_PROTOCOL, ws_url, rest_url)
+        yield _sim_protocol(ws_url, rest_url)
         return
     from cryptoai_tui.sim.server import SimExchange
 
     async with SimExchange(sim_config or demo_sim_config()) as sim:
-        yield get_protocol(SIM_PROTOCOL, ws_url or sim.ws_url, rest_url or sim.rest_url)
+        yield _sim_protocol(ws_url or sim.ws_url, rest_url or sim.rest_url)
+
+
+def _sim_protocol(ws_url: str, rest_url: str) -> ExchangeProtocol:
+    """Binance's protocol, named as what it talks to, so messages say "simulated exchange"."""
+    protocol = get_protocol(SIM_PROTOCOL, ws_url, rest_url)
+    protocol.display_name = SIM_DISPLAY_NAME
+    return protocol

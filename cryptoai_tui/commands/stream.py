@@ -113,7 +113,7 @@ async def _stream(args: argparse.Namespace) -> None:
             raise UserFacingError(str(error)) from None
         except ExchangeError as error:
             raise UserFacingError(str(error)) from None
-        writer = CandleWriter(sys.stdout, args.format, protocol.name)
+        writer = CandleWriter(sys.stdout, args.format, args.exchange)
         try:
             async with feed:
                 async for event in feed:

@@ -404,6 +404,8 @@ class KlineFeed:
             return await coro
         except asyncio.CancelledError:
             raise
+        except InvalidSymbolError as error:
+            self._fail(await self._with_suggestions(error))
         except _FATAL as error:
             self._fail(error)
         except FeedConfigError as error:
@@ -412,6 +414,20 @@ class KlineFeed:
             log.exception("KlineFeed task failed")
             self._fail(error)
         return None
+
+    async def _with_suggestions(self, error: InvalidSymbolError) -> InvalidSymbolError:
+        """The exchange's "invalid symbol" names no alternatives; look them up, so the user
+        reads "Did you mean ETHUSDT?" instead of a bare refusal. Best effort: if the list
+        cannot be had quickly, the original error stands."""
+        if error.suggestions:
+            return error
+        try:
+            listed = await asyncio.wait_for(self.exchange_symbols(), self.config.rest_timeout_s)
+        except (asyncio.TimeoutError, ExchangeError):
+            return error
+        names = [symbol.name for symbol in listed]
+        return InvalidSymbolError(error.symbol, close_matches(error.symbol, names),
+                                  self.protocol.display_name)
 
     def _maybe_live(self) -> None:
         if self._live_announced or self._bootstrapping or self._closing:
