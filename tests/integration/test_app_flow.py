@@ -4,6 +4,7 @@ real loopback sockets, with the app's real symbol loader and real engine."""
 from __future__ import annotations
 
 import time
+from collections.abc import AsyncIterator
 from typing import Callable
 
 import pytest
@@ -34,7 +35,7 @@ async def wait_for(pilot: Pilot[None], condition: Callable[[], object], what: st
 
 
 @pytest.fixture
-async def sim():
+async def sim() -> AsyncIterator[SimExchange]:
     # 1m candles close every 0.1 s: a confirmed signal within a second or two
     async with SimExchange(SimConfig(speed=600.0, seed=11)) as exchange:
         yield exchange

@@ -8,6 +8,7 @@ waits for the process to go idle and so would wait on the flood itself.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator
 from typing import Callable
 
 import pytest
@@ -40,7 +41,7 @@ async def key_until(app: App[None], live: LiveScreen, key: str, acted: Callable[
 
 
 @pytest.fixture
-async def flooding_sim():
+async def flooding_sim() -> AsyncIterator[SimExchange]:
     async with SimExchange(SimConfig(speed=60.0, seed=3, flood=True)) as exchange:
         yield exchange
 

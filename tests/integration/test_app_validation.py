@@ -7,9 +7,11 @@ loopback port.
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from typing import Sequence
 
 import pytest
+from textual.app import App
 from textual.command import CommandPalette
 
 from cryptoai_tui.exchanges.errors import ExchangeUnavailableError
@@ -29,7 +31,7 @@ from tests.integration.test_app_flow import wait_for
 from tests.snapshots.apps import build_app, fixed_symbols, listed_symbols
 
 
-def lab_of(app) -> LabScreen:
+def lab_of(app: App[None]) -> LabScreen:
     lab = app.screen_stack[0]
     assert isinstance(lab, LabScreen)
     return lab
@@ -138,7 +140,7 @@ async def test_typed_symbol_is_accepted_when_the_list_cannot_load() -> None:
 
 
 @pytest.fixture
-async def sim():
+async def sim() -> AsyncIterator[SimExchange]:
     async with SimExchange(SimConfig(speed=600.0, seed=5)) as exchange:
         yield exchange
 

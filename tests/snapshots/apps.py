@@ -27,6 +27,7 @@ from cryptoai_tui.strategies.registry import STRATEGY_NAMES
 from cryptoai_tui.strategies.signal import ConfluenceMode
 from cryptoai_tui.tui.app import CryptoAIApp, make_app
 from cryptoai_tui.tui.screens.live import LiveScreen
+from cryptoai_tui.tui.services import EngineFactory
 from cryptoai_tui.tui.session import AppConfig, Endpoint, LiveSession
 from tests.conftest import load_candles
 
@@ -144,7 +145,7 @@ class FixedClockEngine:
         return self.engine.set_mode(mode)
 
 
-def btc_replay_factory(count: int = REPLAY_CANDLES, *, with_forming: bool = True):
+def btc_replay_factory(count: int = REPLAY_CANDLES, *, with_forming: bool = True) -> EngineFactory:
     """An engine factory replaying the first `count` BTC 1h candles (plus a forming one)."""
     candles = load_candles("BTCUSDT-1h.csv", limit=count + 1)
     closed, following = candles[:count], candles[count]
@@ -169,7 +170,7 @@ def btc_replay_factory(count: int = REPLAY_CANDLES, *, with_forming: bool = True
     return factory
 
 
-def status_factory(*statuses: FeedStatus):
+def status_factory(*statuses: FeedStatus) -> EngineFactory:
     """An engine factory whose feed only reports statuses (bootstrapping, reconnecting ...)."""
 
     def factory(session: LiveSession) -> FixedClockEngine:
