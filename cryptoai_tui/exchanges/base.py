@@ -7,6 +7,7 @@ the same object, so neither can drift from the wire format alone.
 
 from __future__ import annotations
 
+import json
 import re
 import time
 from abc import ABC, abstractmethod
@@ -16,6 +17,7 @@ from email.utils import parsedate_to_datetime
 from enum import Enum
 from typing import Any, Mapping, Sequence
 
+from cryptoai_tui.exchanges.errors import ExchangeUnavailableError, MalformedMessageError
 from cryptoai_tui.market import Candle, Interval, MarketKind, Symbol
 
 JSON = Any
@@ -107,6 +109,21 @@ def retry_after_seconds(headers: Mapping[str, str]) -> float | None:
     except (TypeError, ValueError):
         return None
     return max(0.0, moment.timestamp() - time.time())
+
+
+def optional_int_param(params: Mapping[str, str], name: str, invalid: str) -> int | None:
+    """An integer query parameter read back server side: None when absent or empty.
+
+    `invalid` is the exchange's own sentence for a non-integer (a template with `{name}`),
+    since the simulator must answer a bad value exactly as that exchange does.
+    """
+    raw = params.get(name)
+    if raw is None or raw == "":
+        return None
+    try:
+        return int(raw)
+    except (TypeError, ValueError):
+        raise ValueError(invalid.format(name=name)) from None
 
 
 @dataclass(frozen=True, slots=True)
@@ -308,6 +325,21 @@ class ExchangeProtocol(ABC):
         """A client heartbeat frame (Bybit JSON ping); None when the server pings."""
         return None
 
+    def decode_frame(self, text: str | bytes) -> dict[str, Any]:
+        """The JSON object of one WebSocket frame. Every exchange here speaks JSON objects,
+        so the two ways a frame fails that grammar are worded once for all of them."""
+        try:
+            payload = json.loads(text)
+        except (ValueError, TypeError):
+            raise MalformedMessageError(
+                f"{self.display_name} sent a frame that is not JSON: {frame_excerpt(text)}"
+            ) from None
+        if type(payload) is not dict:
+            raise MalformedMessageError(
+                f"{self.display_name} sent a JSON frame that is not an object: {frame_excerpt(text)}"
+            )
+        return payload
+
     @abstractmethod
     def parse_ws_message(self, text: str | bytes) -> list[WsMessage]:
         """Decode one frame. Raises MalformedMessageError when it is not the protocol.
@@ -328,11 +360,39 @@ class ExchangeProtocol(ABC):
         """Decode a client's text frame (server side); MalformedMessageError if unreadable."""
 
     # --- REST ------------------------------------------------------------------------
-    @abstractmethod
+    #: query parameters that bound a klines window (Bybit: start/end)
+    klines_start_param: str = "startTime"
+    klines_end_param: str = "endTime"
+
+    def rest_scope(self) -> dict[str, str | int]:
+        """Parameters every market-data request of this endpoint set carries first (Bybit:
+        its category); none by default."""
+        return {}
+
     def klines_request(
         self, symbol: str, interval: Interval | str, *, start_time: int | None = None,
         end_time: int | None = None, limit: int | None = None,
-    ) -> RestRequest: ...
+    ) -> RestRequest:
+        """The klines GET. Exchanges differ only in the scope and window parameter names, so
+        the limit check (refused here, before a request the exchange would reject) is one."""
+        params: dict[str, str | int] = {
+            **self.rest_scope(),
+            # REST wants upper case (a lower-case symbol gets Binance -1100); streams differ.
+            "symbol": symbol.upper(),
+            "interval": self.interval_code(interval),
+        }
+        if start_time is not None:
+            params[self.klines_start_param] = int(start_time)
+        if end_time is not None:
+            params[self.klines_end_param] = int(end_time)
+        if limit is not None:
+            if not 1 <= limit <= self.rest_kline_limit_max:
+                raise ValueError(
+                    f"{self.display_name} returns 1 to {self.rest_kline_limit_max} klines per "
+                    f"request; {limit} was asked for."
+                )
+            params["limit"] = int(limit)
+        return RestRequest(self.klines_path, params)
 
     @abstractmethod
     def parse_klines(self, body: JSON, interval: Interval | str | None = None) -> list[Candle]:
@@ -348,8 +408,9 @@ class ExchangeProtocol(ABC):
     def parse_symbols(self, body: JSON) -> tuple[list[Symbol], str | None]:
         """Symbols and the next-page cursor (Bybit linear paginates; else None)."""
 
-    @abstractmethod
-    def time_request(self) -> RestRequest: ...
+    def time_request(self) -> RestRequest:
+        """The server-time GET: a bare path on every exchange here."""
+        return RestRequest(self.time_path, {})
 
     @abstractmethod
     def parse_server_time(self, body: JSON) -> int:
@@ -359,6 +420,13 @@ class ExchangeProtocol(ABC):
     def parse_klines_request(self, params: Mapping[str, str]) -> KlinesQuery:
         """Read klines query parameters back (server side); the inverse of `klines_request`.
         Raises InvalidIntervalError / ValueError for what the exchange would reject."""
+
+    def unavailable_error(self, status: int, body: str) -> ExchangeUnavailableError:
+        """What an HTTP 5xx means on every exchange: overloaded or in maintenance, so retry."""
+        return ExchangeUnavailableError(
+            f"{self.display_name} answered HTTP {status} ({body_snippet(body, 100) or 'no details'}); "
+            "it may be overloaded or in maintenance. Try again in a minute."
+        )
 
     @abstractmethod
     def parse_error(self, status: int, headers: Mapping[str, str], body: str,

@@ -32,6 +32,7 @@ from cryptoai_tui.exchanges.base import (
     frame_excerpt,
     is_cloudfront_block,
     looks_like_html,
+    optional_int_param,
     retry_after_seconds,
 )
 from cryptoai_tui.exchanges.errors import (
@@ -47,6 +48,8 @@ from cryptoai_tui.exchanges.errors import (
 from cryptoai_tui.market import Candle, Interval, MarketKind, Symbol
 
 _COMPACT = (",", ":")
+#: the sentence this exchange answers a non-integer query parameter with
+_NOT_AN_INT = "Data sent for parameter '{name}' is not valid."
 
 _SPOT_INTERVALS: tuple[str, ...] = (
     "1s", "1m", "3m", "5m", "15m", "30m", "1h", "2h", "4h", "6h", "8h", "12h", "1d", "3d", "1w", "1M",
@@ -181,16 +184,7 @@ class BinanceProtocol(ExchangeProtocol):
         ]
 
     def parse_ws_message(self, text: str | bytes) -> list[WsMessage]:
-        try:
-            payload = json.loads(text)
-        except (ValueError, TypeError):
-            raise MalformedMessageError(
-                f"{self.display_name} sent a frame that is not JSON: {frame_excerpt(text)}"
-            ) from None
-        if type(payload) is not dict:
-            raise MalformedMessageError(
-                f"{self.display_name} sent a JSON frame that is not an object: {frame_excerpt(text)}"
-            )
+        payload = self.decode_frame(text)
         if "stream" in payload and "data" in payload:
             payload = payload["data"]
             if type(payload) is not dict:
@@ -274,28 +268,6 @@ class BinanceProtocol(ExchangeProtocol):
         return ClientRequest(kind, (), request_id, tuple(params))
 
     # --- REST ------------------------------------------------------------------------
-    def klines_request(
-        self, symbol: str, interval: Interval | str, *, start_time: int | None = None,
-        end_time: int | None = None, limit: int | None = None,
-    ) -> RestRequest:
-        params: dict[str, str | int] = {
-            # REST wants upper case (a lower-case symbol gets -1100); streams want lower.
-            "symbol": symbol.upper(),
-            "interval": self.interval_code(interval),
-        }
-        if start_time is not None:
-            params["startTime"] = int(start_time)
-        if end_time is not None:
-            params["endTime"] = int(end_time)
-        if limit is not None:
-            if not 1 <= limit <= self.rest_kline_limit_max:
-                raise ValueError(
-                    f"{self.display_name} returns 1 to {self.rest_kline_limit_max} klines per "
-                    f"request; {limit} was asked for."
-                )
-            params["limit"] = int(limit)
-        return RestRequest(self.klines_path, params)
-
     def parse_klines_request(self, params: Mapping[str, str]) -> KlinesQuery:
         symbol = params.get("symbol") or ""
         if not symbol:
@@ -308,11 +280,11 @@ class BinanceProtocol(ExchangeProtocol):
         if not code:
             raise ValueError("Mandatory parameter 'interval' was not sent, was empty/null, or malformed.")
         interval = self.interval_from_code(code)
-        limit = _int_param(params, "limit")
+        limit = optional_int_param(params, "limit", _NOT_AN_INT)
         if limit is not None and not 1 <= limit <= self.rest_kline_limit_max:
             raise ValueError("Data sent for parameter 'limit' is not valid.")
-        return KlinesQuery(symbol, interval, _int_param(params, "startTime"),
-                           _int_param(params, "endTime"), limit)
+        return KlinesQuery(symbol, interval, optional_int_param(params, "startTime", _NOT_AN_INT),
+                           optional_int_param(params, "endTime", _NOT_AN_INT), limit)
 
     def parse_klines(self, body: JSON, interval: Interval | str | None = None) -> list[Candle]:
         if not isinstance(body, list):
@@ -339,9 +311,6 @@ class BinanceProtocol(ExchangeProtocol):
             ], None
         except (KeyError, TypeError) as exc:
             raise MalformedMessageError(f"{self.display_name} exchangeInfo does not parse: missing {exc}.") from None
-
-    def time_request(self) -> RestRequest:
-        return RestRequest(self.time_path, {})
 
     def parse_server_time(self, body: JSON) -> int:
         try:
@@ -372,10 +341,7 @@ class BinanceProtocol(ExchangeProtocol):
         if status == 403 and is_cloudfront_block(body):
             return RegionBlockedError(name, self.cloudfront_hint)
         if status >= 500:
-            return ExchangeUnavailableError(
-                f"{name} answered HTTP {status} ({body_snippet(body, 100) or 'no details'}); it may "
-                "be overloaded or in maintenance. Try again in a minute."
-            )
+            return self.unavailable_error(status, body)
         code, message = _code_and_msg(body)
         symbol = str(request.params.get("symbol", "")) if request else ""
         if code == CODE_BAD_SYMBOL:
@@ -637,16 +603,6 @@ def _code_and_msg(body: str) -> tuple[int | None, str | None]:
     if isinstance(payload, dict) and isinstance(payload.get("code"), int):
         return payload["code"], str(payload.get("msg", ""))
     return None, None
-
-
-def _int_param(params: Mapping[str, str], name: str) -> int | None:
-    raw = params.get(name)
-    if raw is None or raw == "":
-        return None
-    try:
-        return int(raw)
-    except (TypeError, ValueError):
-        raise ValueError(f"Data sent for parameter '{name}' is not valid.") from None
 
 
 def _legal_symbol(symbol: str) -> bool:

@@ -33,6 +33,7 @@ from cryptoai_tui.exchanges.base import (
     format_decimal,
     frame_excerpt,
     header_value,
+    optional_int_param,
     retry_after_seconds,
 )
 from cryptoai_tui.exchanges.errors import (
@@ -48,6 +49,8 @@ from cryptoai_tui.exchanges.errors import (
 from cryptoai_tui.market import Candle, Interval, MarketKind, Symbol
 
 _COMPACT = (",", ":")
+#: the sentence this exchange answers a non-integer query parameter with
+_NOT_AN_INT = "params error: {name} must be an integer"
 
 #: canonical interval -> Bybit code
 INTERVAL_CODES: dict[str, str] = {
@@ -90,6 +93,12 @@ class BybitProtocol(ExchangeProtocol):
     time_path = "/v5/market/time"
     #: instruments-info page size asked for where the category paginates
     symbols_page_limit = 1000
+    klines_start_param = "start"
+    klines_end_param = "end"
+
+    def rest_scope(self) -> dict[str, str | int]:
+        """Every v5 market-data request names its category first."""
+        return {"category": self.category}
 
     # --- intervals -------------------------------------------------------------------
     @property
@@ -143,13 +152,7 @@ class BybitProtocol(ExchangeProtocol):
         return json.dumps({"req_id": "ping", "op": "ping"}, separators=_COMPACT)
 
     def parse_ws_message(self, text: str | bytes) -> list[WsMessage]:
-        try:
-            payload = json.loads(text)
-        except (ValueError, TypeError):
-            raise MalformedMessageError(f"{self.display_name} sent a frame that is not JSON: {frame_excerpt(text)}") from None
-        if type(payload) is not dict:
-            raise MalformedMessageError(
-                f"{self.display_name} sent a JSON frame that is not an object: {frame_excerpt(text)}")
+        payload = self.decode_frame(text)
         topic = payload.get("topic")
         if topic is not None:
             if isinstance(topic, str) and topic.startswith("kline."):
@@ -214,28 +217,6 @@ class BybitProtocol(ExchangeProtocol):
         raise MalformedMessageError(f"error:handler not found,op:{op}")
 
     # --- REST ------------------------------------------------------------------------
-    def klines_request(
-        self, symbol: str, interval: Interval | str, *, start_time: int | None = None,
-        end_time: int | None = None, limit: int | None = None,
-    ) -> RestRequest:
-        params: dict[str, str | int] = {
-            "category": self.category,
-            "symbol": symbol.upper(),
-            "interval": self.interval_code(interval),
-        }
-        if start_time is not None:
-            params["start"] = int(start_time)
-        if end_time is not None:
-            params["end"] = int(end_time)
-        if limit is not None:
-            if not 1 <= limit <= self.rest_kline_limit_max:
-                raise ValueError(
-                    f"{self.display_name} returns 1 to {self.rest_kline_limit_max} klines per "
-                    f"request; {limit} was asked for."
-                )
-            params["limit"] = int(limit)
-        return RestRequest(self.klines_path, params)
-
     def parse_klines_request(self, params: Mapping[str, str]) -> KlinesQuery:
         symbol = params.get("symbol") or ""
         if not symbol:
@@ -244,10 +225,11 @@ class BybitProtocol(ExchangeProtocol):
         if not code:
             raise ValueError("params error: interval is required")
         interval = self.interval_from_code(code)
-        limit = _int_param(params, "limit")
+        limit = optional_int_param(params, "limit", _NOT_AN_INT)
         if limit is not None and not 1 <= limit <= self.rest_kline_limit_max:
             raise ValueError(f"params error: limit must be between 1 and {self.rest_kline_limit_max}")
-        return KlinesQuery(symbol, interval, _int_param(params, "start"), _int_param(params, "end"), limit)
+        return KlinesQuery(symbol, interval, optional_int_param(params, "start", _NOT_AN_INT),
+                           optional_int_param(params, "end", _NOT_AN_INT), limit)
 
     def parse_klines(self, body: JSON, interval: Interval | str | None = None) -> list[Candle]:
         rows = _result(body, self.display_name).get("list")
@@ -267,7 +249,7 @@ class BybitProtocol(ExchangeProtocol):
         return candles
 
     def symbols_request(self, cursor: str | None = None) -> RestRequest:
-        params: dict[str, str | int] = {"category": self.category}
+        params = self.rest_scope()
         if self.paginates_symbols:
             params["limit"] = self.symbols_page_limit
             if cursor:
@@ -286,9 +268,6 @@ class BybitProtocol(ExchangeProtocol):
                 f"{self.display_name} instruments-info does not parse: missing {exc}.") from None
         cursor = result.get("nextPageCursor") or None
         return symbols, cursor
-
-    def time_request(self) -> RestRequest:
-        return RestRequest(self.time_path, {})
 
     def parse_server_time(self, body: JSON) -> int:
         result = _result(body, self.display_name)
@@ -320,10 +299,7 @@ class BybitProtocol(ExchangeProtocol):
                 f"{wait if wait is not None else 5.0:g} s before the next request.",
             )
         if status >= 500:
-            return ExchangeUnavailableError(
-                f"{name} answered HTTP {status} ({body_snippet(body, 100) or 'no details'}); it may "
-                "be overloaded or in maintenance. Try again in a minute."
-            )
+            return self.unavailable_error(status, body)
         if status == 404:
             return ExchangeError(
                 f"{name} has no such endpoint (HTTP 404); if --rest-url is set, check that it "
@@ -620,16 +596,6 @@ def _request_id(raw: Any) -> str | int | None:
     if isinstance(raw, str) and raw.isdigit():
         return int(raw)
     return raw
-
-
-def _int_param(params: Mapping[str, str], name: str) -> int | None:
-    raw = params.get(name)
-    if raw is None or raw == "":
-        return None
-    try:
-        return int(raw)
-    except (TypeError, ValueError):
-        raise ValueError(f"params error: {name} must be an integer") from None
 
 
 def _bybit_status(status: str) -> str:
