@@ -27,6 +27,7 @@ from cryptoai_tui.tui.screens.lab import LabScreen
 from cryptoai_tui.tui.screens.live import LiveScreen
 from cryptoai_tui.tui.screens.strategy_picker import StrategyPicker
 from cryptoai_tui.tui.session import AppConfig, Endpoint
+from cryptoai_tui.tui.widgets.live_header import feed_trouble
 from tests.integration.test_app_flow import wait_for
 from tests.snapshots.apps import build_app, fixed_symbols, listed_symbols
 
@@ -166,10 +167,8 @@ async def test_unreachable_exchange_keeps_retrying_and_s_switches_to_the_simulat
                        "the live screen")
         first = app.screen
         assert isinstance(first, LiveScreen) and first.engine is not None
-        await wait_for(
-            pilot, lambda: first.engine.snapshot.state in (ConnectionState.RECONNECTING, ConnectionState.ERROR)
-            or first.failure is not None, "the feed to report the failure",
-        )
+        await wait_for(pilot, lambda: feed_trouble(first.engine.snapshot) is not None or first.failure is not None,
+                       "the feed to report the failure")
         await wait_for(pilot, lambda: first.check_action("switch_to_sim", ()) is True, "the switch key")
         await pilot.press("s")
         await wait_for(pilot, lambda: isinstance(app.screen, LiveScreen) and app.screen is not first

@@ -11,7 +11,7 @@ from cryptoai_tui.feed.status import ConnectionState
 from cryptoai_tui.snapshot import ConfirmedSignal, Snapshot, StrategyRow
 from cryptoai_tui.strategies.signal import Action, ConfluenceMode, ConfluenceResult, Signal
 from cryptoai_tui.tui.widgets.big_word import big_word
-from cryptoai_tui.tui.widgets.live_header import metrics_line, state_line
+from cryptoai_tui.tui.widgets.live_header import feed_trouble, metrics_line, state_line
 from cryptoai_tui.tui.widgets.price_panel import candle_time_left, change_lines
 from cryptoai_tui.tui.widgets.signal_panel import signal_content
 from cryptoai_tui.tui.widgets.strategy_table import StrategyTable, column_layout
@@ -127,3 +127,15 @@ def test_big_word_has_three_equal_rows() -> None:
     for word in ("BUY", "SELL", "HOLD", "WARMUP", "ERROR", "WAIT"):
         rows = big_word(word)
         assert len(rows) == 3 and len({len(r) for r in rows}) == 1
+
+
+def test_a_failing_history_download_counts_as_trouble_and_offers_the_simulator() -> None:
+    offline = replace(SNAPSHOT, confluence=None, state=ConnectionState.BOOTSTRAPPING, bootstrap_progress=0,
+                      bootstrap_total=500, retry_in=3.0, state_message="Cannot reach api.binance.com.")
+    assert feed_trouble(offline) == "Cannot load the history; retrying"
+    assert state_line(offline).plain == (
+        "… loading history 0/500, retry in 3s: Cannot reach api.binance.com."
+    )
+    assert "press s" in signal_content(offline, offer_sim=True).plain
+    assert feed_trouble(replace(offline, retry_in=None)) is None  # just loading
+    assert feed_trouble(SNAPSHOT) is None

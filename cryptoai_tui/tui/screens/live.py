@@ -22,7 +22,6 @@ from textual.worker import Worker, WorkerState
 
 from cryptoai_tui.exchanges.errors import InvalidIntervalError as ExchangeIntervalError
 from cryptoai_tui.exchanges.errors import InvalidSymbolError
-from cryptoai_tui.feed.status import ConnectionState
 from cryptoai_tui.market.interval import InvalidIntervalError
 from cryptoai_tui.snapshot import Snapshot
 from cryptoai_tui.strategies.signal import ConfluenceMode
@@ -32,13 +31,12 @@ from cryptoai_tui.tui.screens.help import HelpScreen
 from cryptoai_tui.tui.session import LabStep, LiveSession
 from cryptoai_tui.tui.widgets.candle_chart import CandleChart
 from cryptoai_tui.tui.widgets.event_log import EventLog
-from cryptoai_tui.tui.widgets.live_header import LiveHeader
+from cryptoai_tui.tui.widgets.live_header import LiveHeader, feed_trouble
 from cryptoai_tui.tui.widgets.price_panel import PricePanel
 from cryptoai_tui.tui.widgets.signal_panel import SignalPanel
 from cryptoai_tui.tui.widgets.strategy_table import StrategyTable
 
 SIM_EXCHANGE = "sim"
-_TROUBLED = (ConnectionState.RECONNECTING, ConnectionState.ERROR, ConnectionState.STALLED)
 
 LIVE_KEYS = (
     ("Esc", "back to the Strategy Lab (stops the feed)"),
@@ -146,7 +144,7 @@ class LiveScreen(Screen[LiveOutcome]):
         return True
 
     def _draw(self, snapshot: Snapshot) -> None:
-        troubled = self.failure is not None or snapshot.state in _TROUBLED
+        troubled = self.failure is not None or feed_trouble(snapshot) is not None
         offer_sim = troubled and self.session.exchange != SIM_EXCHANGE
         self.query_one(LiveHeader).show(snapshot, paused=self.paused, failure=self.failure)
         self.query_one(PricePanel).show(snapshot)

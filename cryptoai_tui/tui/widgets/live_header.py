@@ -22,6 +22,29 @@ _STATE_LOOK: dict[ConnectionState, tuple[str, str, str]] = {
 }
 
 
+_TROUBLE_TITLES = {
+    ConnectionState.RECONNECTING: "Cannot reach the exchange; retrying",
+    ConnectionState.STALLED: "The feed went quiet",
+    ConnectionState.ERROR: "The exchange refused or failed; retrying",
+    ConnectionState.CONNECTING: "Cannot reach the exchange; retrying",
+    ConnectionState.BOOTSTRAPPING: "Cannot load the history; retrying",
+}
+
+
+def feed_trouble(snapshot: Snapshot) -> str | None:
+    """A title for what is wrong with the feed, or None while it is healthy.
+
+    A feed that is connecting or loading history and waiting to retry is in trouble too:
+    with no network the REST bootstrap fails long before any socket does.
+    """
+    state = snapshot.state
+    if state in (ConnectionState.RECONNECTING, ConnectionState.STALLED, ConnectionState.ERROR):
+        return _TROUBLE_TITLES[state]
+    if state in (ConnectionState.CONNECTING, ConnectionState.BOOTSTRAPPING) and snapshot.retry_in is not None:
+        return _TROUBLE_TITLES[state]
+    return None
+
+
 def state_line(snapshot: Snapshot | None, failure: str | None = None) -> Content:
     """`● live`, `↻ reconnecting in 4s: connection refused`, `… loading history 120/500`."""
     if failure:
@@ -30,10 +53,12 @@ def state_line(snapshot: Snapshot | None, failure: str | None = None) -> Content
         return Content.styled("… starting the feed", "$warning")
     mark, word, style = _STATE_LOOK[snapshot.state]
     text = f"{mark} {word}"
-    if snapshot.state is ConnectionState.RECONNECTING and snapshot.retry_in is not None:
-        text += f" in {format_duration(snapshot.retry_in)}"
     if snapshot.state is ConnectionState.BOOTSTRAPPING and snapshot.bootstrap_total:
         text += f" {snapshot.bootstrap_progress}/{snapshot.bootstrap_total}"
+    if snapshot.state is ConnectionState.RECONNECTING and snapshot.retry_in is not None:
+        text += f" in {format_duration(snapshot.retry_in)}"
+    elif feed_trouble(snapshot) and snapshot.retry_in is not None:
+        text += f", retry in {format_duration(snapshot.retry_in)}"
     parts: list[str | tuple[str, str]] = [(text, f"bold {style}")]
     if snapshot.state_message and snapshot.state is not ConnectionState.LIVE:
         parts.append((f": {snapshot.state_message}", style))

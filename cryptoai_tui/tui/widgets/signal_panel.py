@@ -10,6 +10,7 @@ from cryptoai_tui.snapshot import Snapshot
 from cryptoai_tui.strategies.signal import Action
 from cryptoai_tui.tui.formatting import confidence_bar, format_clock, format_confidence, format_price
 from cryptoai_tui.tui.widgets.big_word import big_word
+from cryptoai_tui.tui.widgets.live_header import feed_trouble
 
 ACTION_STYLE = {
     Action.BUY: "$success",
@@ -22,18 +23,11 @@ _BAR_WIDTH = 20
 _WORD_WIDTH = len(big_word("HOLD")[0])  # BUY, SELL and HOLD share one column edge
 
 
-_TROUBLE_WORDS = {
-    ConnectionState.RECONNECTING: "Cannot reach the exchange; retrying",
-    ConnectionState.STALLED: "The feed went quiet",
-    ConnectionState.ERROR: "The feed stopped",
-}
-
-
 def signal_content(snapshot: Snapshot, *, offer_sim: bool = False, failure: str | None = None) -> Content:
     """The verdict panel; while the feed is in trouble and there is no verdict, the trouble."""
     muted = "$text-muted"
     confluence = snapshot.confluence
-    trouble = _TROUBLE_WORDS.get(snapshot.state) if failure is None else "The feed stopped"
+    trouble = feed_trouble(snapshot) if failure is None else "The feed stopped"
     if confluence is None and trouble is not None:
         word = "WAIT"
         style = "$error" if failure or snapshot.state is ConnectionState.ERROR else "$warning"
