@@ -21,9 +21,10 @@ from typing import AsyncIterator, Iterable, Sequence
 
 from cryptoai_tui.feed.status import ConnectionState, FeedStatus
 from cryptoai_tui.market.candle import Candle, CandleEvent
+from cryptoai_tui.market.candle_csv import CSV_COLUMNS, CandleRow, CandleRowError, RowProblem, candle_rows
 from cryptoai_tui.market.interval import Interval
 
-CSV_HEADER = ("open_time_ms", "open", "high", "low", "close", "volume")
+CSV_HEADER = CSV_COLUMNS
 
 
 class ReplayFileError(ValueError):
@@ -41,12 +42,11 @@ def read_candles_csv(path: str | Path, interval: Interval) -> list[Candle]:
         raise ReplayFileError(f"Cannot open replay file {str(path)!r}: {error.strerror}.") from None
     candles: list[Candle] = []
     with handle:
-        for line_number, row in enumerate(csv.reader(handle), start=1):
-            if not row or all(not cell.strip() for cell in row):
-                continue
-            if line_number == 1 and not row[0].strip().lstrip("-").isdigit():
-                continue  # header
-            candles.append(_parse_row(path, line_number, row, interval))
+        try:
+            for row in candle_rows(csv.reader(handle), optional_header=True):
+                candles.append(_candle(path, row, interval))
+        except CandleRowError as error:
+            raise ReplayFileError(_row_problem(path, error)) from None
     if not candles:
         raise ReplayFileError(
             f"Replay file {str(path)!r} has no candles; expected rows of "
@@ -56,22 +56,23 @@ def read_candles_csv(path: str | Path, interval: Interval) -> list[Candle]:
     return candles
 
 
-def _parse_row(path: Path, line_number: int, row: list[str], interval: Interval) -> Candle:
-    where = f"{path.name} line {line_number}"
-    if len(row) < 6:
-        raise ReplayFileError(
-            f"{where} has {len(row)} fields; each row needs {','.join(CSV_HEADER)}."
-        )
-    try:
-        open_time = int(row[0])
-        o, h, l, c, v = (float(cell) for cell in row[1:6])
-    except ValueError:
-        raise ReplayFileError(
-            f"{where} is not numeric ({','.join(row[:6])}); each row needs {','.join(CSV_HEADER)}."
-        ) from None
+def _row_problem(path: Path, error: CandleRowError) -> str:
+    """This reader's sentence for a row the shared grammar rejects."""
+    where = f"{path.name} line {error.line}"
+    if error.problem is RowProblem.TOO_FEW_FIELDS:
+        return f"{where} has {len(error.cells)} fields; each row needs {','.join(CSV_HEADER)}."
+    return (
+        f"{where} is not numeric ({','.join(error.cells[:6])}); each row needs {','.join(CSV_HEADER)}."
+    )
+
+
+def _candle(path: Path, row: CandleRow, interval: Interval) -> Candle:
+    """A closed candle of `interval`; NaN or infinity is refused here because the engine's
+    indicators would carry it silently to every later signal."""
+    o, h, l, c, v = row.open, row.high, row.low, row.close, row.volume
     if not all(math.isfinite(x) for x in (o, h, l, c, v)):
-        raise ReplayFileError(f"{where} contains NaN or infinity; remove or repair that row.")
-    return Candle(open_time, o, h, l, c, v, open_time + interval.ms - 1, True)
+        raise ReplayFileError(f"{path.name} line {row.line} contains NaN or infinity; remove or repair that row.")
+    return Candle(row.open_time, o, h, l, c, v, row.open_time + interval.ms - 1, True)
 
 
 def _check_spacing(path: Path, candles: Sequence[Candle], interval: Interval) -> None:

@@ -12,7 +12,9 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-COLUMNS = ("open_time_ms", "open", "high", "low", "close", "volume")
+from cryptoai_tui.market.candle_csv import CSV_COLUMNS, CandleRowError, RowProblem, candle_rows
+
+COLUMNS = CSV_COLUMNS
 _SYMBOL_FROM_NAME = re.compile(r"^([A-Za-z0-9]{2,20})(?:[-_.].*)?$")
 
 
@@ -82,34 +84,26 @@ def load_replay_csv(path: str | Path, symbol: str | None = None) -> ReplaySeries
         values: list[tuple[float, float, float, float, float]] = []
         price_decimals = 0
         volume_decimals = 0
-        for line_no, row in enumerate(reader, start=2):
-            if not row or all(not cell.strip() for cell in row):
-                continue
-            if len(row) < 6:
-                raise ReplayFileError(
-                    f"Line {line_no} of {file.name!r} has {len(row)} columns; expected 6 ({','.join(COLUMNS)})."
-                )
-            try:
-                open_time = int(row[0])
-                o, h, l, c, v = (float(cell) for cell in row[1:6])
-            except ValueError:
-                raise ReplayFileError(
-                    f"Line {line_no} of {file.name!r} is not numbers: {','.join(row[:6])!r}."
-                ) from None
-            if not (l <= min(o, c) and h >= max(o, c) and l > 0 and v >= 0):
-                raise ReplayFileError(
-                    f"Line {line_no} of {file.name!r} is not a valid candle (need 0 < low <= "
-                    f"open, close <= high and volume >= 0): {','.join(row[:6])!r}."
-                )
-            if times and open_time <= times[-1]:
-                raise ReplayFileError(
-                    f"Line {line_no} of {file.name!r} is out of order: open time {open_time} is not "
-                    f"after {times[-1]}. Sort the file by open_time_ms."
-                )
-            times.append(open_time)
-            values.append((o, h, l, c, v))
-            price_decimals = max(price_decimals, *(_decimals(cell) for cell in row[1:5]))
-            volume_decimals = max(volume_decimals, _decimals(row[5]))
+        try:
+            for row in candle_rows(reader, first_line=2):
+                line_no, cells = row.line, row.cells
+                o, h, l, c, v = row.open, row.high, row.low, row.close, row.volume
+                if not (l <= min(o, c) and h >= max(o, c) and l > 0 and v >= 0):
+                    raise ReplayFileError(
+                        f"Line {line_no} of {file.name!r} is not a valid candle (need 0 < low <= "
+                        f"open, close <= high and volume >= 0): {','.join(cells[:6])!r}."
+                    )
+                if times and row.open_time <= times[-1]:
+                    raise ReplayFileError(
+                        f"Line {line_no} of {file.name!r} is out of order: open time {row.open_time} "
+                        f"is not after {times[-1]}. Sort the file by open_time_ms."
+                    )
+                times.append(row.open_time)
+                values.append((o, h, l, c, v))
+                price_decimals = max(price_decimals, *(_decimals(cell) for cell in cells[1:5]))
+                volume_decimals = max(volume_decimals, _decimals(cells[5]))
+        except CandleRowError as exc:
+            raise ReplayFileError(_row_problem(file, exc)) from None
     if len(times) < 2:
         raise ReplayFileError(f"Replay file {file.name!r} needs at least 2 candles; it has {len(times)}.")
     step = min(b - a for a, b in zip(times, times[1:]))
@@ -132,6 +126,14 @@ def load_replay_csv(path: str | Path, symbol: str | None = None) -> ReplaySeries
         volume_decimals=min(volume_decimals, 8),
         source=str(file),
     )
+
+
+def _row_problem(file: Path, error: CandleRowError) -> str:
+    """The simulator's sentence for a row the shared grammar rejects."""
+    if error.problem is RowProblem.TOO_FEW_FIELDS:
+        return (f"Line {error.line} of {file.name!r} has {len(error.cells)} columns; "
+                f"expected 6 ({','.join(COLUMNS)}).")
+    return f"Line {error.line} of {file.name!r} is not numbers: {','.join(error.cells[:6])!r}."
 
 
 def _decimals(cell: str) -> int:
