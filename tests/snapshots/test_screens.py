@@ -6,6 +6,8 @@ Each test drives the app the way a user would (keys only) and names what the sho
 
 from __future__ import annotations
 
+import asyncio
+
 from textual.pilot import Pilot
 
 from cryptoai_tui.exchanges.errors import ExchangeUnavailableError
@@ -54,6 +56,19 @@ def test_asset_picker_lists_favourites_first(snap_compare) -> None:
         await _settled(pilot)
 
     assert snap_compare(build_app(AppConfig()), terminal_size=SIZE, run_before=run_before)
+
+
+def test_asset_picker_shows_that_the_list_is_loading(snap_compare) -> None:
+    async def slow_exchange(endpoint: Endpoint) -> list[Symbol]:
+        await asyncio.Event().wait()  # answers after the screenshot
+        return []
+
+    async def run_before(pilot: Pilot[None]) -> None:
+        await pilot.press("1")
+        await pilot.pause()
+
+    app = build_app(AppConfig(), symbols_loader=slow_exchange)
+    assert snap_compare(app, terminal_size=SIZE, run_before=run_before)
 
 
 def test_asset_picker_says_when_the_list_cannot_load_and_offers_retry(snap_compare) -> None:
