@@ -8,15 +8,15 @@ the gap and closes back on its far side ("retest"); "formation" signals on bar c
 from __future__ import annotations
 
 from dataclasses import dataclass
-from types import MappingProxyType
 from typing import Any, ClassVar, Mapping
 
 from cryptoai_tui.market.series import OHLCV
 from cryptoai_tui.strategies.indicators import confidence
-from cryptoai_tui.strategies.signal import Action, Signal
+from cryptoai_tui.strategies.signal import Signal
 from cryptoai_tui.strategies.smc.incremental import IncrementalStrategy, WindowAtr
 from cryptoai_tui.strategies.smc.parameters import check_atr_period, check_positive
 from cryptoai_tui.strategies.smc.structure import Direction
+from cryptoai_tui.strategies.smc.zones import sort_retests, zone_signal
 from cryptoai_tui.strategies.wording import price_text
 
 MODES = ("retest", "formation")
@@ -61,25 +61,7 @@ class FairValueGapStrategy(IncrementalStrategy):
 
     def _step(self, data: OHLCV, j: int, seq: int, ranges: WindowAtr, commit: bool) -> Signal:
         high, low, close = float(data.high[j]), float(data.low[j]), float(data.close[j])
-        expiry = self.params["expiry"]
-        live: list[FairValueGap] = []
-        hits: list[FairValueGap] = []
-        for gap in self.gaps:
-            if seq - gap.created_seq > expiry:
-                continue
-            if gap.direction is Direction.BULLISH:
-                if close < gap.bottom:
-                    continue  # filled and closed through: the gap failed
-                if low <= gap.top:
-                    hits.append(gap)
-                    continue
-            else:
-                if close > gap.top:
-                    continue
-                if high >= gap.bottom:
-                    hits.append(gap)
-                    continue
-            live.append(gap)
+        hits, live = sort_retests(self.gaps, seq, self.params["expiry"], high, low, close)
         formed = self._gap_formed_at(data, j, seq, ranges)
         if self.params["mode"] == "formation":
             return _signal([formed] if formed else [], [], "formed", "no gap formed on this bar")
@@ -116,23 +98,15 @@ class FairValueGapStrategy(IncrementalStrategy):
 def _signal(
     hits: list[FairValueGap], live: list[FairValueGap], verb: str, idle: str
 ) -> Signal:
-    if len({gap.direction for gap in hits}) > 1:
-        return Signal.hold("bullish and bearish gaps on one bar; no signal")
-    if not hits:
-        if not live:
-            return Signal.hold(idle)
-        newest = live[-1]
-        return Signal.hold(
-            f"open {newest.direction.value} gap {price_text(newest.bottom)}-"
-            f"{price_text(newest.top)}",
-            {"top": newest.top, "bottom": newest.bottom},
-        )
-    best = max(hits, key=lambda gap: gap.confidence)
-    bullish = best.direction is Direction.BULLISH
-    return Signal(
-        Action.BUY if bullish else Action.SELL,
-        best.confidence,
-        f"{best.direction.value} fair value gap {price_text(best.bottom)}-"
-        f"{price_text(best.top)} {verb}",
-        MappingProxyType({"top": best.top, "bottom": best.bottom}),
+    return zone_signal(
+        hits, live,
+        mixed="bullish and bearish gaps on one bar; no signal",
+        idle=idle,
+        waiting=lambda gap: (
+            f"open {gap.direction.value} gap {price_text(gap.bottom)}-{price_text(gap.top)}"
+        ),
+        retested=lambda gap: (
+            f"{gap.direction.value} fair value gap {price_text(gap.bottom)}-"
+            f"{price_text(gap.top)} {verb}"
+        ),
     )

@@ -8,14 +8,13 @@ signal from t+1, once, when price dips into it and closes back above its bottom.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from types import MappingProxyType
 from typing import Any, ClassVar, Mapping
 
 import numpy as np
 
 from cryptoai_tui.market.series import OHLCV
 from cryptoai_tui.strategies.indicators import confidence
-from cryptoai_tui.strategies.signal import Action, Signal
+from cryptoai_tui.strategies.signal import Signal
 from cryptoai_tui.strategies.smc.incremental import IncrementalStrategy, WindowAtr
 from cryptoai_tui.strategies.smc.parameters import (
     check_break_on,
@@ -24,6 +23,7 @@ from cryptoai_tui.strategies.smc.parameters import (
     pivot_lookback,
 )
 from cryptoai_tui.strategies.smc.structure import Direction, MarketStructure, StructureBreak
+from cryptoai_tui.strategies.smc.zones import sort_retests, zone_signal
 from cryptoai_tui.strategies.wording import price_text
 
 
@@ -60,25 +60,7 @@ class OrderBlockStrategy(IncrementalStrategy):
 
     def _step(self, data: OHLCV, j: int, seq: int, ranges: WindowAtr, commit: bool) -> Signal:
         high, low, close = float(data.high[j]), float(data.low[j]), float(data.close[j])
-        expiry = self.params["expiry"]
-        live: list[OrderBlock] = []
-        hits: list[OrderBlock] = []
-        for block in self.blocks:
-            if seq - block.created_seq > expiry:
-                continue
-            if block.direction is Direction.BULLISH:
-                if close < block.bottom:
-                    continue  # closed through the block: it failed, nothing to buy
-                if low <= block.top:
-                    hits.append(block)
-                    continue
-            else:
-                if close > block.top:
-                    continue
-                if high >= block.bottom:
-                    hits.append(block)
-                    continue
-            live.append(block)
+        hits, live = sort_retests(self.blocks, seq, self.params["expiry"], high, low, close)
         # Blocks created now cannot signal on this bar, but the forming bar's HOLD shows them.
         for brk in self.structure.step(data, j, seq, commit=commit).breaks:
             live.append(self._block_for(brk, data, j, seq, ranges))
@@ -104,24 +86,16 @@ class OrderBlockStrategy(IncrementalStrategy):
 
 
 def _signal(hits: list[OrderBlock], live: list[OrderBlock]) -> Signal:
-    directions = {block.direction for block in hits}
-    if len(directions) > 1:
-        return Signal.hold("bullish and bearish blocks retested on one bar; no signal")
-    if not hits:
-        if not live:
-            return Signal.hold("no open order block")
-        newest = live[-1]
-        return Signal.hold(
-            f"waiting for a retest of the {newest.direction.value} block "
-            f"{price_text(newest.bottom)}-{price_text(newest.top)}",
-            {"top": newest.top, "bottom": newest.bottom},
-        )
-    best = max(hits, key=lambda block: block.confidence)
-    bullish = best.direction is Direction.BULLISH
-    return Signal(
-        Action.BUY if bullish else Action.SELL,
-        best.confidence,
-        f"retest of the {best.direction.value} order block "
-        f"{price_text(best.bottom)}-{price_text(best.top)} held",
-        MappingProxyType({"top": best.top, "bottom": best.bottom}),
+    return zone_signal(
+        hits, live,
+        mixed="bullish and bearish blocks retested on one bar; no signal",
+        idle="no open order block",
+        waiting=lambda block: (
+            f"waiting for a retest of the {block.direction.value} block "
+            f"{price_text(block.bottom)}-{price_text(block.top)}"
+        ),
+        retested=lambda block: (
+            f"retest of the {block.direction.value} order block "
+            f"{price_text(block.bottom)}-{price_text(block.top)} held"
+        ),
     )

@@ -1,0 +1,93 @@
+"""The retest rule shared by zone strategies (fair value gaps, order blocks).
+
+A zone is a price range with a direction. Whatever drew it, price treats it the same way:
+it expires after `expiry` bars, it fails when a bar closes through it, and it is retested
+when a bar trades into it without closing through. Kept in one place so the two strategies
+cannot drift apart on what counts as a retest.
+"""
+
+from __future__ import annotations
+
+from types import MappingProxyType
+from typing import Callable, Protocol, Sequence, TypeVar
+
+from cryptoai_tui.strategies.signal import Action, Signal
+from cryptoai_tui.strategies.smc.structure import Direction
+
+
+class Zone(Protocol):
+    """What the retest rule reads of a zone."""
+
+    @property
+    def direction(self) -> Direction: ...
+
+    @property
+    def top(self) -> float: ...
+
+    @property
+    def bottom(self) -> float: ...
+
+    @property
+    def created_seq(self) -> int: ...
+
+    @property
+    def confidence(self) -> float: ...
+
+
+Z = TypeVar("Z", bound=Zone)
+
+
+def sort_retests(
+    zones: Sequence[Z], seq: int, expiry: int, high: float, low: float, close: float
+) -> tuple[list[Z], list[Z]]:
+    """(retested, still live) zones after bar `seq` with this high, low and close.
+
+    Expired zones and zones the bar closed through are dropped; a retested zone is used up.
+    """
+    hits: list[Z] = []
+    live: list[Z] = []
+    for zone in zones:
+        if seq - zone.created_seq > expiry:
+            continue
+        if zone.direction is Direction.BULLISH:
+            if close < zone.bottom:
+                continue  # closed through the zone: it failed
+            if low <= zone.top:
+                hits.append(zone)
+                continue
+        else:
+            if close > zone.top:
+                continue
+            if high >= zone.bottom:
+                hits.append(zone)
+                continue
+        live.append(zone)
+    return hits, live
+
+
+def zone_signal(
+    hits: Sequence[Z],
+    live: Sequence[Z],
+    *,
+    mixed: str,
+    idle: str,
+    waiting: Callable[[Z], str],
+    retested: Callable[[Z], str],
+) -> Signal:
+    """The signal of one bar's retests: the most confident retested zone trades its
+    direction; opposing retests on one bar cancel out (HOLD `mixed`); with none, HOLD shows
+    the newest open zone (`waiting`) or `idle`. Strategies supply only the wording."""
+    if len({zone.direction for zone in hits}) > 1:
+        return Signal.hold(mixed)
+    if not hits:
+        if not live:
+            return Signal.hold(idle)
+        newest = live[-1]
+        return Signal.hold(waiting(newest), {"top": newest.top, "bottom": newest.bottom})
+    best = max(hits, key=lambda zone: zone.confidence)
+    return Signal(
+        Action.BUY if best.direction is Direction.BULLISH else Action.SELL,
+        best.confidence,
+        retested(best),
+        MappingProxyType({"top": best.top, "bottom": best.bottom}),
+    )
