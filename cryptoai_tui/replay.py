@@ -69,7 +69,7 @@ def _row_problem(path: Path, error: CandleRowError) -> str:
 def _candle(path: Path, row: CandleRow, interval: Interval) -> Candle:
     """A closed candle of `interval`; NaN or infinity is refused here because the engine's
     indicators would carry it silently to every later signal."""
-    o, h, l, c, v = row.open, row.high, row.low, row.close, row.volume
+    o, h, l, c, v = row.ohlcv
     if not all(math.isfinite(x) for x in (o, h, l, c, v)):
         raise ReplayFileError(f"{path.name} line {row.line} contains NaN or infinity; remove or repair that row.")
     return Candle(row.open_time, o, h, l, c, v, row.open_time + interval.ms - 1, True)

@@ -40,11 +40,8 @@ class CandleRow:
     line: int
     cells: tuple[str, ...]
     open_time: int
-    open: float
-    high: float
-    low: float
-    close: float
-    volume: float
+    #: open, high, low, close, volume
+    ohlcv: tuple[float, float, float, float, float]
 
 
 def is_header(cells: Sequence[str]) -> bool:
@@ -70,4 +67,4 @@ def candle_rows(
             o, h, l, c, v = (float(cell) for cell in cells[1:6])
         except ValueError:
             raise CandleRowError(line, cells, RowProblem.NOT_NUMERIC) from None
-        yield CandleRow(line, tuple(cells), open_time, o, h, l, c, v)
+        yield CandleRow(line, tuple(cells), open_time, (o, h, l, c, v))

@@ -87,7 +87,7 @@ def load_replay_csv(path: str | Path, symbol: str | None = None) -> ReplaySeries
         try:
             for row in candle_rows(reader, first_line=2):
                 line_no, cells = row.line, row.cells
-                o, h, l, c, v = row.open, row.high, row.low, row.close, row.volume
+                o, h, l, c, v = row.ohlcv
                 if not (l <= min(o, c) and h >= max(o, c) and l > 0 and v >= 0):
                     raise ReplayFileError(
                         f"Line {line_no} of {file.name!r} is not a valid candle (need 0 < low <= "
