@@ -27,6 +27,17 @@ DEMO_SIM_SPEED = 30.0
 SIM_DISPLAY_NAME = "the simulated exchange"
 
 
+def exchange_display_name(exchange: str) -> str:
+    """What to call `exchange` in a sentence ("Binance", "the simulated exchange"), or the
+    name as given when it is not one we know (the caller's own error says so)."""
+    if exchange == SIM:
+        return SIM_DISPLAY_NAME
+    try:
+        return get_protocol(exchange).display_name
+    except ValueError:
+        return exchange
+
+
 def demo_sim_config() -> SimConfig:
     """The simulator a user gets from `--exchange sim`: seeded, sped up, no faults."""
     from cryptoai_tui.sim.config import SimConfig

@@ -29,7 +29,9 @@ would then brand a healthy strategy as overrunning (and turn a confirmed signal 
 ERROR no backtest would show). Reading the thread's CPU clock costs a system call, so
 strategies are timed with the cheap wall clock and the CPU clock is read once per slice,
 then again only when a wall time is over budget: the CPU used since the slice began
-exceeds the strategy's own by at most `slice_ms`.
+exceeds the strategy's own by at most `slice_ms`. The garbage collector's CPU time in that
+span is not the strategy's either (a full collection costs 50-150 ms and runs wherever an
+allocation trips it), so it is subtracted (see collector_time.py).
 """
 
 from __future__ import annotations
