@@ -6,9 +6,11 @@ screen and differ only in the `Choice` values they pass in.
 
 from __future__ import annotations
 
+import textwrap
 from dataclasses import dataclass
 from typing import Generic, Sequence, TypeVar
 
+from textual import events
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
@@ -18,6 +20,29 @@ from textual.widgets import Footer, Label, OptionList, Static
 from textual.widgets.option_list import Option
 
 T = TypeVar("T")
+
+_OPTION_PADDING = 2  # an OptionList option is padded by one cell on each side
+_MIN_WRAP = 16  # narrower than this, a hanging indent helps nobody: let the text wrap
+
+
+def hanging_prompt(head: Content, text: str, style: str, width: int | None) -> Content:
+    """`head` followed by `text`; when that is wider than `width` cells, `text` wraps into
+    lines that start under itself rather than under `head`, so the columns stay readable."""
+    room = None if width is None else width - head.cell_length
+    if room is None or room < _MIN_WRAP or head.cell_length + len(text) <= width:
+        return head + Content.styled(text, style)
+    lines = textwrap.wrap(text, room) or [""]
+    indent = Content(" " * head.cell_length)
+    return Content("\n").join(
+        [head + Content.styled(lines[0], style)]
+        + [indent + Content.styled(line, style) for line in lines[1:]]
+    )
+
+
+def option_width(options: OptionList) -> int | None:
+    """Cells an option's prompt may take in `options`, or None before it is laid out."""
+    width = options.scrollable_content_region.width - _OPTION_PADDING
+    return width if width > 0 else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,9 +76,8 @@ class ChoicePicker(ModalScreen[T | None], Generic[T]):
         self._prompt = prompt
 
     def compose(self) -> ComposeResult:
-        label_width = max((len(choice.label) for choice in self._choices), default=0) + 3
         options = [
-            Option(self._option_prompt(choice, label_width), id=str(index))
+            Option(self._option_prompt(choice, None), id=str(index))
             for index, choice in enumerate(self._choices)
         ]
         with Vertical(classes="picker"):
@@ -64,13 +88,21 @@ class ChoicePicker(ModalScreen[T | None], Generic[T]):
             yield Static("↑↓ move · Enter choose · Esc back", classes="picker-hint")
         yield Footer()
 
-    def _option_prompt(self, choice: Choice[T], label_width: int) -> Content:
+    def _option_prompt(self, choice: Choice[T], width: int | None) -> Content:
+        label_width = max((len(choice.label) for choice in self._choices), default=0) + 3
         marker = "● " if choice.value == self._current else "  "
-        return Content.assemble(
-            (marker, "$accent"),
-            (choice.label.ljust(label_width), "bold"),
-            (choice.description, "$text-muted"),
-        )
+        head = Content.assemble((marker, "$accent"), (choice.label.ljust(label_width), "bold"))
+        return hanging_prompt(head, choice.description, "$text-muted", width)
+
+    def on_resize(self, event: events.Resize) -> None:
+        self.call_after_refresh(self._wrap_descriptions)
+
+    def _wrap_descriptions(self) -> None:
+        """Descriptions too long for the list wrap under themselves, not under the labels."""
+        options = self.query_one(OptionList)
+        width = option_width(options)
+        for index, choice in enumerate(self._choices):
+            options.replace_option_prompt_at_index(index, self._option_prompt(choice, width))
 
     def on_mount(self) -> None:
         options = self.query_one(OptionList)

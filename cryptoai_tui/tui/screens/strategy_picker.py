@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Iterable
 
-from textual import on
+from textual import events, on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
@@ -15,6 +15,7 @@ from textual.widgets import Footer, Label, OptionList, Static
 from textual.widgets.option_list import Option
 
 from cryptoai_tui.tui.catalogue import STRATEGY_GROUPS, StrategyInfo
+from cryptoai_tui.tui.screens.choice_picker import hanging_prompt, option_width
 
 _HEADING_PREFIX = "group:"
 
@@ -44,6 +45,7 @@ class StrategyChecklist(OptionList):
         self._strategies = tuple(strategies)
         self._chosen = set(chosen)
         self._title_width = max((len(info.title) for info in self._strategies), default=0) + 2
+        self._wrap_width: int | None = None
         super().__init__(*self._build_options(), id=id)
 
     def _build_options(self) -> list[Option]:
@@ -63,10 +65,10 @@ class StrategyChecklist(OptionList):
     def _prompt(self, info: StrategyInfo) -> Content:
         checked = info.name in self._chosen
         box = ("[x] ", "bold $success") if checked else ("[ ] ", "$text-muted")
-        return Content.assemble(
-            "  ", box, (info.title.ljust(self._title_width), "bold"),
-            (f"{info.name:<17}", "$accent"), (info.description, "$text-muted"),
+        head = Content.assemble(
+            "  ", box, (info.title.ljust(self._title_width), "bold"), (f"{info.name:<17}", "$accent"),
         )
+        return hanging_prompt(head, info.description, "$text-muted", self._wrap_width)
 
     @property
     def chosen(self) -> tuple[str, ...]:
@@ -77,9 +79,22 @@ class StrategyChecklist(OptionList):
         if self.highlighted is not None and self._options[self.highlighted].disabled:
             self.action_cursor_down()
 
-    def _refresh_prompts(self) -> None:
+    def on_resize(self, event: events.Resize) -> None:
+        self.call_after_refresh(self._rewrap)
+
+    def _rewrap(self) -> None:
+        """Descriptions too long for the list wrap under themselves, not under the titles."""
+        width = option_width(self)
+        if width != self._wrap_width:
+            self._wrap_width = width
+            self._replace_prompts()
+
+    def _replace_prompts(self) -> None:
         for info in self._strategies:
             self.replace_option_prompt(info.name, self._prompt(info))
+
+    def _refresh_prompts(self) -> None:
+        self._replace_prompts()
         self.post_message(self.Changed(self.chosen))
 
     def action_toggle(self) -> None:
@@ -135,6 +150,10 @@ class StrategyPicker(ModalScreen[tuple[str, ...] | None]):
     @on(StrategyChecklist.Changed)
     def _chosen_changed(self, event: StrategyChecklist.Changed) -> None:
         self._show_count(event.chosen)
+        message = self.query_one("#strategy-message", Static)
+        if event.chosen and message.has_class("-error"):
+            message.remove_class("-error")
+            message.display = False  # the refusal no longer applies
 
     def _show_count(self, chosen: tuple[str, ...]) -> None:
         self.query_one("#strategy-count", Static).update(
