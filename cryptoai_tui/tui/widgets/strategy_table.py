@@ -36,14 +36,21 @@ NARROW_COLUMNS: tuple[Column, ...] = (
 WIDE_FROM = 100  # table width (cells) from which the "Changed" column fits
 _CELL_PADDING = 2  # DataTable pads each cell by one on both sides
 _MIN_NOTE = 12
+_ROOMY_NOTE = 70  # a reason this long reads whole; width beyond it goes to the key values
+_MAX_VALUES = 48  # three key values with their names, uncut
 
 
 def column_layout(width: int) -> tuple[Column, ...]:
-    """Fixed widths for a table `width` cells wide; the note column takes the rest."""
+    """Fixed widths for a table `width` cells wide; the note column takes the rest, and on
+    very wide tables the key values grow first so they are not cut while the note has room."""
     columns = WIDE_COLUMNS if width >= WIDE_FROM else NARROW_COLUMNS
     used = sum(w + _CELL_PADDING for _, _, w in columns if w) + _CELL_PADDING
     note = max(_MIN_NOTE, width - used - 1)
-    return tuple((key, label, w or note) for key, label, w in columns)
+    widths = dict((key, w) for key, _, w in columns)
+    extra = min(_MAX_VALUES - widths["values"], max(0, note - _ROOMY_NOTE))
+    widths["values"] += extra
+    note -= extra
+    return tuple((key, label, widths[key] or note) for key, label, _ in columns)
 
 _ACTION_CLASS = {
     Action.BUY: "strategy-table--buy",
