@@ -121,7 +121,7 @@ def format_number(value: float) -> str:
     if magnitude >= 10_000:
         return f"{value:,.0f}"
     if magnitude >= 100:
-        return f"{value:.1f}"
+        return f"{value:,.1f}"
     if magnitude >= 1:
         return f"{value:.2f}"
     return f"{value:.4f}"
