@@ -44,6 +44,7 @@ from collections import deque
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, AsyncIterable, AsyncIterator, Callable, Mapping
 
+from cryptoai_tui.engine.collector_time import CollectorTime
 from cryptoai_tui.engine.exchange_clock import ExchangeLag
 from cryptoai_tui.engine.latency import LatencyWindow
 from cryptoai_tui.engine.strategy_choice import StrategyChoice, resolve_strategies, row_names
@@ -184,6 +185,7 @@ class RealtimeStrategyEngine:
         self._slice_ns = int(timing.slice_ms * 1_000_000)
         self._timer = timer
         self._cpu_timer = cpu_timer
+        self._collector = CollectorTime(cpu_timer)
 
         self.series = CandleSeries(window)
         self._snapshot_listeners: list[SnapshotListener] = [on_snapshot] if on_snapshot else []
@@ -206,7 +208,11 @@ class RealtimeStrategyEngine:
 
         # feed state as last reported
         self._state = ConnectionState.CONNECTING
-        self._state_message = f"Connecting to {exchange} for {self.symbol} {self.interval.name}."
+        from cryptoai_tui.endpoints import exchange_display_name
+
+        self._state_message = (
+            f"Connecting to {exchange_display_name(exchange)} for {self.symbol} {self.interval.name}."
+        )
         self._retry_in: float | None = None
         self._bootstrap_progress = 0
         self._bootstrap_total = 0
@@ -270,6 +276,15 @@ class RealtimeStrategyEngine:
         """
         return self._lag.real_time
 
+    @property
+    def exchange_clock_rate(self) -> float | None:
+        """Exchange seconds per local second while the exchange clock is seen not to run at
+        our pace (a sped-up simulator); None while it does or is not measured yet.
+
+        Lets a screen turn "closes in 47s" of exchange time into the seconds a user waits.
+        """
+        return self._lag.rate if self._lag.real_time is False else None
+
     def add_snapshot_listener(self, listener: SnapshotListener) -> None:
         self._snapshot_listeners.append(listener)
 
@@ -312,6 +327,7 @@ class RealtimeStrategyEngine:
         self._source_done = False
         self._source_error = None
         self._wake = asyncio.Event()
+        self._collector.install()
         try:
             async with self._open_source() as source:
                 self._source = source
@@ -330,6 +346,7 @@ class RealtimeStrategyEngine:
                 self._state_message = str(error) or type(error).__name__
             raise
         finally:
+            self._collector.remove()
             if self._state is not ConnectionState.ERROR:
                 self._state = ConnectionState.STOPPED
                 self._state_message = "Stopped."
@@ -490,7 +507,8 @@ class RealtimeStrategyEngine:
         """
         data = self.series.view(include_forming=not confirmed)
         timer = self._timer
-        cpu_at_slice = self._cpu_timer()
+        collector = self._collector
+        cpu_at_slice = self._cpu_timer() - collector.total_ns
         budget = self._budget_ns
         slice_ns = self._slice_ns
         last_actions = self._last_actions
@@ -510,7 +528,7 @@ class RealtimeStrategyEngine:
             if error is None:
                 if type(signal) is not Signal and not isinstance(signal, Signal):
                     error = f"{name} returned {type(signal).__name__} instead of a Signal."
-                elif elapsed > budget and self._cpu_timer() - cpu_at_slice > budget:
+                elif elapsed > budget and self._cpu_timer() - collector.total_ns - cpu_at_slice > budget:
                     error = (
                         f"{name} took {elapsed / 1e6:.1f} ms, over its {self._budget_ms:g} ms budget; "
                         "its signal for this update was dropped."
@@ -528,7 +546,7 @@ class RealtimeStrategyEngine:
             if ended - slice_start > slice_ns:
                 await asyncio.sleep(0)
                 slice_start = timer()
-                cpu_at_slice = self._cpu_timer()
+                cpu_at_slice = self._cpu_timer() - collector.total_ns
         self._rows = tuple(rows)
         self._confluence = self._combined(votes)
         self._provisional = not confirmed

@@ -7,10 +7,29 @@ from __future__ import annotations
 
 import math
 from datetime import datetime, timezone
-from typing import Mapping
+from typing import Mapping, Protocol, Sequence, TypeVar
 
 BAR_FULL = "█"
 BAR_PARTIALS = " ▏▎▍▌▋▊▉"
+
+
+class _Measured(Protocol):
+    @property
+    def cell_length(self) -> int: ...
+
+
+M = TypeVar("M", bound=_Measured)
+
+
+def first_fitting(variants: Sequence[M], width: int | None) -> M:
+    """The first of `variants` (longest wording first) that fits `width` cells, else the
+    last; the first when the width is not known yet. Narrow panels say less, not cut off."""
+    if width is None:
+        return variants[0]
+    for variant in variants:
+        if variant.cell_length <= width:
+            return variant
+    return variants[-1]
 
 
 def price_decimals(price: float) -> int:

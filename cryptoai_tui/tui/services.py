@@ -29,6 +29,11 @@ class LiveEngine(Protocol):
 
     def set_mode(self, mode: ConfluenceMode) -> object: ...
 
+    @property
+    def exchange_clock_rate(self) -> float | None:
+        """Exchange seconds per local second when that is not 1 (a sped-up simulator)."""
+        ...
+
 
 EngineFactory = Callable[[LiveSession], LiveEngine]
 SymbolsLoader = Callable[[Endpoint], Awaitable[Sequence[Symbol]]]

@@ -144,6 +144,10 @@ class FixedClockEngine:
     def set_mode(self, mode: ConfluenceMode) -> object:
         return self.engine.set_mode(mode)
 
+    @property
+    def exchange_clock_rate(self) -> float | None:
+        return None  # like the fixed lag above: the replay stands for a real-time exchange
+
 
 def btc_replay_factory(count: int = REPLAY_CANDLES, *, with_forming: bool = True) -> EngineFactory:
     """An engine factory replaying the first `count` BTC 1h candles (plus a forming one)."""

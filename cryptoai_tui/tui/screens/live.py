@@ -147,7 +147,8 @@ class LiveScreen(Screen[LiveOutcome]):
         troubled = self.failure is not None or feed_trouble(snapshot) is not None
         offer_sim = troubled and self.session.exchange != SIM_EXCHANGE
         self.query_one(LiveHeader).show(snapshot, paused=self.paused, failure=self.failure)
-        self.query_one(PricePanel).show(snapshot)
+        assert self.engine is not None
+        self.query_one(PricePanel).show(snapshot, clock_rate=self.engine.exchange_clock_rate)
         self.query_one(SignalPanel).show(snapshot, offer_sim=offer_sim, failure=self.failure)
         self.query_one(StrategyTable).show_rows(snapshot.rows)
         self.query_one(CandleChart).show(snapshot.recent_candles, snapshot.recent_signals)

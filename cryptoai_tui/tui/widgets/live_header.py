@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from textual.content import Content
 from textual.widgets import Static
 
@@ -45,6 +47,18 @@ def feed_trouble(snapshot: Snapshot) -> str | None:
     return None
 
 
+_RETRY_SENTENCE = re.compile(r"\s*(?:Retrying in|Reconnecting in|Waiting) [\d.]+ ?s\.$")
+
+
+def state_reason(snapshot: Snapshot) -> str:
+    """The feed's message without its own "Retrying in 6.5 s.": that figure is frozen when
+    the message is written, while the screen shows a countdown from `retry_in` beside it."""
+    message = snapshot.state_message
+    if snapshot.retry_in is not None:
+        message = _RETRY_SENTENCE.sub("", message)
+    return message
+
+
 def state_line(snapshot: Snapshot | None, failure: str | None = None) -> Content:
     """`● live`, `↻ reconnecting in 4s: connection refused`, `… loading history 120/500`."""
     if failure:
@@ -61,7 +75,7 @@ def state_line(snapshot: Snapshot | None, failure: str | None = None) -> Content
         text += f", retry in {format_duration(snapshot.retry_in)}"
     parts: list[str | tuple[str, str]] = [(text, f"bold {style}")]
     if snapshot.state_message and snapshot.state is not ConnectionState.LIVE:
-        parts.append((f": {snapshot.state_message}", style))
+        parts.append((f": {state_reason(snapshot)}", style))
     return Content.assemble(*parts)
 
 
