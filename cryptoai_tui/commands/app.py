@@ -39,6 +39,7 @@ def strategy_specs(text: str) -> tuple[str, ...]:
 
 def config_from_args(args: argparse.Namespace) -> AppConfig:
     """An AppConfig from parsed arguments; UserFacingError for anything unusable."""
+    from cryptoai_tui.endpoints import exchange_display_name
     from cryptoai_tui.exchanges.registry import get_protocol, resolve_symbol
     from cryptoai_tui.market.interval import Interval, InvalidIntervalError
 
@@ -59,7 +60,7 @@ def config_from_args(args: argparse.Namespace) -> AppConfig:
             interval = None
         if interval not in valid:
             raise UserFacingError(
-                f"{args.interval!r} is not a timeframe {protocol.display_name} offers. "
+                f"{args.interval!r} is not a timeframe {exchange_display_name(exchange)} offers. "
                 f"Valid timeframes: {', '.join(valid)}."
             )
     strategies: tuple[str, ...] = ()
