@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import time
 from typing import AsyncIterator, Iterable
 
@@ -118,6 +119,46 @@ class Sleeper(Strategy):
             timer.now += int(ms * 1_000_000)
         return Signal(Action.BUY, 1.0, "late")
 
+
+
+class CollectedWhileEvaluating(Strategy):
+    """Trips a garbage collection whose finalizer spends `ms` on the engine's fake clocks.
+
+    Stands for a full collection of a large process landing inside a quick strategy: the
+    time passes on the wall and CPU clocks, but inside the collector, not the strategy.
+    """
+
+    name = "collected"
+    title = "Collected while evaluating"
+    group = "Test"
+    description = "a garbage collection runs inside it"
+    defaults = {"ms": 80.0}
+
+    def __init__(self, *timers: FakeTimer, **params: object) -> None:
+        super().__init__(**params)
+        self.timers = timers
+
+    @property
+    def lookback(self) -> int:
+        return 0
+
+    def evaluate(self, data: OHLCV, *, confirmed: bool) -> Signal:
+        _SlowToFinalize(self.timers, float(self.params["ms"]))
+        gc.collect()
+        return Signal(Action.BUY, 1.0, "collected")
+
+
+class _SlowToFinalize:
+    """A reference cycle whose finalizer, run by the collector, advances the fake clocks."""
+
+    def __init__(self, timers: tuple[FakeTimer, ...], ms: float) -> None:
+        self.timers = timers
+        self.ms = ms
+        self.cycle = self
+
+    def __del__(self) -> None:
+        for timer in self.timers:
+            timer.now += int(self.ms * 1_000_000)
 
 async def burst(items: Iterable[CandleEvent | FeedStatus]) -> AsyncIterator[CandleEvent | FeedStatus]:
     """Yields everything without ever suspending: the engine sees a flood."""

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 
 from cryptoai_tui.engine import EngineTiming, RealtimeStrategyEngine
 from cryptoai_tui.strategies.signal import Action
-from tests.unit.engine_doubles import FakeTimer, NotASignal, Raiser, Recorder, Sleeper, bar, event, paced
+from tests.unit.engine_doubles import CollectedWhileEvaluating, FakeTimer, NotASignal, Raiser, Recorder, Sleeper, bar, event, paced
 
 
 async def test_raising_strategy_is_an_error_row_and_the_others_still_vote() -> None:
@@ -66,6 +67,22 @@ async def test_strategy_parked_by_the_os_is_not_an_overrun() -> None:
     assert row.signal.action is Action.BUY and row.error is None
     assert row.elapsed_us == 80_000.0
 
+
+
+async def test_a_garbage_collection_inside_a_strategy_is_not_its_overrun() -> None:
+    timer = FakeTimer()
+    collected = CollectedWhileEvaluating(timer, ms=80.0)  # the collector takes 80 ms of CPU
+    engine = RealtimeStrategyEngine(
+        "BTCUSDT", "1m", [collected], "majority", source=paced([[event(bar(0))]]),
+        timing=EngineTiming(strategy_budget_ms=50.0), timer=timer, cpu_timer=timer,
+    )
+    callbacks = list(gc.callbacks)
+    await engine.start()
+    row = engine.snapshot.rows[0]
+    assert row.signal.action is Action.BUY and row.error is None
+    assert row.elapsed_us == 80_000.0
+    assert engine.snapshot.metrics.strategy_errors == 0
+    assert gc.callbacks == callbacks  # a stopped engine leaves the collector as it found it
 
 async def test_long_steps_yield_to_the_event_loop_between_strategies() -> None:
     timer = FakeTimer()
