@@ -28,6 +28,12 @@ class ExchangeInfo:
     name: str  # registry name: binance, binanceus, ...
     title: str
     description: str
+    prose_name: str = ""  # how a sentence names it, when not by its title
+
+    @property
+    def in_sentence(self) -> str:
+        """"… is not listed on the simulated exchange", not "… on Simulated exchange"."""
+        return self.prose_name or self.title
 
 
 EXCHANGES: tuple[ExchangeInfo, ...] = (
@@ -36,7 +42,10 @@ EXCHANGES: tuple[ExchangeInfo, ...] = (
     ExchangeInfo("binance-futures", "Binance USD-M futures", "Binance USD-margined perpetuals; updates every 250 ms."),
     ExchangeInfo("bybit-spot", "Bybit spot", "Bybit v5 spot market."),
     ExchangeInfo("bybit-linear", "Bybit linear", "Bybit v5 USDT-margined perpetuals."),
-    ExchangeInfo("sim", "Simulated exchange", "Built in and offline: a seeded market whose 1m candles close every few seconds."),
+    ExchangeInfo(
+        "sim", "Simulated exchange", "Built in and offline: a seeded market whose 1m candles close every few seconds.",
+        prose_name="the simulated exchange",
+    ),
 )
 
 _UNIT_WORDS = {"s": "second", "m": "minute", "h": "hour", "d": "day", "w": "week", "M": "month"}

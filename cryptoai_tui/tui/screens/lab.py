@@ -100,7 +100,7 @@ class LabScreen(Screen[None]):
 
     def _show_choices(self) -> None:
         self.query_one(LabMenu).show_choices(self.choices, self._services.catalogue)
-        self.query_one("#lab-summary", Static).update(self.choices.summary(self._exchange_title()))
+        self.query_one("#lab-summary", Static).update(self.choices.summary(self._exchange_in_sentence()))
 
     def say(self, text: str, *, error: bool = False) -> None:
         """An inline message under the menu (it stays until the next one, unlike a toast)."""
@@ -115,6 +115,9 @@ class LabScreen(Screen[None]):
 
     def _exchange_title(self, name: str | None = None) -> str:
         return self._services.catalogue.exchange(name or self.choices.exchange).title
+
+    def _exchange_in_sentence(self) -> str:
+        return self._services.catalogue.exchange(self.choices.exchange).in_sentence
 
     def _set_choices(self, choices: LabChoices) -> None:
         self.choices = choices
@@ -140,7 +143,7 @@ class LabScreen(Screen[None]):
             endpoint = choices.endpoint
             self.app.push_screen(
                 AssetPicker(
-                    self._exchange_title(),
+                    self._exchange_in_sentence(),
                     lambda: self._services.symbols.load(endpoint),
                     current=choices.symbol,
                     prompt=prompt,
@@ -156,7 +159,7 @@ class LabScreen(Screen[None]):
             intervals = catalogue.intervals_for(choices.exchange)
             self.app.push_screen(
                 ChoicePicker(
-                    f"Timeframe on {self._exchange_title()}",
+                    f"Timeframe on {self._exchange_in_sentence()}",
                     [Choice(name, name, describe_interval(name)) for name in intervals],
                     current=choices.interval,
                     suggested=SUGGESTED_INTERVAL,
@@ -251,7 +254,7 @@ class LabScreen(Screen[None]):
         endpoint, symbol, open_picker = self._symbol_check
         if endpoint != self.choices.endpoint or symbol != self.choices.symbol:
             return
-        problem = symbol_problem(symbol, event.worker.result or (), self._exchange_title())
+        problem = symbol_problem(symbol, event.worker.result or (), self._exchange_in_sentence())
         if problem is None:
             return
         self.say(problem, error=True)
@@ -275,7 +278,7 @@ class LabScreen(Screen[None]):
         listed = self._services.symbols.cached(choices.endpoint)
         assert choices.symbol is not None and choices.interval is not None
         if listed is not None:
-            problem = symbol_problem(choices.symbol, listed, self._exchange_title())
+            problem = symbol_problem(choices.symbol, listed, self._exchange_in_sentence())
             if problem is not None:
                 self.say(problem, error=True)
                 self.action_open_step(LabStep.ASSET.value, problem)
@@ -283,7 +286,7 @@ class LabScreen(Screen[None]):
         intervals = self._services.catalogue.intervals_for(choices.exchange)
         if intervals and choices.interval not in intervals:
             problem = (
-                f"{choices.interval} is not a timeframe {self._exchange_title()} offers; "
+                f"{choices.interval} is not a timeframe {self._exchange_in_sentence()} offers; "
                 f"choose one of {', '.join(intervals)}."
             )
             self.say(problem, error=True)
