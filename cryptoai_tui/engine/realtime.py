@@ -493,7 +493,9 @@ class RealtimeStrategyEngine:
                 self._exchange_time = forming.event_time
                 shown, timed = forming, self._pending_forming_timed
             else:
-                self._stale += 1
+                # An update of a candle the series already holds closed (it raced the
+                # history download): superseded, like a coalesced update, not a fault.
+                self._coalesced += 1
         if shown is not None or self._status_changed:
             self._status_changed = False
             self._publish(shown if timed else None)
