@@ -115,14 +115,16 @@ async def test_unsubscribe_stops_the_topic(sim: SimExchange) -> None:
 
 
 async def test_a_quiet_client_is_cut_and_a_pinging_one_is_not() -> None:
-    config = replace(FAST, idle_timeout_s=0.3)
+    # Pings every 0.25 s for 2.5 s against a 1 s idle cut: the pinging client outlives the
+    # cut more than twice over, with margin for a loaded machine pausing the loop.
+    config = replace(FAST, idle_timeout_s=1.0)
     async with SimExchange(config) as sim:
         async with websockets.connect(f"{sim.ws_url}/v5/public/spot") as pinging:
-            for n in range(6):
+            for n in range(10):
                 await pinging.send(json.dumps({"op": "ping", "req_id": str(n)}))
                 assert (await reply(pinging))["ret_msg"] == "pong"
-                await asyncio.sleep(0.1)
+                await asyncio.sleep(0.25)
         async with websockets.connect(f"{sim.ws_url}/v5/public/spot") as quiet:
             with pytest.raises(ConnectionClosed):
-                await recv_json(quiet, timeout=2)
+                await recv_json(quiet, timeout=5)
         assert sim.stats().idle_closes == 1
