@@ -44,8 +44,11 @@ def snapshot_events(previous: Snapshot | None, current: Snapshot) -> list[LiveEv
     if previous is not None:
         reconnects = current.metrics.reconnects - previous.metrics.reconnects
         if reconnects > 0:
-            plural = "s" if reconnects > 1 else ""
-            events.append(LiveEvent(EventKind.RECONNECT, at, f"reconnected ({reconnects} time{plural})"))
+            # "reconnected" would claim a success the counter does not know about: it counts
+            # connections lost (or attempts failed), each followed by a new attempt.
+            total = current.metrics.reconnects
+            text = f"reconnect #{total}" if reconnects == 1 else f"reconnects #{total - reconnects + 1}-#{total}"
+            events.append(LiveEvent(EventKind.RECONNECT, at, text))
         backfilled = current.metrics.candles_backfilled - previous.metrics.candles_backfilled
         if backfilled > 0:
             plural = "s" if backfilled > 1 else ""

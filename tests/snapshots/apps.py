@@ -107,15 +107,22 @@ class FixedClockEngine:
         self.expected_messages = expected_messages
         self.expected_state = expected_state
         self._first = engine.snapshot
+        self._first_served = False
 
     @property
     def snapshot(self) -> Snapshot:
-        """The first snapshot until the replay is fully applied, then the newest.
+        """The first snapshot until the replay is fully applied (and the first has been read
+        at least once), then the newest.
 
-        A screen may skip any number of snapshots; skipping all the intermediate ones makes
-        what the event log collects independent of how fast this machine replays.
+        A screen may skip any number of snapshots; showing it exactly the first and the last
+        makes what the event log collects independent of how fast this machine replays,
+        even when the replay finishes before the screen's first frame.
         """
-        snapshot = self.engine.snapshot if self.done else self._first
+        if self.done and self._first_served:
+            snapshot = self.engine.snapshot
+        else:
+            snapshot = self._first
+            self._first_served = True
         # Whether the engine has enough samples yet depends on the machine's speed too, so
         # the figures are fixed outright rather than only when present.
         metrics = replace(
@@ -212,6 +219,9 @@ async def settle_live(pilot: Pilot[None], limit: int = 400) -> LiveScreen:
         if isinstance(screen, LiveScreen) and screen.engine is not None:
             engine = screen.engine
             if isinstance(engine, FixedClockEngine) and engine.done:
+                # Twice: if no frame was drawn before the replay finished, the first call draws
+                # the first snapshot and the second the last; otherwise the second is a no-op.
+                screen.draw_newest()
                 screen.draw_newest()
                 # Let the footer catch up with bindings the frame switched on (s: simulator).
                 await pilot.pause()

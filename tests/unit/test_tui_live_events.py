@@ -27,7 +27,7 @@ def test_first_snapshot_reports_the_state() -> None:
 def test_counters_report_reconnects_and_backfills_even_when_frames_were_skipped() -> None:
     later = replace(BASE, metrics=Metrics(reconnects=2, candles_backfilled=7))
     texts = [e.text for e in snapshot_events(BASE, later)]
-    assert texts == ["reconnected (2 times)", "backfilled 7 missed candles"]
+    assert texts == ["reconnects #1-#2", "backfilled 7 missed candles"]
 
 
 def test_state_change_carries_the_feeds_sentence_without_repeating_the_state() -> None:

@@ -97,6 +97,7 @@ class LiveScreen(Screen[LiveOutcome]):
         self._frame_timer: Timer | None = None
         self._troubled = False
         self._pending_outcome: LiveOutcome | None = None
+        self._leaving = False
 
     def compose(self) -> ComposeResult:
         yield LiveHeader(self.session, self._exchange_title, id="live-header")
@@ -132,7 +133,9 @@ class LiveScreen(Screen[LiveOutcome]):
 
         Also called directly by tests, so a screenshot does not wait for the timer.
         """
-        if self.paused or self.engine is None:
+        # A modal pushed on top suspends the timer only when its message arrives; until
+        # then a tick must not draw behind it (is_current stays true under a modal).
+        if self.paused or self.engine is None or self._leaving or self.app.screen is not self:
             return False
         snapshot = self.engine.snapshot
         if snapshot.sequence == self.drawn_sequence:
@@ -252,6 +255,8 @@ class LiveScreen(Screen[LiveOutcome]):
         # dismiss() pops the top screen: with help open on top, wait until it closes.
         if self.is_current:
             self._pending_outcome = None
+            # The pop completes a few loop turns later; a screen on its way out draws nothing.
+            self._leaving = True
             self.dismiss(outcome)
         else:
             self._pending_outcome = outcome
