@@ -30,17 +30,15 @@ class EventKind(Enum):
 @dataclass(frozen=True, slots=True)
 class LiveEvent:
     kind: EventKind
-    time_ms: int | None  # exchange time when known
     text: str
 
 
 def snapshot_events(previous: Snapshot | None, current: Snapshot) -> list[LiveEvent]:
     """Events that happened between `previous` (None: nothing seen yet) and `current`."""
     events: list[LiveEvent] = []
-    at = current.exchange_time
     before_state = previous.state if previous is not None else None
     if current.state is not before_state:
-        events.append(LiveEvent(EventKind.STATE, at, _state_text(current)))
+        events.append(LiveEvent(EventKind.STATE, _state_text(current)))
     if previous is not None:
         reconnects = current.metrics.reconnects - previous.metrics.reconnects
         if reconnects > 0:
@@ -48,17 +46,17 @@ def snapshot_events(previous: Snapshot | None, current: Snapshot) -> list[LiveEv
             # connections lost (or attempts failed), each followed by a new attempt.
             total = current.metrics.reconnects
             text = f"reconnect #{total}" if reconnects == 1 else f"reconnects #{total - reconnects + 1}-#{total}"
-            events.append(LiveEvent(EventKind.RECONNECT, at, text))
+            events.append(LiveEvent(EventKind.RECONNECT, text))
         backfilled = current.metrics.candles_backfilled - previous.metrics.candles_backfilled
         if backfilled > 0:
             plural = "s" if backfilled > 1 else ""
-            events.append(LiveEvent(EventKind.BACKFILL, at, f"backfilled {backfilled} missed candle{plural}"))
+            events.append(LiveEvent(EventKind.BACKFILL, f"backfilled {backfilled} missed candle{plural}"))
         if current.mode is not previous.mode:
-            events.append(LiveEvent(EventKind.MODE, at, f"confluence mode {current.mode.name}"))
+            events.append(LiveEvent(EventKind.MODE, f"confluence mode {current.mode.name}"))
         errors = current.metrics.strategy_errors - previous.metrics.strategy_errors
         if errors > 0:
             failing = ", ".join(row.name for row in current.rows if row.error) or "a strategy"
-            events.append(LiveEvent(EventKind.ERROR, at, f"strategy error in {failing}"))
+            events.append(LiveEvent(EventKind.ERROR, f"strategy error in {failing}"))
     seen_until = previous.recent_signals[-1].open_time if previous and previous.recent_signals else None
     last_action = previous.recent_signals[-1].confluence.action if previous and previous.recent_signals else None
     changes: list[LiveEvent] = []
@@ -69,7 +67,6 @@ def snapshot_events(previous: Snapshot | None, current: Snapshot) -> list[LiveEv
         if action is not last_action:
             changes.append(LiveEvent(
                 EventKind.SIGNAL,
-                at,
                 f"confirmed {action.value} {format_confidence(signal.confluence.confidence)} "
                 f"on the {format_clock(signal.open_time, seconds=False)} candle, close {format_price(signal.close)}",
             ))

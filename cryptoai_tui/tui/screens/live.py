@@ -117,7 +117,7 @@ class LiveScreen(Screen[LiveOutcome]):
         except ValueError as error:  # a choice the engine refuses: say so, keep the app
             self.failure = str(error)
             self.query_one(LiveHeader).show(None, failure=self.failure)
-            self.query_one(EventLog).add([LiveEvent(EventKind.ERROR, None, self.failure)])
+            self.query_one(EventLog).add([LiveEvent(EventKind.ERROR, self.failure)])
             return
         self._run_engine()
         self._frame_timer = self.set_interval(self._frame_period, self.draw_newest, name="live-frames")
@@ -189,7 +189,7 @@ class LiveScreen(Screen[LiveOutcome]):
                 self._leave(LiveOutcome(self.mode, rejected_step=step, message=message))
                 return
             self.failure = message
-            self.query_one(EventLog).add([LiveEvent(EventKind.ERROR, None, f"feed stopped: {message}")])
+            self.query_one(EventLog).add([LiveEvent(EventKind.ERROR, f"feed stopped: {message}")])
             if self.engine is not None:
                 self.drawn_sequence = -1  # draw the final snapshot with the failure on it
                 self.draw_newest()

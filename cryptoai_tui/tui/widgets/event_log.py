@@ -31,9 +31,12 @@ class EventLog(Static):
         self._lines: deque[Content] = deque(maxlen=MAX_EVENTS)
 
     def add(self, events: Iterable[LiveEvent]) -> None:
+        """Stamp events with the local clock, when the trader saw them: the exchange clock is
+        unknown before the first message and runs fast on a sped-up simulator, so mixing the
+        two put the log out of order. Candle times stay in the texts, in exchange time."""
         added = False
+        time_ms = int(self._clock() * 1000)
         for event in events:
-            time_ms = event.time_ms if event.time_ms is not None else int(self._clock() * 1000)
             self._lines.appendleft(Content.assemble(
                 (format_clock(time_ms), "$text-muted"), "  ", (event.text, _KIND_STYLE[event.kind]),
             ))
