@@ -224,7 +224,8 @@ class LiveScreen(Screen[LiveOutcome]):
         if self.engine is not None:
             self.engine.set_mode(self.mode)
         self.notify(f"Confluence mode {self.mode.name}: {self.mode.description}", timeout=3)
-        self.draw_newest()
+        if not self.draw_newest():
+            self._redraw_header()  # paused: no frame, but the header names the new mode
 
     def action_toggle_chart(self) -> None:
         """Tall screens show or hide the chart; short ones swap it with the table."""
