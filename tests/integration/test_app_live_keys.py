@@ -12,6 +12,7 @@ import re
 import signal
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from typing import Callable
 
@@ -36,7 +37,8 @@ async def key_until(app: App[None], live: LiveScreen, key: str, acted: Callable[
     event = events.Key(key, key if len(key) == 1 else None)
     event.set_sender(app)
     app.post_message(event)
-    for _ in range(100_000):
+    deadline = time.monotonic() + 30.0  # only stops a broken run from hanging
+    while time.monotonic() < deadline:
         if acted():
             return live.frames_drawn - before
         await asyncio.sleep(0)
