@@ -253,6 +253,11 @@ class LiveScreen(Screen[LiveOutcome]):
             await self.engine.stop()
 
     def _leave(self, outcome: LiveOutcome) -> None:
+        # dismiss() pops whatever screen is on top, so a second reason to leave (the engine
+        # failing as the Lab's symbol check rejects the same symbol) must not dismiss again:
+        # it would pop the picker the first outcome opened, before that picker mounted.
+        if self._leaving:
+            return
         # dismiss() pops the top screen: with help open on top, wait until it closes.
         if self.is_current:
             self._pending_outcome = None
