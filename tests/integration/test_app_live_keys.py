@@ -94,8 +94,10 @@ async def test_a_flood_costs_frames_not_keys(flooding_sim: str) -> None:
                        and engine.snapshot.metrics.messages_received > 500, "a flood of updates")
 
         # Newest wins: far fewer frames drawn than snapshots published, updates coalesced.
-        assert 0 < live.frames_drawn < engine.snapshot.sequence / 2
-        assert engine.snapshot.metrics.messages_coalesced > 0
+        # Both ratios grow with the flood's length, not at a fixed rate, so they are waited
+        # for (a screen that drew every snapshot never gets there and fails at the limit).
+        await wait_for(pilot, lambda: 0 < live.frames_drawn < engine.snapshot.sequence / 2
+                       and engine.snapshot.metrics.messages_coalesced > 0, "frames skipped and updates coalesced")
 
         # Every key acts while the flood goes on. How fast is measured, not asserted (machines
         # here are shared): benchmarks/ui_key_latency.py reports frames and ms per key.
