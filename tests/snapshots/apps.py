@@ -13,6 +13,7 @@ What is fixed here and why:
 from __future__ import annotations
 
 import asyncio
+import time
 from dataclasses import replace
 from typing import AsyncIterator, Sequence
 
@@ -212,9 +213,14 @@ def build_app(config: AppConfig, **overrides: object) -> CryptoAIApp:
     return make_app(config, **options)  # type: ignore[arg-type]
 
 
-async def settle_live(pilot: Pilot[None], limit: int = 400) -> LiveScreen:
-    """Wait (on conditions, not time) until the replay is fully drawn; returns the screen."""
-    for _ in range(limit):
+async def settle_live(pilot: Pilot[None], limit_s: float = 30.0) -> LiveScreen:
+    """Wait (on conditions, not time) until the replay is fully drawn; returns the screen.
+
+    The limit only stops a broken run from hanging: a deadline, not a count of polls, so a
+    loaded machine replaying slowly is not mistaken for one that never finishes.
+    """
+    deadline = time.monotonic() + limit_s
+    while time.monotonic() < deadline:
         screen = pilot.app.screen
         if isinstance(screen, LiveScreen) and screen.engine is not None:
             engine = screen.engine
