@@ -28,10 +28,12 @@ async def run_for(feed: KlineFeed, seconds: float) -> list[CandleEvent | FeedSta
 
 
 async def test_binance_server_pings_are_answered_so_the_connection_lives() -> None:
-    async with SimExchange(SimConfig(speed=120, seed=41, ping_interval_s=0.1, pong_timeout_s=0.4)) as sim:
+    # Pings every 0.1 s, a 1 s pong timeout, 2 s of running: the feed must answer all of them,
+    # with room for a loaded machine to pause the loop now and then.
+    async with SimExchange(SimConfig(speed=120, seed=41, ping_interval_s=0.1, pong_timeout_s=1.0)) as sim:
         feed = KlineFeed(get_protocol("binance", sim.ws_url, sim.rest_url), [("BTCUSDT", "1m")], history=0,
-                         config=FeedConfig(stall_timeout_s=2.0))
-        await run_for(feed, 1.5)
+                         config=FeedConfig(stall_timeout_s=3.0))
+        await run_for(feed, 2.0)
         stats = sim.stats()
     assert stats.pings >= 5
     assert stats.pong_timeouts == 0 and feed.counters.reconnects == 0

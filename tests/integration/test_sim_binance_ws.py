@@ -161,11 +161,16 @@ async def test_usdm_klines_live_under_the_market_route(sim: SimExchange) -> None
 
 
 async def test_server_pings_keep_answering_clients_alive() -> None:
-    config = replace(FAST, ping_interval_s=0.05, pong_timeout_s=0.2)
+    # A 1 s pong timeout against 0.05 s pings: a loaded machine pausing the loop for a
+    # moment must not look like a client that stopped answering.
+    config = replace(FAST, ping_interval_s=0.05, pong_timeout_s=1.0)
     async with SimExchange(config) as sim, websockets.connect(f"{sim.ws_url}/ws/btcusdt@kline_1m") as ws:
-        # Keep reading: a client that stops reading stops answering pings too.
-        deadline = asyncio.get_running_loop().time() + 0.6
-        while asyncio.get_running_loop().time() < deadline:
+        # Keep reading (a client that stops reading stops answering pings too) until well past
+        # the pong timeout and at least five pings; the deadline only guards against a hang.
+        loop = asyncio.get_running_loop()
+        started = loop.time()
+        deadline = started + 30
+        while (sim.stats().pings < 5 or loop.time() < started + 1.5) and loop.time() < deadline:
             await recv_json(ws)
         assert sim.stats().pings >= 5
         assert sim.stats().pong_timeouts == 0

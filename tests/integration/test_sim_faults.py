@@ -56,7 +56,9 @@ async def test_drop_aborts_the_connection_without_a_close_frame() -> None:
         async with websockets.connect(f"{sim.ws_url}/ws/btcusdt@kline_1m") as ws:
             await frames_for(ws, 3)
             lived = loop.time() - opened
-        assert ws.close_code == 1006 and 0.15 < lived < 1.5
+        # Dropped (no close frame) on its period, not at once; frames_for's window ends the
+        # wait, so no upper time bound is needed here.
+        assert ws.close_code == 1006 and lived > 0.15
         assert sim.stats().drops == 1
 
 
