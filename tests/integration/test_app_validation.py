@@ -7,6 +7,7 @@ loopback port.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from typing import Sequence
 
@@ -88,6 +89,24 @@ async def test_unlisted_preselected_symbol_is_named_with_suggestions_and_the_pic
         assert lab_of(app).message == (
             "ETHUSDX is not listed on Binance. Did you mean ETHUSDT, ETHUSDC, ETCUSDT? Pick an asset from the list."
         )
+
+
+async def test_symbol_check_landing_while_a_picker_is_open_does_not_stack_a_second_picker() -> None:
+    released = asyncio.Event()
+
+    async def slow_symbols(endpoint: Endpoint) -> tuple[Symbol, ...]:
+        await released.wait()
+        return listed_symbols()
+
+    app = build_app(AppConfig(symbol="ETHUSDX"), symbols_loader=slow_symbols)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("2")  # the user opens the strategy picker before the check lands
+        await wait_for(pilot, lambda: isinstance(app.screen, StrategyPicker), "the strategy picker")
+        released.set()
+        await wait_for(pilot, lambda: "ETHUSDX is not listed" in (lab_of(app).message or ""), "the symbol check")
+        await pilot.pause()
+        assert isinstance(app.screen, StrategyPicker)
+        assert not any(isinstance(screen, AssetPicker) for screen in app.screen_stack)
 
 
 async def test_switching_exchange_drops_a_timeframe_it_does_not_offer() -> None:

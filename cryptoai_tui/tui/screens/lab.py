@@ -263,7 +263,9 @@ class LabScreen(Screen[None]):
         live = self.app.screen
         if isinstance(live, LiveScreen):
             live.reject(LabStep.ASSET, problem)
-        elif self.is_current:
+        elif self.app.screen is self:
+            # Not is_current: that stays true under an open picker, and a second picker would
+            # stack on the first. With a picker open, the Lab's message waits for the user.
             self.action_open_step(LabStep.ASSET.value, problem)
 
     # --- start -----------------------------------------------------------------------------
