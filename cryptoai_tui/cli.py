@@ -10,6 +10,8 @@ import argparse
 import sys
 from typing import Sequence
 
+from cryptoai_tui.errors import UserFacingError
+
 EXCHANGES = ("binance", "binanceus", "binance-futures", "bybit-spot", "bybit-linear", "sim")
 STRATEGY_NAMES = (
     "rsi", "ema_cross", "bollinger", "macd", "stochastic", "adx",
@@ -175,9 +177,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"cryptoai-tui: {error}", file=sys.stderr)
         return 2
 
-
-class UserFacingError(Exception):
-    """An error whose message is a complete sentence for the user; printed without a traceback."""
 
 
 if __name__ == "__main__":

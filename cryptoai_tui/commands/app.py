@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import argparse
 
-from cryptoai_tui.cli import UserFacingError
+from cryptoai_tui.errors import UserFacingError
 from cryptoai_tui.strategies.signal import ConfluenceMode
 from cryptoai_tui.tui.session import AppConfig
 
@@ -39,7 +39,7 @@ def strategy_specs(text: str) -> tuple[str, ...]:
 
 def config_from_args(args: argparse.Namespace) -> AppConfig:
     """An AppConfig from parsed arguments; UserFacingError for anything unusable."""
-    from cryptoai_tui.endpoints import exchange_display_name
+    from cryptoai_tui.wiring import exchange_display_name
     from cryptoai_tui.exchanges.registry import get_protocol, resolve_symbol
     from cryptoai_tui.market.interval import Interval, InvalidIntervalError
 

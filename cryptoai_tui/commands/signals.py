@@ -14,7 +14,7 @@ import os
 import sys
 from typing import Any, TextIO
 
-from cryptoai_tui.cli import UserFacingError
+from cryptoai_tui.errors import UserFacingError
 from cryptoai_tui.snapshot import ConfirmedSignal, Snapshot
 from cryptoai_tui.strategies.signal import Action
 

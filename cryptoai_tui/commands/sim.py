@@ -15,7 +15,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
-from cryptoai_tui.cli import UserFacingError
+from cryptoai_tui.errors import UserFacingError
 
 if TYPE_CHECKING:
     from cryptoai_tui.sim.config import SimConfig

@@ -15,7 +15,7 @@ import sys
 from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING, TextIO
 
-from cryptoai_tui.cli import UserFacingError
+from cryptoai_tui.errors import UserFacingError
 from cryptoai_tui.market import CandleEvent
 
 if TYPE_CHECKING:
@@ -131,7 +131,7 @@ async def _stream(args: argparse.Namespace) -> None:
 @contextlib.asynccontextmanager
 async def _open_protocol(args: argparse.Namespace) -> AsyncIterator[ExchangeProtocol]:
     """The exchange's protocol; for `--exchange sim` a simulator running in this process."""
-    from cryptoai_tui.endpoints import open_protocol
+    from cryptoai_tui.wiring import open_protocol
 
     try:
         async with open_protocol(args.exchange, args.ws_url, args.rest_url) as protocol:

@@ -208,7 +208,7 @@ class RealtimeStrategyEngine:
 
         # feed state as last reported
         self._state = ConnectionState.CONNECTING
-        from cryptoai_tui.endpoints import exchange_display_name
+        from cryptoai_tui.wiring import exchange_display_name
 
         self._state_message = (
             f"Connecting to {exchange_display_name(exchange)} for {self.symbol} {self.interval.name}."
@@ -371,7 +371,7 @@ class RealtimeStrategyEngine:
         if self._given_source is not None:
             yield self._given_source
             return
-        from cryptoai_tui.endpoints import open_protocol
+        from cryptoai_tui.wiring import open_protocol
         from cryptoai_tui.feed import KlineFeed
 
         async with open_protocol(self.exchange, self.ws_url, self.rest_url) as protocol:

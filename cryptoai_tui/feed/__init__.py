@@ -1,14 +1,14 @@
 """Live kline sessions: connect, subscribe, heartbeat, stall watchdog, reconnect with backoff,
 REST bootstrap and gap backfill, de-duplication -> an ordered stream of CandleEvent.
 
-`KlineFeed` is the asyncio core the engine reads; `StreamManager` (alias
-`RealTimeDataManager`) and `fetch_realtime_data` wrap it for synchronous scripts.
+`KlineFeed` is the asyncio core the engine reads; the script API that wraps it for
+synchronous code (`StreamManager`, `fetch_realtime_data`) is a front end and lives above, in
+`cryptoai_tui.api`.
 """
 
 from cryptoai_tui.feed.config import FeedConfig
 from cryptoai_tui.feed.kline_feed import FeedConfigError, KlineFeed
 from cryptoai_tui.feed.status import ConnectionState, FeedCounters, FeedStatus
-from cryptoai_tui.feed.stream_manager import RealTimeDataManager, StreamManager, fetch_realtime_data
 
 __all__ = [
     "ConnectionState",
@@ -17,7 +17,4 @@ __all__ = [
     "FeedCounters",
     "FeedStatus",
     "KlineFeed",
-    "RealTimeDataManager",
-    "StreamManager",
-    "fetch_realtime_data",
 ]

@@ -57,7 +57,7 @@ def engine_for_session(session: LiveSession) -> LiveEngine:
 
 async def load_exchange_symbols(endpoint: Endpoint) -> Sequence[Symbol]:
     """The exchange's symbol list over REST (the simulator's, for "sim")."""
-    from cryptoai_tui.endpoints import open_protocol
+    from cryptoai_tui.wiring import open_protocol
     from cryptoai_tui.exchanges.rest import RestClient
 
     async with open_protocol(endpoint.exchange, endpoint.ws_url, endpoint.rest_url) as protocol:

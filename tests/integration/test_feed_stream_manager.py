@@ -11,7 +11,8 @@ import pandas as pd
 import pytest
 
 from cryptoai_tui.exchanges.errors import InvalidSymbolError
-from cryptoai_tui.feed import FeedConfig, RealTimeDataManager, StreamManager, fetch_realtime_data
+from cryptoai_tui.api import RealTimeDataManager, StreamManager, fetch_realtime_data
+from cryptoai_tui.feed import FeedConfig
 from cryptoai_tui.market import Candle
 from cryptoai_tui.sim.config import SimConfig
 from cryptoai_tui.sim.server import SimExchange

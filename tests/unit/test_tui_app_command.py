@@ -6,7 +6,7 @@ import argparse
 
 import pytest
 
-from cryptoai_tui.cli import UserFacingError
+from cryptoai_tui.errors import UserFacingError
 from cryptoai_tui.commands.app import config_from_args, strategy_specs
 from cryptoai_tui.strategies.signal import ConfluenceMode
 

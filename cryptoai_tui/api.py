@@ -235,7 +235,7 @@ class StreamManager:
     @contextlib.asynccontextmanager
     async def _open_protocol(self) -> Any:
         if self.exchange == "sim":
-            from cryptoai_tui.endpoints import open_protocol
+            from cryptoai_tui.wiring import open_protocol
 
             async with open_protocol("sim", self.ws_url, self.rest_url) as protocol:
                 yield protocol
