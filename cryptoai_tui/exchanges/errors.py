@@ -67,7 +67,16 @@ class ExchangeUnavailableError(ExchangeError):
 
 
 class MalformedMessageError(ExchangeError):
-    """A frame or body that does not parse as the protocol says; counted and skipped."""
+    """A frame or body that does not parse as the protocol says; counted and skipped.
+
+    `reason` is a short stable label ("bad JSON", "non-finite price", "high below low", ...)
+    that the feed counts refusals by and summarises ("skipped 528 malformed frames: 510
+    non-finite price, 18 bad JSON"); the message is the full sentence with an excerpt.
+    """
+
+    def __init__(self, message: str, reason: str = "malformed frame") -> None:
+        super().__init__(message)
+        self.reason = reason
 
 
 class MarketKindMismatchError(ExchangeError, ValueError):
