@@ -47,3 +47,6 @@ class FeedCounters:
     candles_backfilled: int = 0
     duplicates_dropped: int = 0
     out_of_order_dropped: int = 0
+    # forming updates superseded by a newer one of the same candle before the consumer read
+    # them (the feed coalesces at the source: every close is kept, only the newest forming)
+    forming_coalesced: int = 0

@@ -92,3 +92,33 @@ def test_interval_parse_and_errors() -> None:
     with pytest.raises(InvalidIntervalError, match="Valid intervals"):
         Interval.parse("7x")
     assert Interval.parse("1m").open_time_of(125_000) == 120_000
+
+
+def test_interval_calendar_arithmetic_weeks_open_on_monday_and_months_on_the_first() -> None:
+    from datetime import datetime, timezone
+
+    def ms(*args: int) -> int:
+        return int(datetime(*args, tzinfo=timezone.utc).timestamp()) * 1000
+
+    week = Interval.parse("1w")
+    # 2024-01-03 is a Wednesday; its week opened on Monday 2024-01-01.
+    assert week.open_of(ms(2024, 1, 3, 15)) == ms(2024, 1, 1)
+    assert week.open_of(ms(2024, 1, 7, 23, 59)) == ms(2024, 1, 1)
+    assert week.open_of(ms(2024, 1, 8)) == ms(2024, 1, 8)
+    assert week.next_open(ms(2024, 1, 1)) == ms(2024, 1, 8)
+    assert week.close_time(ms(2024, 1, 1)) == ms(2024, 1, 8) - 1
+    assert not week.is_aligned(ms(2024, 1, 7))  # a Sunday is not a week's open
+
+    month = Interval.parse("1M")
+    assert month.open_of(ms(2024, 2, 29, 12)) == ms(2024, 2, 1)
+    assert month.next_open(ms(2024, 2, 1)) == ms(2024, 3, 1)
+    assert month.next_open(ms(2024, 12, 1)) == ms(2025, 1, 1)
+    assert month.previous_open(ms(2024, 1, 1)) == ms(2023, 12, 1)
+    assert month.close_time(ms(2024, 2, 1)) == ms(2024, 3, 1) - 1
+
+    hour = Interval.parse("1h")
+    assert hour.open_of(ms(2024, 5, 5, 7, 42)) == ms(2024, 5, 5, 7)
+    assert hour.next_open(ms(2024, 5, 5, 7)) == ms(2024, 5, 5, 8)
+    assert hour.previous_open(ms(2024, 5, 5, 7)) == ms(2024, 5, 5, 6)
+    assert hour.close_time(ms(2024, 5, 5, 7)) == ms(2024, 5, 5, 8) - 1
+    assert hour.is_aligned(ms(2024, 5, 5, 7)) and not hour.is_aligned(ms(2024, 5, 5, 7) + 1)
