@@ -13,7 +13,6 @@ from cryptoai_tui.sim.market import (
     LISTING_MS,
     MarketModel,
     Regime,
-    candle_end,
     parse_interval,
     symbol_spec,
 )
@@ -47,12 +46,12 @@ def test_candles_obey_ohlc_invariants_and_tile_time(market: MarketModel, interva
     assert candles, interval
     span = parse_interval(interval)
     for previous, candle in zip(candles, candles[1:]):
-        assert candle.open_time == candle_end(span, previous.open_time)
+        assert candle.open_time == span.next_open(previous.open_time)
         assert previous.closed
     for candle in candles:
         assert 0 < candle.low <= min(candle.open, candle.close) <= max(candle.open, candle.close) <= candle.high
         assert candle.volume >= 0
-        assert candle.close_time == candle_end(span, candle.open_time) - 1
+        assert candle.close_time == span.close_time(candle.open_time)
     assert candles[-1].closed is False and candles[-1].open_time <= NOW < candles[-1].close_time + 1
 
 
@@ -82,6 +81,24 @@ def test_a_calendar_month_aggregates_its_days(market: MarketModel) -> None:
     assert month is not None and month.close_time == int(datetime(2024, 3, 1, tzinfo=timezone.utc).timestamp() * 1000) - 1
     assert (month.open, month.close) == (days[0].open, days[-1].close)
     assert month.high == max(d.high for d in days) and month.low == min(d.low for d in days)
+
+
+def test_weekly_candles_open_on_monday_and_hold_monday_to_sunday(market: MarketModel) -> None:
+    """As on Binance: a week opens Monday 00:00 UTC (issue 9 §9 mutant: weeks on Sunday)."""
+    wednesday = int(datetime(2024, 2, 7, 9, 30, tzinfo=timezone.utc).timestamp() * 1000)
+    weeks = market.klines("BTCUSDT", "1w", now_ms=NOW, start_time=wednesday, limit=3)
+    monday = datetime(2024, 2, 12, tzinfo=timezone.utc)
+    assert [w.open_time for w in weeks] == [int(monday.timestamp() * 1000) + i * 7 * 86_400_000 for i in range(3)]
+    first = weeks[0]
+    days = market.klines("BTCUSDT", "1d", now_ms=NOW, start_time=first.open_time, limit=7)
+    weekdays = [datetime.fromtimestamp(d.open_time / 1000, tz=timezone.utc).strftime("%a") for d in days]
+    assert weekdays == ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]
+    assert (first.open, first.close, first.close_time) == (days[0].open, days[-1].close, days[-1].close_time)
+    assert first.high == max(d.high for d in days) and first.low == min(d.low for d in days)
+    # The week still forming at NOW (a Tuesday) is the one that opened the day before.
+    forming = market.klines("BTCUSDT", "1w", now_ms=NOW, limit=1)[0]
+    assert not forming.closed
+    assert forming.open_time == int(datetime(2024, 3, 4, tzinfo=timezone.utc).timestamp() * 1000)
 
 
 def test_forming_candle_grows_towards_the_closed_one(market: MarketModel) -> None:
@@ -219,4 +236,6 @@ def test_replay_keeps_the_exchanges_own_holes() -> None:
     assert model.candle("BTCUSDT", "1h", hole) is None
     rows = model.klines("BTCUSDT", "1h", now_ms=series.end_ms + HOUR, start_time=series.open_times[gap], limit=3)
     assert rows[0].open_time == series.open_times[gap] and rows[1].open_time == series.open_times[gap + 1]
-    assert model.data_end("BTCUSDT") == series.end_ms
+    # After the file's last candle the symbol's data ends: the newest candle is the last row.
+    newest = model.klines("BTCUSDT", "1h", now_ms=series.end_ms + 10 * HOUR, limit=2)
+    assert [r.open_time for r in newest] == list(series.open_times[-2:]) and newest[-1].closed
