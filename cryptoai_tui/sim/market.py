@@ -36,8 +36,9 @@ from cryptoai_tui.sim.price_path import (
     RandomPath,
     Regime,
     ReplayPath,
-    Row,
+    TEXTURE,
     Block,
+    Row,
     aggregate,
     split_candle,
 )
@@ -315,8 +316,9 @@ class MarketModel:
         if parent is not None:
             unit = source.levels[level]
             rng = np.random.Generator(np.random.PCG64([self.seed, source.key, unit, parent_open]))
+            switches, contrast = TEXTURE.get(unit, TEXTURE[SECOND_MS])
             block = split_candle(parent, source.levels[level - 1] // unit, rng,
-                                 source.price_decimals, source.volume_decimals)
+                                 source.price_decimals, source.volume_decimals, switches, contrast)
         with self._lock:
             self._cache[key] = block
             if len(self._cache) > _CACHE_BLOCKS:

@@ -47,10 +47,29 @@ class Regime(Enum):
     VOLATILE = 3
 
 
-_VOLATILITY = np.array([0.35, 1.0, 1.0, 2.6])
+_VOLATILITY = np.array([0.62, 1.0, 1.0, 1.7])
 _DRIFT = np.array([0.0, 0.55, -0.55, 0.0])
 _VOLUME_FACTOR = np.array([0.6, 1.0, 1.0, 1.8])
 
+
+#: Per child level (its unit): expected regime changes inside one parent, and the share of
+#: the regimes' volatility contrast the level shows. Regimes nest (a volatile day has calm
+#: minutes), and contrasts multiply down the levels: at full contrast on days, hours and
+#: minutes a calm minute of a calm hour of a calm day moved 30 times less than a volatile
+#: one (BTCUSDT sat at 0.001% a minute, a flat line). So days and hours show half of it
+#: and hours mostly keep their day's regime; minutes show all of it, which is where a
+#: chart's calm and volatile stretches are seen.
+TEXTURE: dict[int, tuple[float, float]] = {
+    DAY_MS: (1.0 / 7.0, 0.5),
+    HOUR_MS: (0.6, 0.5),
+    MINUTE_MS: (1.5, 1.0),
+    SECOND_MS: (1.5, 1.0),
+}
+
+#: How much of the parent's room a child path fills before its extreme child's wick reaches
+#: the parent's high or low. Filling all of it made each level's children about 1.15 times
+#: larger than a random walk's (minutes 1.33 times), so every symbol ran hot.
+_FILL = 0.85
 
 Row = tuple[float, float, float, float, float, int]  # open, high, low, close, volume, regime
 
@@ -93,56 +112,115 @@ def _regime_chain(start: int, switches: np.ndarray, pick: np.ndarray) -> np.ndar
 
 
 def split_candle(parent: Row, n: int, rng: np.random.Generator, price_decimals: int,
-                 volume_decimals: int) -> Block:
-    """Children of `parent` whose aggregate is exactly the parent (see the module doc)."""
+                 volume_decimals: int, regime_switches: float = 1.5, contrast: float = 1.0) -> Block:
+    """Children of `parent` whose aggregate is exactly the parent (see the module doc).
+
+    The path is a Brownian bridge from the parent's open to its close in "variance time"
+    (each child's share of the parent's variance is its regime's volatility squared, so a
+    calm stretch moves less than a volatile one beside it), and its deviation from the
+    straight line is then scaled, up and down separately, until the children's wicks just
+    reach the parent's high and low. Scaling rather than squeezing the path into the
+    parent's range is what keeps every level's moves in proportion to that range: a flat
+    parent does not produce frozen children, and a volatile child cannot flatten its
+    calm siblings. `regime_switches` is the expected number of regime changes inside one
+    parent; `contrast` (0 to 1) how much of the regimes' volatility difference this level
+    shows (see `TEXTURE`).
+    """
     o, h, l, c, v, regime = parent
     normals = rng.standard_normal((3, n))
     uniforms = rng.random((2, n))
     weights = rng.gamma(2.0, 1.0, n)
-    # About 1.5 regime changes per parent: runs of ~10 hours in a day, ~25 minutes in an hour.
-    regimes = _regime_chain(regime, uniforms[0] < 1.5 / n, uniforms[1])
-    mult = _VOLATILITY[regimes]
+    regimes = _regime_chain(regime, uniforms[0] < regime_switches / n, uniforms[1])
+    mult = _VOLATILITY[regimes] ** contrast
+    variance = mult * mult
 
     lo, lc, lh, ll = math.log(o), math.log(c), math.log(h), math.log(l)
-    step = max((lh - ll) / 2.0, 1e-9) / math.sqrt(n)
-    moves = step * (mult * normals[0] + _DRIFT[regimes])
-    # Brownian bridge: pin the end at the parent's close, spreading the correction by each
-    # child's variance so calm stretches stay calm.
-    moves += ((lc - lo) - moves.sum()) * (mult * mult) / float((mult * mult).sum())
-    path = np.empty(n + 1)
-    path[0] = lo
-    np.cumsum(moves, out=path[1:])
-    path[1:] += lo
-    path[-1] = lc
-    raw_high = np.maximum(path[:-1], path[1:]) + step * mult * np.abs(normals[1]) * 0.8
-    raw_low = np.minimum(path[:-1], path[1:]) - step * mult * np.abs(normals[2]) * 0.8
+    # A unit-step walk, then the bridge: subtract the walk's end spread by variance time.
+    share = np.empty(n + 1)
+    share[0] = 0.0
+    np.cumsum(variance, out=share[1:])
+    share /= share[-1]
+    noise = _bridge(mult * normals[0], share)
+    # Drift per child shrinks with the square root of the number of children, like the
+    # noise's share of the parent: a trend of a whole parent is about as large as its noise.
+    # (A fixed drift per child made an hour's trend 4 times its noise, so the minutes were a
+    # smooth ramp: a flat line with an ADX near 90.)
+    trend = _bridge(_DRIFT[regimes] * (2.0 / math.sqrt(n)), share)
+    line = lo + share * (lc - lo)
+    # Wick lengths of each child in the same units, measured from its body. Never near
+    # zero: a child's range is the range of a path inside it, which is rarely much below
+    # its typical size, and a child with no range would have frozen children of its own.
+    up_wick = mult * (0.2 + 0.25 * np.abs(normals[1]))
+    down_wick = mult * (0.2 + 0.25 * np.abs(normals[2]))
+    # A noise bridge and its mirror image are equally likely; take the one that suits the
+    # parent's shape (a walk that wanders up inside a candle whose room is below would be
+    # squashed). The trends of trending regimes keep their direction.
+    best: tuple[float, float, float, np.ndarray] | None = None
+    for sign in (1.0, -1.0):
+        candidate = sign * noise + trend
+        up_scale, down_scale = _fit_scales(candidate, line, up_wick, down_wick, lh, ll)
+        scaled = np.where(candidate > 0.0, up_scale * candidate, down_scale * candidate)
+        reach = float(scaled.max() - scaled.min())
+        if best is None or reach > best[0]:
+            best = (reach, up_scale, down_scale, scaled)
+    assert best is not None
+    _, up_scale, down_scale, scaled = best
+    path = line + scaled
+    raw_high = np.maximum(path[:-1], path[1:]) + up_scale * up_wick
+    raw_low = np.minimum(path[:-1], path[1:]) - down_scale * down_wick
 
-    # Monotone map of the raw envelope onto the parent's [low, high], keeping open and close.
-    a, b = min(lo, lc), max(lo, lc)
-    top = max(float(raw_high.max()), b + 1e-12)
-    bottom = min(float(raw_low.min()), a - 1e-12)
-    if b - a > 1e-12:
-        xs, ys = [bottom, a, b, top], [ll, a, b, lh]
-    else:
-        xs, ys = [bottom, a, top], [ll, a, lh]
-    mapped_path = np.interp(path, xs, ys)
-    mapped_high = np.interp(raw_high, xs, ys)
-    mapped_low = np.interp(raw_low, xs, ys)
-
-    points = np.clip(np.round(np.exp(mapped_path), price_decimals), l, h)
+    points = np.clip(np.round(np.exp(path), price_decimals), l, h)
     points[0], points[-1] = o, c
     opens, closes = points[:-1], points[1:]
-    highs = np.minimum(np.maximum(np.round(np.exp(mapped_high), price_decimals), np.maximum(opens, closes)), h)
-    lows = np.maximum(np.minimum(np.round(np.exp(mapped_low), price_decimals), np.minimum(opens, closes)), l)
-    highs[int(np.argmax(mapped_high))] = h
-    lows[int(np.argmin(mapped_low))] = l
+    highs = np.minimum(np.maximum(np.round(np.exp(raw_high), price_decimals), np.maximum(opens, closes)), h)
+    lows = np.maximum(np.minimum(np.round(np.exp(raw_low), price_decimals), np.minimum(opens, closes)), l)
+    highs[int(np.argmax(raw_high))] = h
+    lows[int(np.argmin(raw_low))] = l
 
-    share = weights * mult * (1.0 + np.abs(moves) / step)
+    steps = np.abs(np.diff(path))
+    activity = weights * mult * (1.0 + steps / max(float(steps.mean()), 1e-12))
     scale = 10.0 ** volume_decimals
-    volumes = np.floor(v * share / share.sum() * scale) / scale
+    volumes = np.floor(v * activity / activity.sum() * scale) / scale
     volumes[-1] = max(round(v - float(volumes[:-1].sum()), volume_decimals), 0.0)
     return Block(opens.tolist(), highs.tolist(), lows.tolist(), closes.tolist(), volumes.tolist(),
-                  regimes.tolist())
+                 regimes.tolist())
+
+
+def _bridge(moves: np.ndarray, share: np.ndarray) -> np.ndarray:
+    """The walk of `moves` (n steps, n + 1 points from 0) pinned back to 0 at the end,
+    the correction spread by `share` (cumulative variance time, 0 to 1)."""
+    walk = np.empty(moves.shape[0] + 1)
+    walk[0] = 0.0
+    np.cumsum(moves, out=walk[1:])
+    bridged = walk - share * walk[-1]
+    bridged[0] = bridged[-1] = 0.0
+    return bridged
+
+
+def _fit_scales(deviation: np.ndarray, line: np.ndarray, up_wick: np.ndarray, down_wick: np.ndarray,
+                lh: float, ll: float) -> tuple[float, float]:
+    """The largest factors for the rises and the falls of `deviation` (and the wicks on
+    each side) that keep every child inside [ll, lh], at most ten to one apart so the
+    texture stays believable; the side left short ends in one wick to the extreme."""
+    up = _fit_scale(np.maximum(deviation[:-1], 0.0) + up_wick, np.maximum(deviation[1:], 0.0) + up_wick,
+                    lh - line[:-1], lh - line[1:])
+    down = _fit_scale(np.maximum(-deviation[:-1], 0.0) + down_wick, np.maximum(-deviation[1:], 0.0) + down_wick,
+                      line[:-1] - ll, line[1:] - ll)
+    if up > 0.0 and down > 0.0:
+        up, down = min(up, 3.0 * down), min(down, 3.0 * up)
+    return up * _FILL, down * _FILL
+
+
+def _fit_scale(reach_start: np.ndarray, reach_end: np.ndarray, room_start: np.ndarray,
+               room_end: np.ndarray) -> float:
+    """The largest factor by which every child's reach (from its open's and its close's
+    point on the line) stays within the room to the parent's extreme."""
+    reach = np.concatenate((reach_start, reach_end))
+    room = np.maximum(np.concatenate((room_start, room_end)), 0.0)
+    positive = reach > 1e-15
+    if not positive.any():
+        return 0.0
+    return float((room[positive] / reach[positive]).min())
 
 
 class PathSource:
@@ -197,20 +275,22 @@ class RandomPath(PathSource):
         previous = self._rows[-1] if self._rows else None
         start_regime = previous[5] if previous else 0
         # A daily regime lasts about a week.
-        regimes = _regime_chain(start_regime, uniforms[0] < 1.0 / 7.0, uniforms[1]).tolist()
+        switches, contrast = TEXTURE[DAY_MS]
+        regimes = _regime_chain(start_regime, uniforms[0] < switches, uniforms[1]).tolist()
         tick = 10.0 ** -self.price_decimals
         mean = math.log(spec.price)
         close = previous[3] if previous else spec.price
         pd, vd = self.price_decimals, self.volume_decimals
         for i in range(_DAY_CHUNK):
             regime = regimes[i]
-            mult = float(_VOLATILITY[regime])
+            mult = float(_VOLATILITY[regime]) ** contrast
             sd = spec.daily_volatility * mult
             o = close
             log_move = _REVERSION_PER_DAY * (mean - math.log(o)) + sd * (normals[0][i] + 0.5 * float(_DRIFT[regime]))
             c = max(round(o * math.exp(log_move), pd), tick)
-            h = max(round(max(o, c) * math.exp(sd * 0.6 * abs(normals[1][i])), pd), o, c)
-            l = min(max(round(min(o, c) * math.exp(-sd * 0.6 * abs(normals[2][i])), pd), tick), o, c)
+            # Wicks of at least a quarter of the day's deviation: a day never trades flat.
+            h = max(round(max(o, c) * math.exp(sd * (0.25 + 0.2 * abs(normals[1][i]))), pd), o, c)
+            l = min(max(round(min(o, c) * math.exp(-sd * (0.25 + 0.2 * abs(normals[2][i]))), pd), tick), o, c)
             volume = spec.daily_turnover / ((o + c) / 2) * math.exp(0.35 * normals[3][i])
             volume *= float(_VOLUME_FACTOR[regime])
             self._rows.append((o, h, l, c, round(volume, vd), regime))

@@ -163,6 +163,31 @@ def test_volatile_stretches_move_more_than_calm_ones(market: MarketModel) -> Non
     assert sum(volatile) / len(volatile) > 2 * sum(calm) / len(calm)
 
 
+MAJORS = ("BTCUSDT", "ETHUSDT", "BNBUSDT", "SOLUSDT", "XRPUSDT")
+
+
+def test_one_minute_returns_have_a_realistic_size_for_every_symbol_in_every_regime(market: MarketModel) -> None:
+    """Issue 8 §5: BTCUSDT sat in a regime at 0.001% a minute (a flat line, ADX near 90)
+    while ETHUSDT swung 0.3%. Over a simulated day: the mean absolute 1m return of every
+    regime is 0.02%-0.3% for majors and 0.01%-0.5% for the rest, and no hour of any symbol
+    is frozen. (That calm stretches are calmer than volatile ones is the next test's.)"""
+    start = (NOW // HOUR) * HOUR - 24 * HOUR
+    for spec in DEFAULT_SYMBOLS:
+        candles = market.closed_candles(spec.name, "1m", start, start + 24 * HOUR - MINUTE, NOW)
+        assert len(candles) == 24 * 60, spec.name
+        returns = [abs(math.log(c.close / c.open)) * 100 for c in candles]
+        by_regime: dict[Regime, list[float]] = {}
+        for candle, size in zip(candles, returns):
+            by_regime.setdefault(market.regime(spec.name, candle.open_time), []).append(size)
+        means = {regime: sum(sizes) / len(sizes) for regime, sizes in by_regime.items() if len(sizes) >= 30}
+        assert means, spec.name
+        low, high = (0.02, 0.3) if spec.name in MAJORS else (0.01, 0.5)
+        for regime, mean in means.items():
+            assert low <= mean <= high, (spec.name, regime.name, f"{mean:.4f}%")
+        hourly = [sum(returns[i:i + 60]) / 60 for i in range(0, len(returns), 60)]
+        assert min(hourly) >= 0.004, (spec.name, f"calmest hour {min(hourly):.4f}%")
+
+
 def test_trending_regimes_drift_in_their_direction(market: MarketModel) -> None:
     start = (NOW // HOUR) * HOUR - 96 * HOUR
     drift = {Regime.TRENDING_UP: 0.0, Regime.TRENDING_DOWN: 0.0}
