@@ -188,6 +188,19 @@ def test_one_minute_returns_have_a_realistic_size_for_every_symbol_in_every_regi
         assert min(hourly) >= 0.004, (spec.name, f"calmest hour {min(hourly):.4f}%")
 
 
+def test_majors_trend_on_one_minute_charts_without_turning_into_a_ramp(market: MarketModel) -> None:
+    """The flat line of issue 8 §5 read ADX 82-90 for hours; real 1m charts sit near 20-25."""
+    import numpy as np
+    import talib
+
+    for name in MAJORS:
+        candles = market.klines(name, "1m", now_ms=NOW, limit=1000)
+        adx = talib.ADX(np.array([c.high for c in candles]), np.array([c.low for c in candles]),
+                        np.array([c.close for c in candles]), timeperiod=14)[30:]
+        assert 12 <= float(np.median(adx)) <= 35, (name, float(np.median(adx)))
+        assert float((adx > 60).mean()) < 0.05, (name, float((adx > 60).mean()))
+
+
 def test_trending_regimes_drift_in_their_direction(market: MarketModel) -> None:
     start = (NOW // HOUR) * HOUR - 96 * HOUR
     drift = {Regime.TRENDING_UP: 0.0, Regime.TRENDING_DOWN: 0.0}
