@@ -118,8 +118,9 @@ def split_candle(parent: Row, n: int, rng: np.random.Generator, price_decimals: 
     The path is a Brownian bridge from the parent's open to its close in "variance time"
     (each child's share of the parent's variance is its regime's volatility squared, so a
     calm stretch moves less than a volatile one beside it), and its deviation from the
-    straight line is then scaled, up and down separately, until the children's wicks just
-    reach the parent's high and low. Scaling rather than squeezing the path into the
+    straight line is then scaled, up and down separately, until the children's wicks nearly
+    reach the parent's high and low (`_FILL`); the extreme children's wicks close the gap,
+    so the aggregate is exact. Scaling rather than squeezing the path into the
     parent's range is what keeps every level's moves in proportion to that range: a flat
     parent does not produce frozen children, and a volatile child cannot flatten its
     calm siblings. `regime_switches` is the expected number of regime changes inside one
