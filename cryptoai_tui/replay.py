@@ -13,103 +13,48 @@ header row is optional.
 from __future__ import annotations
 
 import asyncio
-import csv
-import math
 import time
 from pathlib import Path
 from typing import AsyncIterator, Iterable, Sequence
 
 from cryptoai_tui.feed.status import ConnectionState, FeedStatus
 from cryptoai_tui.market.candle import Candle, CandleEvent
-from cryptoai_tui.market.candle_csv import CSV_COLUMNS, CandleRow, CandleRowError, RowProblem, candle_rows
+from cryptoai_tui.market.candle_csv import CSV_COLUMNS, CandleFileError, read_candle_csv, write_candle_csv
 from cryptoai_tui.market.interval import Interval
 
 CSV_HEADER = CSV_COLUMNS
-
-
-class ReplayFileError(ValueError):
-    """A replay CSV that cannot be read as candles; the message names the file and the row."""
+__all__ = ["CSV_HEADER", "CandleFileError", "ReplaySource", "read_candles_csv", "write_candles_csv"]
 
 
 def read_candles_csv(path: str | Path, interval: Interval) -> list[Candle]:
-    """Closed candles of `path`, checked for order and for spacing that matches `interval`."""
-    path = Path(path)
-    try:
-        handle = path.open(newline="")
-    except FileNotFoundError:
-        raise ReplayFileError(f"Replay file {str(path)!r} does not exist; check the path.") from None
-    except OSError as error:
-        raise ReplayFileError(f"Cannot open replay file {str(path)!r}: {error.strerror}.") from None
-    candles: list[Candle] = []
-    with handle:
-        try:
-            for row in candle_rows(csv.reader(handle), optional_header=True):
-                candles.append(_candle(path, row, interval))
-        except CandleRowError as error:
-            raise ReplayFileError(_row_problem(path, error)) from None
-    if not candles:
-        raise ReplayFileError(
-            f"Replay file {str(path)!r} has no candles; expected rows of "
-            f"{','.join(CSV_HEADER)}."
+    """Closed candles of `path` (see `market/candle_csv.py`), checked for spacing that
+    matches `interval`: replaying 1m candles as 1h would evaluate every strategy on the
+    wrong timeframe without a word. Raises CandleFileError with a sentence."""
+    file = read_candle_csv(path, interval)
+    spacing = file.spacing_ms
+    if spacing is not None and not interval.is_calendar and spacing != interval.ms:
+        raise CandleFileError(
+            file.path,
+            f"{file.path.name}: candles are {_describe_ms(spacing)} apart but the interval is "
+            f"{interval.name}; pass the interval the file was recorded at.",
         )
-    _check_spacing(path, candles, interval)
-    return candles
-
-
-def _row_problem(path: Path, error: CandleRowError) -> str:
-    """This reader's sentence for a row the shared grammar rejects."""
-    where = f"{path.name} line {error.line}"
-    if error.problem is RowProblem.TOO_FEW_FIELDS:
-        return f"{where} has {len(error.cells)} fields; each row needs {','.join(CSV_HEADER)}."
-    return (
-        f"{where} is not numeric ({','.join(error.cells[:6])}); each row needs {','.join(CSV_HEADER)}."
-    )
-
-
-def _candle(path: Path, row: CandleRow, interval: Interval) -> Candle:
-    """A closed candle of `interval`; NaN or infinity is refused here because the engine's
-    indicators would carry it silently to every later signal."""
-    o, h, l, c, v = row.ohlcv
-    if not all(math.isfinite(x) for x in (o, h, l, c, v)):
-        raise ReplayFileError(f"{path.name} line {row.line} contains NaN or infinity; remove or repair that row.")
-    return Candle(row.open_time, o, h, l, c, v, row.open_time + interval.ms - 1, True)
-
-
-def _check_spacing(path: Path, candles: Sequence[Candle], interval: Interval) -> None:
-    steps = [b.open_time - a.open_time for a, b in zip(candles, candles[1:])]
-    for index, step in enumerate(steps):
-        if step <= 0:
-            raise ReplayFileError(
-                f"{path.name}: candles are not in time order (open time {candles[index + 1].open_time} "
-                f"follows {candles[index].open_time}); sort the file by open_time_ms."
-            )
-    if steps and not interval.is_calendar:
-        smallest = min(steps)
-        if smallest != interval.ms:
-            raise ReplayFileError(
-                f"{path.name}: candles are {_describe_ms(smallest)} apart but the interval is "
-                f"{interval.name}; pass the interval the file was recorded at."
-            )
+    return list(file.candles)
 
 
 def _describe_ms(ms: int) -> str:
-    for unit, size in (("d", 86_400_000), ("h", 3_600_000), ("m", 60_000), ("s", 1_000)):
-        if ms % size == 0:
-            return f"{ms // size}{unit}"
-    return f"{ms} ms"
+    """A spacing in the interval spelling when it is one (`1m`, `4h`), else in ms."""
+    try:
+        return Interval.of_ms(ms).name
+    except ValueError:
+        return f"{ms} ms"
 
 
 def write_candles_csv(path: str | Path, candles: Iterable[Candle]) -> int:
-    """Write closed candles in the replay format; returns how many rows were written."""
-    count = 0
-    with Path(path).open("w", newline="") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(CSV_HEADER)
-        for candle in candles:
-            writer.writerow([candle.open_time, repr(candle.open), repr(candle.high), repr(candle.low),
-                             repr(candle.close), repr(candle.volume)])
-            count += 1
-    return count
+    """Write closed candles in the replay format; returns how many rows were written.
+
+    Public API (scripts record a session and replay it with `signals --replay`), kept
+    under this name; the format itself is `market/candle_csv.py`'s."""
+    return write_candle_csv(path, candles)
 
 
 class ReplaySource:

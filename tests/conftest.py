@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import json
 from pathlib import Path
 from typing import Any
@@ -10,6 +9,7 @@ from typing import Any
 import pytest
 
 from cryptoai_tui.market import Candle
+from cryptoai_tui.market.candle_csv import read_candle_csv
 
 DATA_DIR = Path(__file__).parent / "data"
 FIXTURES_DIR = DATA_DIR / "fixtures"
@@ -26,26 +26,10 @@ def fixture_text(name: str) -> str:
 
 
 def load_candles(name: str = "BTCUSDT-1h.csv", limit: int | None = None) -> list[Candle]:
-    """Real closed candles from tests/data/candles (close_time = next open - 1 by interval)."""
-    path = CANDLES_DIR / name
-    with path.open() as handle:
-        rows = list(csv.DictReader(handle))
-    if limit is not None:
-        rows = rows[:limit]
-    step = int(rows[1]["open_time_ms"]) - int(rows[0]["open_time_ms"])
-    return [
-        Candle(
-            open_time=int(row["open_time_ms"]),
-            open=float(row["open"]),
-            high=float(row["high"]),
-            low=float(row["low"]),
-            close=float(row["close"]),
-            volume=float(row["volume"]),
-            close_time=int(row["open_time_ms"]) + step - 1,
-            closed=True,
-        )
-        for row in rows
-    ]
+    """Real closed candles from tests/data/candles, read by the product's own CSV reader
+    (close_time = open + the file's spacing - 1)."""
+    candles = list(read_candle_csv(CANDLES_DIR / name).candles)
+    return candles if limit is None else candles[:limit]
 
 
 @pytest.fixture

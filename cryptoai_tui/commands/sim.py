@@ -66,12 +66,12 @@ def run(args: argparse.Namespace) -> int:
 
 
 async def _serve(config: SimConfig, out: TextIO) -> None:
-    from cryptoai_tui.sim.replay import ReplayFileError
+    from cryptoai_tui.market.candle_csv import CandleFileError
     from cryptoai_tui.sim.server import SimExchange
 
     try:
         sim = SimExchange(config)
-    except ReplayFileError as exc:
+    except CandleFileError as exc:
         raise UserFacingError(str(exc)) from None
     try:
         await sim.start()

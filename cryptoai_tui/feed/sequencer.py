@@ -8,7 +8,6 @@ real exchange's clock is not ours either.
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
 from enum import Enum
 
 from cryptoai_tui.market import Candle, Interval
@@ -23,13 +22,7 @@ class Verdict(Enum):
 
 def next_open_time(interval: Interval, open_time: int) -> int:
     """Open time of the candle after the one opening at `open_time` (months by the calendar)."""
-    if not interval.is_calendar:
-        return open_time + interval.ms
-    months = int(interval.name[:-1])
-    start = datetime.fromtimestamp(open_time / 1000, tz=timezone.utc)
-    index = start.month - 1 + months
-    following = datetime(start.year + index // 12, index % 12 + 1, 1, tzinfo=timezone.utc)
-    return int(following.timestamp() * 1000)
+    return interval.next_open(open_time)
 
 
 class KlineSequencer:

@@ -55,6 +55,16 @@ class Interval:
             raise InvalidIntervalError(text, COMMON_INTERVALS)
         return cls(f"{count}{unit}", count * _UNIT_MS[unit])
 
+    @classmethod
+    def of_ms(cls, ms: int) -> Interval:
+        """The fixed-length interval of `ms` milliseconds in its shortest spelling (weeks,
+        days, hours, minutes or seconds: 3_600_000 -> `1h`, 90_000 -> `90s`), for sentences
+        that describe a spacing. ValueError below one second or off whole seconds."""
+        if ms <= 0 or ms % _UNIT_MS["s"]:
+            raise ValueError(f"{ms} ms is not a whole number of seconds.")
+        unit = next(u for u in "wdhms" if ms % _UNIT_MS[u] == 0)
+        return cls(f"{ms // _UNIT_MS[unit]}{unit}", ms)
+
     @property
     def is_calendar(self) -> bool:
         """Monthly candles follow the calendar, not a fixed number of milliseconds."""

@@ -41,16 +41,3 @@ class SimClock:
         """Real seconds until the exchange clock reads `sim_ms` (negative if already past)."""
         elapsed_ms = sim_ms - (self._origin_ms + (self._monotonic() - self._origin_real) * self._speed * 1000)
         return elapsed_ms / (self._speed * 1000)
-
-    def sim_ms_for(self, real_seconds: float) -> float:
-        """How many exchange milliseconds pass in `real_seconds` of real time."""
-        return real_seconds * self._speed * 1000
-
-    def set_speed(self, speed: float) -> None:
-        """Change the speed from now on without a jump in exchange time."""
-        if not speed > 0:
-            raise ValueError(f"The simulator's speed must be above 0, got {speed!r}.")
-        now_real = self._monotonic()
-        self._origin_ms += (now_real - self._origin_real) * self._speed * 1000
-        self._origin_real = now_real
-        self._speed = float(speed)

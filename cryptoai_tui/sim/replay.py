@@ -1,25 +1,20 @@
 """Real candles from a CSV, served by the simulator as a symbol's history and live feed.
 
-Format: a header `open_time_ms,open,high,low,close,volume` and one candle per row, oldest
-first (tests/data/candles/*.csv). Gaps (missing open times) are kept: they are the
+Format (`market/candle_csv.py`, which reads it): a header `open_time_ms,open,high,low,close,volume`
+and one candle per row, oldest first (tests/data/candles/*.csv). Gaps (missing open times) are kept: they are the
 exchange's own holes, and the simulator serves them as holes too.
 """
 
 from __future__ import annotations
 
-import csv
 import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from cryptoai_tui.market.candle_csv import CSV_COLUMNS, CandleRowError, RowProblem, candle_rows
+from cryptoai_tui.market.candle_csv import CSV_COLUMNS, CandleFileError, read_candle_csv
 
 COLUMNS = CSV_COLUMNS
 _SYMBOL_FROM_NAME = re.compile(r"^([A-Za-z0-9]{2,20})(?:[-_.].*)?$")
-
-
-class ReplayFileError(ValueError):
-    """A replay CSV the simulator cannot serve; the message names the file, line and fix."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,87 +51,56 @@ class ReplaySeries:
 
 
 def load_replay_csv(path: str | Path, symbol: str | None = None) -> ReplaySeries:
-    """Read and validate a replay CSV. The symbol comes from `symbol` or the file name
-    (`BTCUSDT-1h.csv` -> BTCUSDT)."""
+    """Read a replay CSV (`market/candle_csv.py`, header required) and check what the
+    simulator needs beyond candles: at least two, all one interval apart (gaps allowed), so
+    it can serve the file's own interval and split finer ones from it. The symbol comes
+    from `symbol` or the file name (`BTCUSDT-1h.csv` -> BTCUSDT). Raises CandleFileError."""
     file = Path(path)
     if symbol is None:
         match = _SYMBOL_FROM_NAME.match(file.stem)
         if match is None:
-            raise ReplayFileError(
+            raise CandleFileError(
+                file,
                 f"Cannot tell the symbol of replay file {file.name!r}: name it like BTCUSDT-1h.csv "
-                "or pass the symbol explicitly."
+                "or pass the symbol explicitly.",
             )
         symbol = match.group(1)
     symbol = symbol.upper()
-    try:
-        handle = file.open(newline="")
-    except OSError as exc:
-        raise ReplayFileError(f"Cannot open replay file {str(file)!r}: {exc.strerror or exc}.") from None
-    with handle:
-        reader = csv.reader(handle)
-        header = next(reader, None)
-        if header is None or tuple(h.strip() for h in header[:6]) != COLUMNS:
-            raise ReplayFileError(
-                f"Replay file {file.name!r} must start with the header {','.join(COLUMNS)}; "
-                f"found {','.join(header or []) or 'nothing'}."
-            )
-        times: list[int] = []
-        values: list[tuple[float, float, float, float, float]] = []
-        price_decimals = 0
-        volume_decimals = 0
-        try:
-            for row in candle_rows(reader, first_line=2):
-                line_no, cells = row.line, row.cells
-                o, h, l, c, v = row.ohlcv
-                if not (l <= min(o, c) and h >= max(o, c) and l > 0 and v >= 0):
-                    raise ReplayFileError(
-                        f"Line {line_no} of {file.name!r} is not a valid candle (need 0 < low <= "
-                        f"open, close <= high and volume >= 0): {','.join(cells[:6])!r}."
-                    )
-                if times and row.open_time <= times[-1]:
-                    raise ReplayFileError(
-                        f"Line {line_no} of {file.name!r} is out of order: open time {row.open_time} "
-                        f"is not after {times[-1]}. Sort the file by open_time_ms."
-                    )
-                times.append(row.open_time)
-                values.append((o, h, l, c, v))
-                price_decimals = max(price_decimals, *(_decimals(cell) for cell in cells[1:5]))
-                volume_decimals = max(volume_decimals, _decimals(cells[5]))
-        except CandleRowError as exc:
-            raise ReplayFileError(_row_problem(file, exc)) from None
-    if len(times) < 2:
-        raise ReplayFileError(f"Replay file {file.name!r} needs at least 2 candles; it has {len(times)}.")
-    step = min(b - a for a, b in zip(times, times[1:]))
-    misaligned = next((t for t in times if (t - times[0]) % step), None)
+    if not file.exists():
+        raise CandleFileError(
+            file, f"Replay file {str(file)!r} does not exist; check the path given to --replay.")
+    candles_file = read_candle_csv(file, require_header=True)
+    candles = candles_file.candles
+    times = [c.open_time for c in candles]
+    step = candles_file.spacing_ms
+    assert step is not None  # read_candle_csv without an interval demands two candles
+    misaligned = next((i for i, t in enumerate(times) if (t - times[0]) % step), None)
     if misaligned is not None:
-        raise ReplayFileError(
-            f"Replay file {file.name!r} mixes intervals: open time {misaligned} is not a whole "
-            f"number of {step} ms steps after the first candle."
+        raise CandleFileError(
+            file,
+            f"{file.name} line {candles_file.lines[misaligned]} mixes intervals: open time "
+            f"{times[misaligned]} is not a whole number of {step} ms steps after the first candle.",
+            candles_file.lines[misaligned],
         )
+    price_decimals = max(_decimals(cell) for cells in candles_file.cells for cell in cells[1:5])
+    volume_decimals = max(_decimals(cells[5]) for cells in candles_file.cells)
     return ReplaySeries(
         symbol=symbol,
         interval_ms=step,
         open_times=tuple(times),
-        opens=tuple(v[0] for v in values),
-        highs=tuple(v[1] for v in values),
-        lows=tuple(v[2] for v in values),
-        closes=tuple(v[3] for v in values),
-        volumes=tuple(v[4] for v in values),
+        opens=tuple(c.open for c in candles),
+        highs=tuple(c.high for c in candles),
+        lows=tuple(c.low for c in candles),
+        closes=tuple(c.close for c in candles),
+        volumes=tuple(c.volume for c in candles),
         price_decimals=min(max(price_decimals, 2), 8),
         volume_decimals=min(volume_decimals, 8),
         source=str(file),
     )
 
 
-def _row_problem(file: Path, error: CandleRowError) -> str:
-    """The simulator's sentence for a row the shared grammar rejects."""
-    if error.problem is RowProblem.TOO_FEW_FIELDS:
-        return (f"Line {error.line} of {file.name!r} has {len(error.cells)} columns; "
-                f"expected 6 ({','.join(COLUMNS)}).")
-    return f"Line {error.line} of {file.name!r} is not numbers: {','.join(error.cells[:6])!r}."
-
-
 def _decimals(cell: str) -> int:
+    """How many decimals a number was written with (the simulator's finer candles use as many)."""
     text = cell.strip()
     if "e" in text.lower():
         return 8

@@ -28,7 +28,7 @@ from cryptoai_tui.market import Candle, Interval
 from cryptoai_tui.sim.clock import SimClock
 from cryptoai_tui.sim.config import SimConfig
 from cryptoai_tui.sim.faults import FaultConfig
-from cryptoai_tui.sim.market import MarketModel, candle_open, parse_interval
+from cryptoai_tui.sim.market import MarketModel, parse_interval
 from cryptoai_tui.sim.replay import ReplaySeries, load_replay_csv
 from cryptoai_tui.sim.rest import LINEAR_QUOTES, RestRouter
 from cryptoai_tui.sim.sessions import BinanceSession, BybitSession, Session, SessionCounters
@@ -201,7 +201,7 @@ class SimExchange:
 
     def current_open_time(self, interval: Interval | str) -> int:
         """Open time of the candle of `interval` forming now."""
-        return candle_open(parse_interval(interval), self.clock.now_ms())
+        return parse_interval(interval).open_of(self.clock.now_ms())
 
     @property
     def faults(self) -> FaultConfig:

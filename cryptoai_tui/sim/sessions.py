@@ -30,7 +30,7 @@ from cryptoai_tui.exchanges.bybit import BybitProtocol
 from cryptoai_tui.exchanges.errors import InvalidIntervalError, MalformedMessageError
 from cryptoai_tui.market import Candle, Interval
 from cryptoai_tui.sim.faults import FaultDice, FaultKind
-from cryptoai_tui.sim.market import candle_end, candle_open, parse_interval
+from cryptoai_tui.sim.market import parse_interval
 
 if TYPE_CHECKING:
     from cryptoai_tui.sim.server import SimContext
@@ -167,7 +167,7 @@ class Session(ABC):
         if symbol is not None and interval_name is not None:
             interval = parse_interval(interval_name)
             sub.symbol, sub.interval, sub.interval_name = symbol, interval, interval_name
-            sub.next_final = candle_open(interval, self.context.clock.now_ms())
+            sub.next_final = interval.open_of(self.context.clock.now_ms())
             sub.push_every = self._push_every(interval)
         self.subscriptions[name] = sub
         self._wake.set()
@@ -176,7 +176,7 @@ class Session(ABC):
         config = self.context.config
         if config.push_interval_s is not None:
             return config.push_interval_s
-        length_ms = interval.ms if not interval.is_calendar else 30 * 86_400_000
+        length_ms = interval.ms  # a month counts as 30 days: only the push pace depends on it
         real_length = length_ms / (self.context.clock.speed * 1000)
         return min(2.0, max(real_length / 4, config.min_push_interval_s))
 
@@ -198,7 +198,7 @@ class Session(ABC):
                     continue
                 sent = 0
                 while sent < _MAX_FINALS_PER_TURN:
-                    end = candle_end(sub.interval, sub.next_final)
+                    end = sub.interval.next_open(sub.next_final)
                     if end > now_sim:
                         break
                     candle = market.candle(sub.symbol, sub.interval, sub.next_final)
@@ -227,7 +227,7 @@ class Session(ABC):
         for sub in self.subscriptions.values():
             if sub.interval is None:
                 continue
-            wait = min(wait, clock.real_seconds_until(candle_end(sub.interval, sub.next_final)),
+            wait = min(wait, clock.real_seconds_until(sub.interval.next_open(sub.next_final)),
                        sub.last_push + sub.push_every - now_real)
         if wait <= 0:
             await asyncio.sleep(0)
@@ -246,7 +246,7 @@ class Session(ABC):
         now_sim = self.context.clock.now_ms()
         for sub in self.subscriptions.values():
             if sub.interval is not None:
-                sub.next_final = candle_open(sub.interval, now_sim)
+                sub.next_final = sub.interval.open_of(now_sim)
 
     async def _send_klines(self, messages: list[tuple[str, bool]]) -> None:
         faults = self.context.faults

@@ -23,6 +23,7 @@ from cryptoai_tui.engine import RealtimeStrategyEngine
 from cryptoai_tui.feed.status import ConnectionState, FeedStatus
 from cryptoai_tui.market import Candle, CandleEvent, Symbol
 from cryptoai_tui.market.symbol import split_pair
+from cryptoai_tui.sim.symbols import DEFAULT_SYMBOLS
 from cryptoai_tui.snapshot import Snapshot
 from cryptoai_tui.strategies.registry import STRATEGY_NAMES
 from cryptoai_tui.strategies.signal import ConfluenceMode
@@ -38,12 +39,7 @@ REPLAY_CANDLES = 357  # the BTC 1h window whose last close gives a confirmed ANY
 FIXED_LATENCY = (180.0, 420.0)  # p50, p99 in µs
 FIXED_LAG_MS = 35.0
 
-SIM_SYMBOL_NAMES = (
-    "BTCUSDT", "ETHUSDT", "BNBUSDT", "SOLUSDT", "XRPUSDT", "ADAUSDT", "DOGEUSDT", "AVAXUSDT",
-    "DOTUSDT", "LINKUSDT", "LTCUSDT", "TRXUSDT", "SHIBUSDT", "UNIUSDT", "ATOMUSDT", "XLMUSDT",
-    "NEARUSDT", "APTUSDT", "ARBUSDT", "OPUSDT", "FILUSDT", "ETCUSDT", "BCHUSDT", "SUIUSDT",
-    "PEPEUSDT", "INJUSDT", "ETHBTC", "BNBBTC", "SOLBTC", "BTCUSDC", "ETHUSDC",
-)
+SIM_SYMBOL_NAMES = tuple(spec.name for spec in DEFAULT_SYMBOLS)  # the simulator's own listing
 
 
 def frozen_clock() -> float:

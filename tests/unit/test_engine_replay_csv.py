@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from cryptoai_tui.market import Interval
-from cryptoai_tui.replay import ReplayFileError, ReplaySource, read_candles_csv, write_candles_csv
+from cryptoai_tui.replay import CandleFileError, ReplaySource, read_candles_csv, write_candles_csv
 from tests.conftest import CANDLES_DIR, load_candles
 
 HOUR = Interval.parse("1h")
@@ -40,12 +40,12 @@ def test_written_candles_read_back_identically(tmp_path: Path) -> None:
 def test_broken_files_are_refused_with_a_sentence(tmp_path: Path, text: str, message: str) -> None:
     path = tmp_path / "bad.csv"
     path.write_text(text)
-    with pytest.raises(ReplayFileError, match=message):
+    with pytest.raises(CandleFileError, match=message):
         read_candles_csv(path, HOUR)
 
 
 def test_a_missing_file_says_so(tmp_path: Path) -> None:
-    with pytest.raises(ReplayFileError, match="does not exist"):
+    with pytest.raises(CandleFileError, match="does not exist"):
         ReplaySource.from_csv(tmp_path / "nope.csv", "BTCUSDT", HOUR)
 
 

@@ -13,7 +13,6 @@ from cryptoai_tui.sim.market import (
     LISTING_MS,
     MarketModel,
     Regime,
-    candle_end,
     parse_interval,
     symbol_spec,
 )
@@ -47,12 +46,12 @@ def test_candles_obey_ohlc_invariants_and_tile_time(market: MarketModel, interva
     assert candles, interval
     span = parse_interval(interval)
     for previous, candle in zip(candles, candles[1:]):
-        assert candle.open_time == candle_end(span, previous.open_time)
+        assert candle.open_time == span.next_open(previous.open_time)
         assert previous.closed
     for candle in candles:
         assert 0 < candle.low <= min(candle.open, candle.close) <= max(candle.open, candle.close) <= candle.high
         assert candle.volume >= 0
-        assert candle.close_time == candle_end(span, candle.open_time) - 1
+        assert candle.close_time == span.close_time(candle.open_time)
     assert candles[-1].closed is False and candles[-1].open_time <= NOW < candles[-1].close_time + 1
 
 
@@ -82,6 +81,24 @@ def test_a_calendar_month_aggregates_its_days(market: MarketModel) -> None:
     assert month is not None and month.close_time == int(datetime(2024, 3, 1, tzinfo=timezone.utc).timestamp() * 1000) - 1
     assert (month.open, month.close) == (days[0].open, days[-1].close)
     assert month.high == max(d.high for d in days) and month.low == min(d.low for d in days)
+
+
+def test_weekly_candles_open_on_monday_and_hold_monday_to_sunday(market: MarketModel) -> None:
+    """As on Binance: a week opens Monday 00:00 UTC (issue 9 §9 mutant: weeks on Sunday)."""
+    wednesday = int(datetime(2024, 2, 7, 9, 30, tzinfo=timezone.utc).timestamp() * 1000)
+    weeks = market.klines("BTCUSDT", "1w", now_ms=NOW, start_time=wednesday, limit=3)
+    monday = datetime(2024, 2, 12, tzinfo=timezone.utc)
+    assert [w.open_time for w in weeks] == [int(monday.timestamp() * 1000) + i * 7 * 86_400_000 for i in range(3)]
+    first = weeks[0]
+    days = market.klines("BTCUSDT", "1d", now_ms=NOW, start_time=first.open_time, limit=7)
+    weekdays = [datetime.fromtimestamp(d.open_time / 1000, tz=timezone.utc).strftime("%a") for d in days]
+    assert weekdays == ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]
+    assert (first.open, first.close, first.close_time) == (days[0].open, days[-1].close, days[-1].close_time)
+    assert first.high == max(d.high for d in days) and first.low == min(d.low for d in days)
+    # The week still forming at NOW (a Tuesday) is the one that opened the day before.
+    forming = market.klines("BTCUSDT", "1w", now_ms=NOW, limit=1)[0]
+    assert not forming.closed
+    assert forming.open_time == int(datetime(2024, 3, 4, tzinfo=timezone.utc).timestamp() * 1000)
 
 
 def test_forming_candle_grows_towards_the_closed_one(market: MarketModel) -> None:
@@ -144,6 +161,44 @@ def test_volatile_stretches_move_more_than_calm_ones(market: MarketModel) -> Non
     calm, volatile = moves[Regime.CALM], moves[Regime.VOLATILE]
     assert len(calm) > 60 and len(volatile) > 60, {r.name: len(v) for r, v in moves.items()}
     assert sum(volatile) / len(volatile) > 2 * sum(calm) / len(calm)
+
+
+MAJORS = ("BTCUSDT", "ETHUSDT", "BNBUSDT", "SOLUSDT", "XRPUSDT")
+
+
+def test_one_minute_returns_have_a_realistic_size_for_every_symbol_in_every_regime(market: MarketModel) -> None:
+    """Issue 8 §5: BTCUSDT sat in a regime at 0.001% a minute (a flat line, ADX near 90)
+    while ETHUSDT swung 0.3%. Over a simulated day: the mean absolute 1m return of every
+    regime is 0.02%-0.3% for majors and 0.01%-0.5% for the rest, and no hour of any symbol
+    is frozen. (That calm stretches are calmer than volatile ones is the next test's.)"""
+    start = (NOW // HOUR) * HOUR - 24 * HOUR
+    for spec in DEFAULT_SYMBOLS:
+        candles = market.closed_candles(spec.name, "1m", start, start + 24 * HOUR - MINUTE, NOW)
+        assert len(candles) == 24 * 60, spec.name
+        returns = [abs(math.log(c.close / c.open)) * 100 for c in candles]
+        by_regime: dict[Regime, list[float]] = {}
+        for candle, size in zip(candles, returns):
+            by_regime.setdefault(market.regime(spec.name, candle.open_time), []).append(size)
+        means = {regime: sum(sizes) / len(sizes) for regime, sizes in by_regime.items() if len(sizes) >= 30}
+        assert means, spec.name
+        low, high = (0.02, 0.3) if spec.name in MAJORS else (0.01, 0.5)
+        for regime, mean in means.items():
+            assert low <= mean <= high, (spec.name, regime.name, f"{mean:.4f}%")
+        hourly = [sum(returns[i:i + 60]) / 60 for i in range(0, len(returns), 60)]
+        assert min(hourly) >= 0.004, (spec.name, f"calmest hour {min(hourly):.4f}%")
+
+
+def test_majors_trend_on_one_minute_charts_without_turning_into_a_ramp(market: MarketModel) -> None:
+    """The flat line of issue 8 §5 read ADX 82-90 for hours; real 1m charts sit near 20-25."""
+    import numpy as np
+    import talib
+
+    for name in MAJORS:
+        candles = market.klines(name, "1m", now_ms=NOW, limit=1000)
+        adx = talib.ADX(np.array([c.high for c in candles]), np.array([c.low for c in candles]),
+                        np.array([c.close for c in candles]), timeperiod=14)[30:]
+        assert 12 <= float(np.median(adx)) <= 35, (name, float(np.median(adx)))
+        assert float((adx > 60).mean()) < 0.05, (name, float((adx > 60).mean()))
 
 
 def test_trending_regimes_drift_in_their_direction(market: MarketModel) -> None:
@@ -219,4 +274,6 @@ def test_replay_keeps_the_exchanges_own_holes() -> None:
     assert model.candle("BTCUSDT", "1h", hole) is None
     rows = model.klines("BTCUSDT", "1h", now_ms=series.end_ms + HOUR, start_time=series.open_times[gap], limit=3)
     assert rows[0].open_time == series.open_times[gap] and rows[1].open_time == series.open_times[gap + 1]
-    assert model.data_end("BTCUSDT") == series.end_ms
+    # After the file's last candle the symbol's data ends: the newest candle is the last row.
+    newest = model.klines("BTCUSDT", "1h", now_ms=series.end_ms + 10 * HOUR, limit=2)
+    assert [r.open_time for r in newest] == list(series.open_times[-2:]) and newest[-1].closed

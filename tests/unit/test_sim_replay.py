@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from cryptoai_tui.sim.replay import ReplayFileError, load_replay_csv
+from cryptoai_tui.market.candle_csv import CandleFileError
+from cryptoai_tui.sim.replay import load_replay_csv
 from tests.conftest import CANDLES_DIR, load_candles
 
 
@@ -34,22 +35,22 @@ HEADER = "open_time_ms,open,high,low,close,volume\n"
     ("name", "body", "phrase"),
     [
         ("BTCUSDT-1m.csv", "time,o,h,l,c,v\n1,1,1,1,1,1\n", "must start with the header"),
-        ("BTCUSDT-1m.csv", HEADER + "0,1,2,0.5,1.5,3\n60000,1,2,0.5\n", "Line 3 .* has 4 columns"),
-        ("BTCUSDT-1m.csv", HEADER + "0,1,2,0.5,1.5,3\n60000,a,2,0.5,1,1\n", "Line 3 .* is not numbers"),
-        ("BTCUSDT-1m.csv", HEADER + "60000,1,2,0.5,1.5,3\n0,1,2,0.5,1.5,3\n", "out of order"),
+        ("BTCUSDT-1m.csv", HEADER + "0,1,2,0.5,1.5,3\n60000,1,2,0.5\n", "BTCUSDT-1m.csv line 3 has 4 fields"),
+        ("BTCUSDT-1m.csv", HEADER + "0,1,2,0.5,1.5,3\n60000,a,2,0.5,1,1\n", "BTCUSDT-1m.csv line 3 is not numeric"),
+        ("BTCUSDT-1m.csv", HEADER + "60000,1,2,0.5,1.5,3\n0,1,2,0.5,1.5,3\n", "line 3 is not in time order"),
         ("BTCUSDT-1m.csv", HEADER + "0,1,2,0.5,1.5,3\n60000,1,0.9,0.5,1,1\n", "not a valid candle"),
-        ("BTCUSDT-1m.csv", HEADER + "0,1,2,0.5,1.5,3\n60000,1,2,0.5,1,1\n150000,1,2,0.5,1,1\n", "mixes intervals"),
+        ("BTCUSDT-1m.csv", HEADER + "0,1,2,0.5,1.5,3\n60000,1,2,0.5,1,1\n150000,1,2,0.5,1,1\n", "line 4 mixes intervals"),
         ("BTCUSDT-1m.csv", HEADER + "0,1,2,0.5,1.5,3\n", "at least 2 candles"),
         ("!!.csv", HEADER + "0,1,2,0.5,1.5,3\n60000,1,2,0.5,1,1\n", "Cannot tell the symbol"),
     ],
 )
 def test_bad_replay_files_are_explained(tmp_path: Path, name: str, body: str, phrase: str) -> None:
-    with pytest.raises(ReplayFileError, match=phrase):
+    with pytest.raises(CandleFileError, match=phrase):
         load_replay_csv(_write(tmp_path, name, body))
 
 
 def test_a_missing_file_is_explained(tmp_path: Path) -> None:
-    with pytest.raises(ReplayFileError, match="Cannot open replay file"):
+    with pytest.raises(CandleFileError, match="nope.csv' does not exist; check the path given to --replay"):
         load_replay_csv(tmp_path / "nope.csv")
 
 
