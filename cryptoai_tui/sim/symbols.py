@@ -51,7 +51,7 @@ DEFAULT_SYMBOLS: tuple[SymbolSpec, ...] = (
     _spec("ETHUSDT", 3200.0, 0.035, 8e8),
     _spec("BNBUSDT", 580.0, 0.03, 1.5e8),
     _spec("SOLUSDT", 150.0, 0.05, 4e8),
-    _spec("XRPUSDT", 0.55, 0.045, 2e8),
+    _spec("XRPUSDT", 0.55, 0.04, 2e8),
     _spec("ADAUSDT", 0.45, 0.045, 8e7),
     _spec("DOGEUSDT", 0.12, 0.055, 2e8),
     _spec("AVAXUSDT", 30.0, 0.05, 6e7),
