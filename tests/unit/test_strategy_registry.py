@@ -160,3 +160,30 @@ def test_periods_too_long_together_get_a_plain_sentence() -> None:
 
     with pytest.raises(ValueError, match="needs 4001 candles .* holds 1000: choose shorter periods"):
         check_fits(parse_strategy_spec("ema_cross:fast=3000,slow=4000"), 1000)
+
+
+@pytest.mark.parametrize("name", STRATEGY_NAMES)
+def test_the_docs_give_every_parameter_with_its_default(name: str) -> None:
+    """docs/strategies.md states each trigger and stance with the parameters that control
+    them; its defaults must be the code's."""
+    from pathlib import Path
+
+    text = (Path(__file__).resolve().parents[2] / "docs" / "strategies.md").read_text()
+    rows = {
+        line.split("|")[1].strip().strip("`"): line
+        for line in text.splitlines()
+        if line.startswith("| `")
+    }
+    row = rows[name]
+    if "| as `bos` |" in row:
+        row = rows["bos"]
+
+    def shown(value: object) -> str:
+        if isinstance(value, bool):
+            return "true" if value else "false"
+        if isinstance(value, float):
+            return f"{value:g}"
+        return str(value)
+
+    for key, value in STRATEGIES[name].defaults.items():
+        assert f"`{key}` [{shown(value)}]" in row, (name, key)
