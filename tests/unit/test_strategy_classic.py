@@ -152,6 +152,7 @@ def test_bollinger_holds_inside_the_bands_and_on_flat_bands() -> None:
     assert inside.action is Action.HOLD and "no breakout" in inside.reason
     flat = last_signal(create_strategy("bollinger"), from_closes([100.0] * 25))
     assert flat.action is Action.HOLD and "flat" in flat.reason
+    assert flat.stance.value == "neutral"  # flat bands lean nowhere
 
 
 def test_bollinger_warmup() -> None:

@@ -404,6 +404,10 @@ def test_fvg_stance_lasts_while_the_gap_is_open_in_both_modes() -> None:
         assert stances(signals(create_strategy("fvg", mode=mode), mirrored(GAP))) == "." * 22 + "--."
     through = GAP[:24] + from_ohlc([(105.5, 105.6, 99, 100)], start=24)
     assert stances(signals(create_strategy("fvg"), through))[22:] == "++."
+    # Without a retest the gap stays open until it expires (`expiry` bars after forming).
+    above = GAP[:24] + from_ohlc([(105.5, 106, 104.5, 105.8)], start=24)
+    assert stances(signals(create_strategy("fvg"), above))[22:] == "+++"
+    assert stances(signals(create_strategy("fvg", expiry=1), above))[22:] == "++."
 
 
 def test_liquidity_sweep_stance_follows_the_last_sweep_until_it_fails_or_ages() -> None:
