@@ -108,7 +108,9 @@ class Signal:
 
 
 class ConfluenceMode(str, Enum):
-    """How the chosen strategies' votes are combined (strategies.md §2.3)."""
+    """How the chosen strategies' triggers and stances are combined (docs/strategies.md).
+
+    "At least k" is not a member (it carries a number): see ConfluenceRule."""
 
     ALL = "all"
     ANY = "any"
@@ -124,9 +126,9 @@ class ConfluenceMode(str, Enum):
 
 
 _MODE_DESCRIPTIONS = {
-    ConfluenceMode.ALL: "Every chosen strategy must agree; rare, strongest signals.",
-    ConfluenceMode.ANY: "Any one strategy fires, unless another says the opposite.",
-    ConfluenceMode.MAJORITY: "More than half of the chosen strategies agree.",
+    ConfluenceMode.ALL: "A trigger and no strategy leaning against it; fewest, cleanest signals.",
+    ConfluenceMode.ANY: "A trigger and no opposite trigger on the same candle.",
+    ConfluenceMode.MAJORITY: "A trigger and more than half of the strategies on its side.",
 }
 
 

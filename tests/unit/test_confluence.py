@@ -222,3 +222,10 @@ def test_a_hold_never_claims_agreement() -> None:
             result = confluence(signals, mode)
             if result.action is Action.HOLD:
                 assert result.agree == () and result.confidence == 0.0 and result.reason
+
+
+def test_mode_descriptions_describe_the_trigger_and_stance_rules() -> None:
+    for mode in ConfluenceMode:
+        assert "trigger" in mode.description
+        assert ConfluenceRule(mode).description == mode.description
+    assert "at least 3" in ConfluenceRule.at_least(3).description
