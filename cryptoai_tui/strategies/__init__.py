@@ -9,19 +9,30 @@ from cryptoai_tui.strategies.history import run_history
 from cryptoai_tui.strategies.registry import (
     STRATEGIES,
     STRATEGY_NAMES,
+    check_fits,
     create_strategy,
     parse_strategy_spec,
 )
-from cryptoai_tui.strategies.signal import Action, ConfluenceMode, ConfluenceResult, Signal
+from cryptoai_tui.strategies.signal import (
+    Action,
+    ConfluenceMode,
+    ConfluenceResult,
+    ConfluenceRule,
+    Signal,
+    Stance,
+)
 
 __all__ = [
     "Action",
     "ConfluenceMode",
     "ConfluenceResult",
+    "ConfluenceRule",
     "STRATEGIES",
     "STRATEGY_NAMES",
     "Signal",
+    "Stance",
     "Strategy",
+    "check_fits",
     "confluence",
     "create_strategy",
     "parse_strategy_spec",

@@ -44,6 +44,15 @@ class Strategy(ABC):
     def lookback(self) -> int:
         """Closed candles needed before the strategy can say anything but WARMUP."""
 
+    @classmethod
+    def lookback_for(cls, **params: Any) -> int:
+        """The lookback these parameters would give, without keeping an instance.
+
+        Raises ValueError (the same sentence as the constructor) for parameters that are
+        not valid at all; window size is a separate question (`registry.check_fits`).
+        """
+        return cls(**params).lookback
+
     @abstractmethod
     def evaluate(self, data: OHLCV, *, confirmed: bool) -> Signal:
         """The signal for the last bar of `data` (see the module docstring)."""

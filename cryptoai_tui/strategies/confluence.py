@@ -1,68 +1,98 @@
-"""Combine the chosen strategies' signals for one bar into one verdict (strategies.md §2.3).
+"""Combine the chosen strategies' signals for one bar into one verdict (docs/strategies.md).
 
-WARMUP and ERROR vote HOLD, and ties and conflicts are HOLD: a combined signal must never
-depend on the order strategies were listed in or on a coin flip.
+A confluence signal needs a *trigger* (some strategy's BUY or SELL on this bar) for timing;
+the mode decides how many *stances* must confirm it:
+
+- ANY: a trigger and no opposite trigger on the same bar;
+- MAJORITY: a trigger and more than half of the chosen strategies on its side;
+- ALL: a trigger and no strategy on the other side;
+- at least K: a trigger and at least K strategies on its side.
+
+Each strategy counts once, on one side: its trigger's if it triggered, else its stance's
+(`Signal.side`); so the triggering strategy confirms itself. WARMUP and ERROR are neutral.
+Opposite triggers on one bar are a conflict and HOLD in every mode, and a HOLD always says
+why: the verdict never depends on the order strategies were listed in or on a coin flip.
+
+Confidence of a BUY or SELL = the strongest trigger's own confidence x the share of all
+chosen strategies on its side: a lone trigger among eleven neutral strategies is weak, a
+strong trigger that every strategy confirms scores its full confidence.
 """
 
 from __future__ import annotations
 
 from typing import Mapping
 
-from cryptoai_tui.strategies.signal import Action, ConfluenceMode, ConfluenceResult, Signal
+from cryptoai_tui.strategies.signal import (
+    Action,
+    ConfluenceMode,
+    ConfluenceResult,
+    ConfluenceRule,
+    Signal,
+)
+
+_LEANING = {Action.BUY: "bullish", Action.SELL: "bearish"}
+_OPPOSITE = {Action.BUY: Action.SELL, Action.SELL: Action.BUY}
 
 
-def confluence(signals: Mapping[str, Signal], mode: ConfluenceMode) -> ConfluenceResult:
+def confluence(
+    signals: Mapping[str, Signal], mode: ConfluenceMode | ConfluenceRule | str
+) -> ConfluenceResult:
     """The verdict of `signals` (strategy name -> signal) under `mode`.
 
-    `agree` names the strategies whose vote equals the verdict (for HOLD: those voting HOLD,
-    WARMUP and ERROR included), in the order given.
+    `mode` may be a plain ConfluenceMode (the engine passes one), a ConfluenceRule (for
+    "at least k") or the text a user typed. Names in the result keep the order given.
     """
+    rule = ConfluenceRule.of(mode)
+    shown: ConfluenceMode | ConfluenceRule = rule.mode if rule.mode is not None else rule
     total = len(signals)
+    needed = rule.needed(total)
     if total == 0:
-        return ConfluenceResult(mode, Action.HOLD, 0.0, (), 0, "no strategies chosen")
-    buys = [name for name, s in signals.items() if s.action.votes is Action.BUY]
-    sells = [name for name, s in signals.items() if s.action.votes is Action.SELL]
-    holds = tuple(name for name, s in signals.items() if s.action.votes is Action.HOLD)
-    nb, ns = len(buys), len(sells)
+        return ConfluenceResult(shown, Action.HOLD, 0.0, (), 0, "no strategies chosen", needed=needed)
 
-    def verdict(
-        action: Action, names: list[str], confidence: float, reason: str
-    ) -> ConfluenceResult:
-        return ConfluenceResult(mode, action, confidence, tuple(names), total, reason)
+    triggers = {
+        side: tuple(name for name, s in signals.items() if s.trigger is side)
+        for side in (Action.BUY, Action.SELL)
+    }
+    buys, sells = triggers[Action.BUY], triggers[Action.SELL]
+    if buys and sells:
+        reason = f"conflict: {', '.join(buys)} BUY vs {', '.join(sells)} SELL"
+        return ConfluenceResult(
+            shown, Action.HOLD, 0.0, (), total, reason, triggered_by=buys + sells, needed=needed
+        )
+    if not buys and not sells:
+        return ConfluenceResult(shown, Action.HOLD, 0.0, (), total, "no trigger", needed=needed)
+
+    side = Action.BUY if buys else Action.SELL
+    triggered = triggers[side]
+    confirmed = tuple(
+        name for name, s in signals.items() if s.trigger is None and s.side is side
+    )
+    opposed = tuple(name for name, s in signals.items() if s.side is _OPPOSITE[side])
+    on_side = len(triggered) + len(confirmed)
+    leaning = _LEANING[side]
+    head = f"{', '.join(triggered)} {side.value}"
+    tally = f"{on_side} of {total} {leaning}"
 
     def hold(reason: str) -> ConfluenceResult:
-        return ConfluenceResult(mode, Action.HOLD, 0.0, holds, total, reason)
+        return ConfluenceResult(
+            shown, Action.HOLD, 0.0, (), total, reason, triggered, confirmed, opposed, needed
+        )
 
-    def confidences(names: list[str]) -> list[float]:
-        return [signals[name].confidence for name in names]
+    if rule.mode is ConfluenceMode.ALL and opposed:
+        against = _LEANING[_OPPOSITE[side]]
+        return hold(f"{head}, but {len(opposed)} {against} ({', '.join(opposed)}); ALL needs none")
+    if on_side < needed:
+        return hold(f"{head}, only {tally} (needs {needed})")
 
-    if mode is ConfluenceMode.ALL:
-        if nb == total:
-            return verdict(Action.BUY, buys, min(confidences(buys)), f"{nb}/{total} BUY")
-        if ns == total:
-            return verdict(Action.SELL, sells, min(confidences(sells)), f"{ns}/{total} SELL")
-        return hold(f"not unanimous: {_tally(nb, ns, total)}")
-
-    if mode is ConfluenceMode.ANY:
-        if nb and ns:
-            return hold(f"conflict: {nb} BUY vs {ns} SELL")
-        if nb:
-            best = max(confidences(buys))
-            return verdict(Action.BUY, buys, best, f"{nb}/{total} BUY, none against")
-        if ns:
-            best = max(confidences(sells))
-            return verdict(Action.SELL, sells, best, f"{ns}/{total} SELL, none against")
-        return hold(f"no signal: {total}/{total} HOLD")
-
-    # MAJORITY: strictly more than half of all chosen strategies, HOLD votes included.
-    if 2 * nb > total:
-        return verdict(Action.BUY, buys, sum(confidences(buys)) / total, f"{nb}/{total} BUY")
-    if 2 * ns > total:
-        return verdict(Action.SELL, sells, sum(confidences(sells)) / total, f"{ns}/{total} SELL")
-    if nb and ns:
-        return hold(f"conflict: {nb} BUY vs {ns} SELL, no majority of {total}")
-    return hold(f"no majority: {_tally(nb, ns, total)}")
-
-
-def _tally(buys: int, sells: int, total: int) -> str:
-    return f"{buys} BUY, {sells} SELL, {total - buys - sells} HOLD of {total}"
+    if rule.mode is ConfluenceMode.ANY:
+        detail = "no opposite trigger"
+    elif rule.mode is ConfluenceMode.ALL:
+        detail = f"{tally}, none against"
+    else:
+        detail = f"{tally} (needs {needed})"
+    strength = max(signals[name].confidence for name in triggered)
+    confidence = strength * on_side / total
+    return ConfluenceResult(
+        shown, side, confidence, triggered + confirmed, total, f"{head}, {detail}",
+        triggered, confirmed, opposed, needed,
+    )

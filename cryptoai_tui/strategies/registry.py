@@ -9,7 +9,7 @@ parameters, and `all` means all eleven. Examples: `rsi,macd,bos`,
 from __future__ import annotations
 
 import difflib
-from typing import Any, Mapping
+from typing import Any, Mapping, Sequence
 
 from cryptoai_tui.strategies.base import Strategy
 from cryptoai_tui.strategies.classic.adx import AdxStrategy
@@ -73,6 +73,64 @@ def parse_strategy_spec(text: str) -> list[Strategy]:
             f"No strategy chosen in {text!r}: give names like 'rsi,macd,bos' or 'all'."
         )
     return [create_strategy(name, **params) for name, params in chosen.items()]
+
+
+def check_fits(strategies: Sequence[Strategy], capacity: int) -> None:
+    """Refuse a strategy whose parameters can never warm up in a window of `capacity` candles.
+
+    The engine keeps the last `capacity` closed candles; a strategy that needs more than
+    that would say WARMUP forever. The ValueError names the strategy, what it needs, and
+    for each parameter that alone makes it too long, the largest value that fits, e.g.
+    "rsi period=100000 needs 100002 candles ... the largest period that fits is 998."
+    """
+    for strategy in strategies:
+        need = strategy.lookback
+        if need <= capacity:
+            continue
+        fixes = [
+            f"the largest {key} that fits is {largest}"
+            for key, largest in _largest_fitting(strategy, capacity).items()
+        ]
+        given = ", ".join(
+            f"{key}={value}" for key, value in strategy.params.items()
+            if value != strategy.defaults[key]
+        )
+        what = f"{strategy.name} {given}" if given else strategy.name
+        advice = "; ".join(fixes) if fixes else "choose shorter periods"
+        raise ValueError(
+            f"{what} needs {need} candles before its first signal, but the window holds "
+            f"{capacity}: {advice}."
+        )
+
+
+def _largest_fitting(strategy: Strategy, capacity: int) -> dict[str, int]:
+    """Per whole-number parameter that alone makes `strategy` too long: its largest value
+    (others unchanged) whose lookback fits in `capacity`. Lookback grows with every period,
+    so the values that fit are a run starting at the default; a binary search finds its end.
+    """
+    cls = type(strategy)
+    params = dict(strategy.params)
+
+    def fits(key: str, value: int) -> bool:
+        try:
+            return cls.lookback_for(**{**params, key: value}) <= capacity
+        except ValueError:
+            return False
+
+    found: dict[str, int] = {}
+    for key, default in cls.defaults.items():
+        value = params[key]
+        if type(default) is not int or value <= default or not fits(key, default):
+            continue
+        low, high = default, value  # fits(low) holds, fits(high) does not
+        while high - low > 1:
+            middle = (low + high) // 2
+            if fits(key, middle):
+                low = middle
+            else:
+                high = middle
+        found[key] = low
+    return found
 
 
 def _entries(text: str) -> list[tuple[str, dict[str, Any]]]:

@@ -152,6 +152,7 @@ def test_bollinger_holds_inside_the_bands_and_on_flat_bands() -> None:
     assert inside.action is Action.HOLD and "no breakout" in inside.reason
     flat = last_signal(create_strategy("bollinger"), from_closes([100.0] * 25))
     assert flat.action is Action.HOLD and "flat" in flat.reason
+    assert flat.stance.value == "neutral"  # flat bands lean nowhere
 
 
 def test_bollinger_warmup() -> None:
@@ -249,12 +250,13 @@ def test_adx_sells_when_minus_di_takes_over() -> None:
 def test_adx_holds_a_di_cross_when_the_trend_is_too_weak() -> None:
     found = signals(create_strategy("adx", threshold=90.0), from_closes(V_SHAPE))
     assert fired(found) == []
-    assert found[39].reason == "+DI crossed above -DI but ADX 67.0 < 90"
+    assert found[39].reason == "+DI crossed above -DI but ADX 67.0 < 90: no trend"
 
 
 def test_adx_holds_in_a_market_without_trend() -> None:
     hold = last_signal(create_strategy("adx"), from_closes(CHOP))
-    assert hold.action is Action.HOLD and hold.reason.endswith("< 20: no trend")
+    # The one threshold (25) decides what a trend is; the reason names it.
+    assert hold.action is Action.HOLD and hold.reason.endswith("< 25: no trend")
 
 
 def test_adx_warmup_waits_for_the_first_adx_value() -> None:
@@ -300,3 +302,119 @@ def test_confidence_is_half_to_one_for_signals_and_zero_otherwise(name: str) -> 
             assert 0.5 <= signal.confidence <= 1.0
         else:
             assert signal.confidence == 0.0
+
+
+# --- stances (docs/strategies.md): what each indicator says on every bar ---------------
+
+def stances(found: list) -> str:
+    """One character per bar: + bullish, - bearish, . neutral (WARMUP bars are neutral)."""
+    return "".join({"bullish": "+", "bearish": "-", "neutral": "."}[s.stance.value] for s in found)
+
+
+def test_ema_stance_follows_the_side_of_the_fast_ema_and_is_neutral_when_equal() -> None:
+    found = signals(create_strategy("ema_cross"), from_closes(FALL_THEN_JUMP))
+    assert stances(found) == "." * 21 + "-" * 9 + "+"
+    assert found[-1].action is Action.BUY
+    # Flat prices: both EMAs equal the price exactly, so neither side leads.
+    assert last_signal(create_strategy("ema_cross"), from_closes([100.0] * 30)).stance.value == "neutral"
+
+
+def test_ema_cross_from_exact_equality_is_a_cross() -> None:
+    """Issue 9 §9 survivor: the previous bar's spread exactly 0 (flat prices make both EMAs
+    equal to the price) then a rise must BUY; `spread_prev <= 0` made `< 0` fails here."""
+    closes = [100.0] * 30 + [101.0]
+    found = signals(create_strategy("ema_cross"), from_closes(closes))
+    assert fired(found) == [(30, "BUY")]
+    assert fired(signals(create_strategy("ema_cross"), from_closes([100.0] * 30 + [99.0]))) == [
+        (30, "SELL")
+    ]
+
+
+def test_rsi_stance_is_mean_reversion_oversold_bullish_overbought_bearish() -> None:
+    found = signals(create_strategy("rsi"), from_closes(FALL_THEN_JUMP))
+    # Warm-up, then oversold all the way down (bullish); the jump leaves oversold: BUY, and
+    # RSI (now above 70) turns the stance bearish on that very bar.
+    assert stances(found) == "." * 15 + "+" * 15 + "-"
+    assert found[-1].action is Action.BUY
+    middle = last_signal(create_strategy("rsi"), from_closes(CHOP))
+    assert middle.stance.value == "neutral" and 30 < middle.values["rsi"] < 70
+
+
+def test_rsi_cross_from_exactly_the_bound_is_a_cross() -> None:
+    """Issue 9 §9 survivor: RSI exactly on the bound, then above it, must BUY; `prev <=
+    lower` made `prev < lower` fails here. With period 2, +1 then -1 gives average gain =
+    average loss, RSI exactly 50 (the bound); a further +1 lifts it to 75."""
+    closes = [100.0, 101.0, 100.0, 101.0]
+    strategy = create_strategy("rsi", period=2, lower=50, upper=80)
+    values = talib.RSI(np.array(closes), timeperiod=2)
+    assert values[2] == 50.0 and values[3] > 50.0
+    assert fired(signals(strategy, from_closes(closes))) == [(3, "BUY")]
+    mirror = [100.0, 99.0, 100.0, 99.0]  # RSI exactly 50 then 25: leaving "overbought" 50
+    strategy = create_strategy("rsi", period=2, lower=20, upper=50)
+    assert fired(signals(strategy, from_closes(mirror))) == [(3, "SELL")]
+
+
+def test_macd_stance_is_the_side_of_the_histogram() -> None:
+    found = signals(create_strategy("macd"), from_closes(CHOP))
+    hists = [s.values.get("hist") for s in found]
+    for signal, hist in zip(found, hists):
+        if hist is None:
+            assert signal.stance.value == "neutral"
+        else:
+            assert signal.stance.value == ("bullish" if hist > 0 else "bearish" if hist < 0 else "neutral")
+    assert "+" in stances(found) and "-" in stances(found)
+
+
+def test_bollinger_stance_is_the_side_of_the_middle_band() -> None:
+    found = signals(create_strategy("bollinger"), from_closes(V_SHAPE))
+    assert stances(found) == "." * 20 + "-" * 15 + "+" * 25
+    for signal in found[20:]:
+        assert (signal.stance.value == "bullish") == (
+            signal.values["pct_b"] > 0.5
+        )  # symmetric bands: above the middle is %B above one half
+
+
+def test_bollinger_reason_never_says_no_breakout_outside_the_bands() -> None:
+    # A steady climb after a flat stretch: the close breaks above the upper band, then stays
+    # above it for a few bars without a new cross.
+    found = signals(create_strategy("bollinger"), from_closes([100.0] * 25 + legs(100, (130, 10))))
+    assert found[25].action is Action.BUY
+    outside = [s for s in found[26:] if s.action is Action.HOLD and s.values["pct_b"] > 1.0]
+    assert outside, "the climb should keep the close above the band"
+    for signal in outside:
+        assert "no breakout" not in signal.reason
+        assert "still above the upper band" in signal.reason
+    inside = last_signal(create_strategy("bollinger"), from_closes(CHOP))
+    assert inside.reason.startswith("close inside the bands, at ")
+
+
+def test_stochastic_stance_is_its_zone_oversold_bullish_overbought_bearish() -> None:
+    found = signals(create_strategy("stochastic"), from_closes(V_SHAPE))
+    for signal in found[18:]:
+        k = signal.values["k"]
+        expected = "bullish" if k < 20 else "bearish" if k > 80 else "neutral"
+        assert signal.stance.value == expected
+    assert stances(found)[18:33] == "+" * 15 and stances(found)[-1] == "-"
+
+
+def test_adx_stance_needs_a_trend_and_follows_the_leading_di() -> None:
+    found = signals(create_strategy("adx"), from_closes(V_SHAPE))
+    assert stances(found) == "." * 27 + "-" * 12 + "+" * 21
+    assert found[39].action is Action.BUY and found[39].stance.value == "bullish"
+    # No trend (ADX < 25): neutral, whichever DI leads.
+    chop = last_signal(create_strategy("adx"), from_closes(CHOP))
+    assert chop.values["adx"] < 25 and chop.stance.value == "neutral"
+    # The threshold decides what a trend is, for the stance as for the trigger.
+    strict = signals(create_strategy("adx", threshold=90.0), from_closes(V_SHAPE))
+    for signal in strict[27:]:
+        assert (signal.stance.value == "neutral") == (signal.values["adx"] < 90.0)
+    assert "." in stances(strict)[27:] and "-" in stances(strict)
+
+
+@pytest.mark.parametrize("name", ["rsi", "ema_cross", "bollinger", "macd", "stochastic", "adx"])
+def test_a_zero_volume_bar_keeps_its_stance(name: str) -> None:
+    closes = legs(200, (170, 40)) + [250]  # every classic trigger fires on the last bar
+    quiet = last_signal(create_strategy(name), with_volume(from_closes(closes), -1, 0.0))
+    loud = last_signal(create_strategy(name), from_closes(closes))
+    assert loud.action is Action.BUY
+    assert quiet.action is Action.HOLD and quiet.stance is loud.stance

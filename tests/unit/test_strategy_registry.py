@@ -103,3 +103,87 @@ def test_python_api_refuses_a_fractional_period() -> None:
         create_strategy("adx", period=14.5)
     with pytest.raises(ValueError, match="Unknown strategy 'vwap'"):
         create_strategy("vwap")
+
+
+# --- texts agree with the rules ---------------------------------------------------------
+
+@pytest.mark.parametrize("name", STRATEGY_NAMES)
+def test_every_number_in_a_picker_description_is_a_default_parameter(name: str) -> None:
+    """The picker must not promise a threshold the rule does not use (the ADX text once
+    said 25 while its reasons said 20)."""
+    import re
+
+    cls = STRATEGIES[name]
+    numbers = {float(n) for n in re.findall(r"\d+(?:\.\d+)?", cls.description)}
+    defaults = {float(v) for v in cls.defaults.values() if isinstance(v, (int, float))}
+    assert numbers <= defaults, (cls.description, sorted(defaults))
+
+
+# --- a window the parameters must fit in ------------------------------------------------------
+
+def test_a_period_that_can_never_warm_up_is_refused_naming_the_largest_that_fits() -> None:
+    from cryptoai_tui.strategies.registry import check_fits
+
+    with pytest.raises(ValueError) as refused:
+        check_fits(parse_strategy_spec("macd;rsi:period=100000"), 1000)
+    assert str(refused.value) == (
+        "rsi period=100000 needs 100002 candles before its first signal, but the window "
+        "holds 1000: the largest period that fits is 998."
+    )
+    check_fits(parse_strategy_spec("rsi:period=998"), 1000)
+    check_fits(parse_strategy_spec("all"), 1000)
+
+
+@pytest.mark.parametrize(
+    "spec",
+    ["ema_cross:slow=5000", "macd:slow=990,signal=20", "bos:left=600", "stochastic:fastk=2000",
+     "adx:period=700", "liquidity_sweep:right=999", "bollinger:period=1000"],
+)
+def test_the_largest_value_named_fits_and_one_more_does_not(spec: str) -> None:
+    import re
+
+    from cryptoai_tui.strategies.registry import check_fits
+
+    strategy = parse_strategy_spec(spec)[0]
+    with pytest.raises(ValueError) as refused:
+        check_fits([strategy], 1000)
+    named = re.findall(r"the largest (\w+) that fits is (\d+)", str(refused.value))
+    assert named, str(refused.value)
+    for key, value in named:
+        params = dict(strategy.params)
+        assert type(strategy).lookback_for(**{**params, key: int(value)}) <= 1000
+        assert type(strategy).lookback_for(**{**params, key: int(value) + 1}) > 1000
+
+
+def test_periods_too_long_together_get_a_plain_sentence() -> None:
+    from cryptoai_tui.strategies.registry import check_fits
+
+    with pytest.raises(ValueError, match="needs 4001 candles .* holds 1000: choose shorter periods"):
+        check_fits(parse_strategy_spec("ema_cross:fast=3000,slow=4000"), 1000)
+
+
+@pytest.mark.parametrize("name", STRATEGY_NAMES)
+def test_the_docs_give_every_parameter_with_its_default(name: str) -> None:
+    """docs/strategies.md states each trigger and stance with the parameters that control
+    them; its defaults must be the code's."""
+    from pathlib import Path
+
+    text = (Path(__file__).resolve().parents[2] / "docs" / "strategies.md").read_text()
+    rows = {
+        line.split("|")[1].strip().strip("`"): line
+        for line in text.splitlines()
+        if line.startswith("| `")
+    }
+    row = rows[name]
+    if "| as `bos` |" in row:
+        row = rows["bos"]
+
+    def shown(value: object) -> str:
+        if isinstance(value, bool):
+            return "true" if value else "false"
+        if isinstance(value, float):
+            return f"{value:g}"
+        return str(value)
+
+    for key, value in STRATEGIES[name].defaults.items():
+        assert f"`{key}` [{shown(value)}]" in row, (name, key)

@@ -4,10 +4,13 @@ forming bar never changes what a strategy remembers."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 import talib
 
+from cryptoai_tui.market import CandleSeries
 from cryptoai_tui.strategies import Action, create_strategy
 from cryptoai_tui.strategies.smc.structure import (
     BreakKind,
@@ -367,3 +370,85 @@ def test_a_window_from_another_time_restarts_the_state(name: str) -> None:
                          c.close_time + 10**9, True) for c in SETUPS[name]]
     fresh = last_signal(create_strategy(name), later)
     assert strategy.evaluate(window(later), confirmed=True) == fresh
+
+
+# --- stances (docs/strategies.md) ----------------------------------------------------------
+
+def stances(found: list) -> str:
+    """One character per bar: + bullish, - bearish, . neutral (WARMUP bars are neutral)."""
+    return "".join({"bullish": "+", "bearish": "-", "neutral": "."}[s.stance.value] for s in found)
+
+
+@pytest.mark.parametrize("name", ["bos", "choch"])
+def test_structure_stance_is_the_trend_after_each_break(name: str) -> None:
+    # No trend until the first break at 60, up until the CHoCH at 74, down after it.
+    found = signals(create_strategy(name), ZIGZAG)
+    assert stances(found) == "." * 60 + "+" * 14 + "-" * 4
+    assert stances(signals(create_strategy(name), mirrored(ZIGZAG))) == "." * 60 + "-" * 14 + "+" * 4
+
+
+def test_order_block_stance_is_the_newest_unmitigated_block() -> None:
+    found = signals(create_strategy("order_block"), ZIGZAG)
+    # A bullish block from the break at 60 (price above it) until both blocks are retested
+    # at 73-74; the CHoCH at 74 leaves a bearish block price trades below.
+    assert stances(found) == "." * 60 + "+" * 14 + "-" * 4
+    assert found[74].action is Action.BUY and found[74].stance.value == "bearish"
+    assert stances(signals(create_strategy("order_block"), mirrored(ZIGZAG)))[60:] == "-" * 14 + "+" * 4
+
+
+def test_fvg_stance_lasts_while_the_gap_is_open_in_both_modes() -> None:
+    # The gap is known at 22 and open at 23; the retest at 24 uses it up.
+    for mode in ("retest", "formation"):
+        found = signals(create_strategy("fvg", mode=mode), GAP)
+        assert stances(found) == "." * 22 + "++."
+        assert stances(signals(create_strategy("fvg", mode=mode), mirrored(GAP))) == "." * 22 + "--."
+    through = GAP[:24] + from_ohlc([(105.5, 105.6, 99, 100)], start=24)
+    assert stances(signals(create_strategy("fvg"), through))[22:] == "++."
+    # Without a retest the gap stays open until it expires (`expiry` bars after forming).
+    above = GAP[:24] + from_ohlc([(105.5, 106, 104.5, 105.8)], start=24)
+    assert stances(signals(create_strategy("fvg"), above))[22:] == "+++"
+    assert stances(signals(create_strategy("fvg", expiry=1), above))[22:] == "++."
+
+
+def test_liquidity_sweep_stance_follows_the_last_sweep_until_it_fails_or_ages() -> None:
+    found = signals(create_strategy("liquidity_sweep"), SWEEP + AFTER)
+    assert stances(found) == "." * 69 + "--"  # swept highs: bearish, still valid at 70
+    assert stances(signals(create_strategy("liquidity_sweep"), mirrored(SWEEP + AFTER)))[69:] == "++"
+    # A close back above the sweeping wick (121.5) means the rejection failed.
+    failed = SWEEP + from_ohlc([(119, 122, 118.5, 121.6)], start=70)
+    assert stances(signals(create_strategy("liquidity_sweep"), failed))[69:] == "-."
+    # It lasts `stance_bars` bars at most.
+    short = create_strategy("liquidity_sweep", stance_bars=1)
+    assert stances(signals(short, SWEEP + AFTER))[69:] == "-."
+    # With a confirming close, the stance starts with the signal, not with the sweep.
+    waiting = create_strategy("liquidity_sweep", confirm_bar=True)
+    assert stances(signals(waiting, SWEEP + AFTER))[69:] == ".-"
+
+
+def test_liquidity_sweep_stance_is_neutral_with_levels_but_no_sweep() -> None:
+    hold = signals(create_strategy("liquidity_sweep"), POOL)[-1]
+    assert hold.reason.startswith("resting stops") and hold.stance.value == "neutral"
+
+
+@pytest.mark.parametrize("name", ["bos", "choch", "order_block", "fvg", "liquidity_sweep"])
+def test_a_provisional_stance_changes_no_state(name: str) -> None:
+    """Judging a forming bar that would flip the stance leaves the next confirmed one as if
+    the forming bar had never been seen."""
+    candles = {"fvg": GAP, "liquidity_sweep": SWEEP + AFTER}.get(name, ZIGZAG)
+    plain = signals(create_strategy(name), candles)
+    strategy = create_strategy(name)
+    series = CandleSeries(capacity=len(candles))
+    seen = []
+    flipped = 0
+    for candle in candles:
+        if name == "liquidity_sweep":  # a wick through the highs, rejected: a bearish sweep
+            crash = replace(candle, high=candle.high + 50, closed=False)
+        else:  # a close far below everything: a bearish break, gaps and blocks closed through
+            crash = replace(candle, low=candle.low - 50, close=candle.low - 49, closed=False)
+        series.set_forming(crash)
+        preview = strategy.evaluate(series.view(include_forming=True), confirmed=False)
+        series.append(candle)
+        seen.append(strategy.evaluate(series.view(), confirmed=True))
+        flipped += preview.stance is not seen[-1].stance
+    assert seen == plain
+    assert flipped > 0  # the forming crashes did move the provisional stance

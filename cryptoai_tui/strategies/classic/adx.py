@@ -1,4 +1,12 @@
-"""ADX/DMI: BUY when +DI crosses above -DI in a trending market (ADX at or above 25)."""
+"""ADX/DMI: BUY when +DI crosses above -DI in a trending market (ADX at or above 25).
+
+One threshold (`threshold`, default 25) decides both what counts as a trend and when a DI
+cross trades, and every text (description, reasons, docs) names that same number.
+
+Stance: bullish while ADX >= threshold and +DI is above -DI, bearish while ADX >= threshold
+and -DI is above +DI, neutral in a market without a trend (ADX below the threshold) or when
+the two DIs are equal.
+"""
 
 from __future__ import annotations
 
@@ -7,23 +15,26 @@ from typing import Any, ClassVar, Mapping
 from cryptoai_tui.market.series import OHLCV
 from cryptoai_tui.strategies.classic.base import ClassicStrategy, decide
 from cryptoai_tui.strategies.indicators import clip01, directional
-from cryptoai_tui.strategies.signal import Action, Signal
+from cryptoai_tui.strategies.signal import Action, Signal, Stance
+
+THRESHOLD = 25.0
 
 
 class AdxStrategy(ClassicStrategy):
     name: ClassVar[str] = "adx"
     title: ClassVar[str] = "ADX directional cross"
-    description: ClassVar[str] = "+DI crosses -DI while ADX shows a trend (ADX >= 25)"
-    defaults: ClassVar[Mapping[str, Any]] = {"period": 14, "threshold": 25.0, "floor": 20.0}
+    description: ClassVar[str] = (
+        f"+DI crosses -DI while ADX shows a trend (ADX >= {THRESHOLD:g})"
+    )
+    defaults: ClassVar[Mapping[str, Any]] = {"period": 14, "threshold": THRESHOLD}
 
     def validate(self) -> None:
         p = self.params
         if p["period"] < 2:
             raise ValueError(f"adx period must be at least 2, got {p['period']}.")
-        if not 0.0 <= p["floor"] <= p["threshold"] < 100.0:
+        if not 0.0 <= p["threshold"] < 100.0:
             raise ValueError(
-                f"adx needs 0 <= floor <= threshold < 100, got floor={p['floor']:g}, "
-                f"threshold={p['threshold']:g}."
+                f"adx needs 0 <= threshold < 100, got threshold={p['threshold']:g}."
             )
 
     @property
@@ -33,21 +44,23 @@ class AdxStrategy(ClassicStrategy):
 
     def judge(self, data: OHLCV) -> Signal:
         p = self.params
+        # Values: ADX, +DI and -DI on this bar and the one before.
         adx, plus_di, minus_di = directional(data.high, data.low, data.close, p["period"])
         a_now = float(adx[-1])
         plus_now, plus_prev = float(plus_di[-1]), float(plus_di[-2])
         minus_now, minus_prev = float(minus_di[-1]), float(minus_di[-2])
         values = {"adx": a_now, "plus_di": plus_now, "minus_di": minus_now}
-        up = plus_now > minus_now and plus_prev <= minus_prev
-        down = plus_now < minus_now and plus_prev >= minus_prev
         threshold = p["threshold"]
-        if a_now < p["floor"]:
-            return Signal.hold(f"ADX {a_now:.1f} < {p['floor']:g}: no trend", values)
-        if (up or down) and a_now < threshold:
-            crossed = "above" if up else "below"
-            return Signal.hold(
-                f"+DI crossed {crossed} -DI but ADX {a_now:.1f} < {threshold:g}", values
-            )
+        # Decision: from those numbers and the threshold alone.
+        up, down = adx_cross(plus_prev, plus_now, minus_prev, minus_now)
+        stance = adx_stance(a_now, plus_now, minus_now, threshold)
+        if a_now < threshold:
+            if up or down:
+                crossed = "above" if up else "below"
+                reason = f"+DI crossed {crossed} -DI but ADX {a_now:.1f} < {threshold:g}: no trend"
+            else:
+                reason = f"ADX {a_now:.1f} < {threshold:g}: no trend"
+            return Signal.hold(reason, values, stance)
 
         def explain(action: Action) -> tuple[float, str]:
             total = plus_now + minus_now
@@ -56,7 +69,7 @@ class AdxStrategy(ClassicStrategy):
             crossed = "above" if action is Action.BUY else "below"
             return (
                 0.5 + 0.5 * strength,
-                f"+DI crossed {crossed} -DI with ADX {a_now:.1f}",
+                f"+DI crossed {crossed} -DI with ADX {a_now:.1f} >= {threshold:g}",
             )
 
         leader = "+DI" if plus_now > minus_now else "-DI"
@@ -65,6 +78,22 @@ class AdxStrategy(ClassicStrategy):
             sell=down,
             volume=float(data.volume[-1]),
             values=values,
-            hold_reason=f"ADX {a_now:.1f}, {leader} leads; no DI cross",
+            hold_reason=f"ADX {a_now:.1f} >= {threshold:g}, {leader} leads; no DI cross",
             explain=explain,
+            stance=stance,
         )
+
+
+def adx_cross(
+    plus_prev: float, plus_now: float, minus_prev: float, minus_now: float
+) -> tuple[bool, bool]:
+    """(up, down): +DI crossing above -DI, or below it (ADX not considered)."""
+    up = plus_now > minus_now and plus_prev <= minus_prev
+    down = plus_now < minus_now and plus_prev >= minus_prev
+    return up, down
+
+
+def adx_stance(adx: float, plus_di: float, minus_di: float, threshold: float) -> Stance:
+    if not adx >= threshold:  # NaN never trends
+        return Stance.NEUTRAL
+    return Stance.of(plus_di - minus_di)

@@ -2,6 +2,11 @@
 
 This is the trend-breakout reading of the bands (strategies.md §2.2); buying *below* the
 lower band is mean reversion, a different strategy.
+
+Stance: bullish while the close is above the middle band (the SMA the bands are drawn
+around), bearish below it, neutral exactly on it or when the bands are flat. The middle band
+is where a band breakout is classically given up (the exit of a breakout trade), so "above
+the middle" is the side a breakout stays valid on; it reads the same window as the trigger.
 """
 
 from __future__ import annotations
@@ -11,7 +16,7 @@ from typing import Any, ClassVar, Mapping
 from cryptoai_tui.market.series import OHLCV
 from cryptoai_tui.strategies.classic.base import ClassicStrategy, decide
 from cryptoai_tui.strategies.indicators import bollinger, bollinger_bars, confidence
-from cryptoai_tui.strategies.signal import Action, Signal
+from cryptoai_tui.strategies.signal import Action, Signal, Stance
 from cryptoai_tui.strategies.wording import price_text
 
 
@@ -37,17 +42,21 @@ class BollingerStrategy(ClassicStrategy):
         p = self.params
         # SMA and sigma read a fixed window: the last period+1 bars give both needed outputs.
         tail = bollinger_bars(p["period"])
+        # Values: the bands and the close on this bar and the one before.
         upper, middle, lower = bollinger(data.close[-tail:], p["period"], p["nbdev"])
         close = data.close
         c_now, c_prev = float(close[-1]), float(close[-2])
         up_now, up_prev = float(upper[-1]), float(upper[-2])
         lo_now, lo_prev = float(lower[-1]), float(lower[-2])
+        mid_now = float(middle[-1])
         width = up_now - lo_now
-        values = {"upper": up_now, "middle": float(middle[-1]), "lower": lo_now}
+        values = {"upper": up_now, "middle": mid_now, "lower": lo_now}
         if width <= 0.0:
             return Signal.hold("bands are flat (no price movement); no signal", values)
         pct_b = (c_now - lo_now) / width
         values["pct_b"] = pct_b
+        # Decision: from those numbers alone.
+        buy, sell = bollinger_trigger(c_prev, c_now, up_prev, up_now, lo_prev, lo_now)
 
         def explain(action: Action) -> tuple[float, str]:
             if action is Action.BUY:
@@ -61,10 +70,33 @@ class BollingerStrategy(ClassicStrategy):
             )
 
         return decide(
-            buy=c_now > up_now and c_prev <= up_prev,
-            sell=c_now < lo_now and c_prev >= lo_prev,
+            buy=buy,
+            sell=sell,
             volume=float(data.volume[-1]),
             values=values,
-            hold_reason=f"close at {pct_b:.0%} of the band width; no breakout",
+            hold_reason=_hold_reason(c_now, up_now, lo_now, pct_b),
             explain=explain,
+            stance=Stance.of(c_now - mid_now),
         )
+
+
+def bollinger_trigger(
+    c_prev: float, c_now: float, up_prev: float, up_now: float, lo_prev: float, lo_now: float
+) -> tuple[bool, bool]:
+    """(buy, sell): the close crossing above the upper band, or below the lower one."""
+    return c_now > up_now and c_prev <= up_prev, c_now < lo_now and c_prev >= lo_prev
+
+
+def _hold_reason(close: float, upper: float, lower: float, pct_b: float) -> str:
+    """Where the close is, never "no breakout" while it is outside the bands."""
+    if close > upper:
+        return (
+            f"close {price_text(close)} still above the upper band {price_text(upper)} "
+            "(broke out on an earlier bar); no new breakout"
+        )
+    if close < lower:
+        return (
+            f"close {price_text(close)} still below the lower band {price_text(lower)} "
+            "(broke out on an earlier bar); no new breakout"
+        )
+    return f"close inside the bands, at {pct_b:.0%} of their width; no breakout"

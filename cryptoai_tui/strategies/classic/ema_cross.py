@@ -1,4 +1,8 @@
-"""EMA cross: BUY when the fast EMA crosses above the slow one, SELL when below."""
+"""EMA cross: BUY when the fast EMA crosses above the slow one, SELL when below.
+
+Stance: bullish while the fast EMA is above the slow one, bearish while below, neutral when
+they are exactly equal (the trend the cross started).
+"""
 
 from __future__ import annotations
 
@@ -7,7 +11,7 @@ from typing import Any, ClassVar, Mapping
 from cryptoai_tui.market.series import OHLCV
 from cryptoai_tui.strategies.classic.base import ClassicStrategy, decide
 from cryptoai_tui.strategies.indicators import atr, confidence, ema
-from cryptoai_tui.strategies.signal import Action, Signal
+from cryptoai_tui.strategies.signal import Action, Signal, Stance
 from cryptoai_tui.strategies.wording import price_text
 
 
@@ -36,10 +40,13 @@ class EmaCrossStrategy(ClassicStrategy):
 
     def judge(self, data: OHLCV) -> Signal:
         p = self.params
+        # Values: the two EMAs on this bar and the one before.
         fast = ema(data.close, p["fast"])
         slow = ema(data.close, p["slow"])
         fast_now, slow_now = float(fast[-1]), float(slow[-1])
         spread_now, spread_prev = fast_now - slow_now, float(fast[-2]) - float(slow[-2])
+        # Decision: from the spread alone.
+        buy, sell = ema_trigger(spread_prev, spread_now)
 
         def explain(action: Action) -> tuple[float, str]:
             range_ = float(atr(data.high, data.low, data.close, p["atr_period"])[-1])
@@ -53,11 +60,18 @@ class EmaCrossStrategy(ClassicStrategy):
 
         side = "above" if spread_now > 0 else "below" if spread_now < 0 else "at"
         return decide(
-            buy=spread_now > 0 and spread_prev <= 0,
-            sell=spread_now < 0 and spread_prev >= 0,
+            buy=buy,
+            sell=sell,
             volume=float(data.volume[-1]),
             values={"fast": fast_now, "slow": slow_now},
             hold_reason=f"EMA{p['fast']} {side} EMA{p['slow']} "
                         f"by {price_text(abs(spread_now))}; no cross",
             explain=explain,
+            stance=Stance.of(spread_now),
         )
+
+
+def ema_trigger(spread_prev: float, spread_now: float) -> tuple[bool, bool]:
+    """(buy, sell) for spread = fast - slow: a cross needs the spread strictly past zero
+    now and at or on the other side of zero before (a touch of zero then a move is a cross)."""
+    return spread_now > 0 and spread_prev <= 0, spread_now < 0 and spread_prev >= 0

@@ -1,4 +1,8 @@
-"""MACD: BUY when the MACD line crosses above its signal line (histogram turns positive)."""
+"""MACD: BUY when the MACD line crosses above its signal line (histogram turns positive).
+
+Stance: bullish while the MACD line is above its signal line (histogram > 0), bearish while
+below, neutral when exactly on it.
+"""
 
 from __future__ import annotations
 
@@ -6,8 +10,9 @@ from typing import Any, ClassVar, Mapping
 
 from cryptoai_tui.market.series import OHLCV
 from cryptoai_tui.strategies.classic.base import ClassicStrategy, decide
+from cryptoai_tui.strategies.classic.ema_cross import ema_trigger
 from cryptoai_tui.strategies.indicators import atr, confidence, macd
-from cryptoai_tui.strategies.signal import Action, Signal
+from cryptoai_tui.strategies.signal import Action, Signal, Stance
 from cryptoai_tui.strategies.wording import price_text
 
 
@@ -35,8 +40,11 @@ class MacdStrategy(ClassicStrategy):
 
     def judge(self, data: OHLCV) -> Signal:
         p = self.params
+        # Values: the histogram (MACD line - signal line) on this bar and the one before.
         line, signal, hist = macd(data.close, p["fast"], p["slow"], p["signal"])
         h_now, h_prev = float(hist[-1]), float(hist[-2])
+        # Decision: the histogram changing sign, exactly as an EMA cross of the two lines.
+        buy, sell = ema_trigger(h_prev, h_now)
 
         def explain(action: Action) -> tuple[float, str]:
             range_ = float(atr(data.high, data.low, data.close, p["atr_period"])[-1])
@@ -48,10 +56,11 @@ class MacdStrategy(ClassicStrategy):
 
         side = "above" if h_now > 0 else "below" if h_now < 0 else "on"
         return decide(
-            buy=h_now > 0 and h_prev <= 0,
-            sell=h_now < 0 and h_prev >= 0,
+            buy=buy,
+            sell=sell,
             volume=float(data.volume[-1]),
             values={"macd": float(line[-1]), "signal": float(signal[-1]), "hist": h_now},
             hold_reason=f"MACD {side} its signal line; no cross",
             explain=explain,
+            stance=Stance.of(h_now),
         )

@@ -1,4 +1,8 @@
-"""RSI: BUY when RSI leaves oversold, SELL when it leaves overbought (strategies.md §2.2)."""
+"""RSI: BUY when RSI leaves oversold, SELL when it leaves overbought (strategies.md §2.2).
+
+Stance (mean reversion, as the trigger): bullish while RSI is below `lower` (oversold, a
+bounce is due), bearish while above `upper`, neutral between.
+"""
 
 from __future__ import annotations
 
@@ -10,7 +14,7 @@ import numpy as np
 from cryptoai_tui.market.series import OHLCV
 from cryptoai_tui.strategies.classic.base import ClassicStrategy, decide
 from cryptoai_tui.strategies.indicators import confidence, rsi
-from cryptoai_tui.strategies.signal import Action, Signal
+from cryptoai_tui.strategies.signal import Action, Signal, Stance
 
 MODES = ("cross", "level")
 
@@ -49,13 +53,11 @@ class RsiStrategy(ClassicStrategy):
     def judge(self, data: OHLCV) -> Signal:
         p = self.params
         lower, upper = p["lower"], p["upper"]
+        # Values: RSI on this bar and the one before.
         series = rsi(data.close, p["period"])
         now, prev = float(series[-1]), float(series[-2])
-        if p["mode"] == "cross":
-            buy = now > lower and prev <= lower
-            sell = now < upper and prev >= upper
-        else:
-            buy, sell = now < lower, now > upper
+        # Decision: from the two readings and the bounds alone.
+        buy, sell = rsi_trigger(prev, now, lower, upper, level=p["mode"] == "level")
 
         def explain(action: Action) -> tuple[float, str]:
             if action is Action.BUY:
@@ -79,6 +81,7 @@ class RsiStrategy(ClassicStrategy):
             values={"rsi": now},
             hold_reason=_hold_reason(now, lower, upper),
             explain=explain,
+            stance=rsi_stance(now, lower, upper),
         )
 
     def _extreme(self, series: np.ndarray, now: float, bound: float, *, below: bool) -> float:
@@ -97,6 +100,24 @@ class RsiStrategy(ClassicStrategy):
                 break
             extreme = min(extreme, value) if below else max(extreme, value)
         return extreme
+
+
+def rsi_trigger(
+    prev: float, now: float, lower: float, upper: float, *, level: bool = False
+) -> tuple[bool, bool]:
+    """(buy, sell). Cross mode: RSI strictly above `lower` now and at or below it before
+    (leaving oversold), the mirror at `upper`; level mode: RSI beyond a bound now."""
+    if level:
+        return now < lower, now > upper
+    return now > lower and prev <= lower, now < upper and prev >= upper
+
+
+def rsi_stance(now: float, lower: float, upper: float) -> Stance:
+    if now < lower:
+        return Stance.BULLISH
+    if now > upper:
+        return Stance.BEARISH
+    return Stance.NEUTRAL
 
 
 def _hold_reason(now: float, lower: float, upper: float) -> str:

@@ -1,4 +1,10 @@
-"""Stochastic: %K crosses %D on the way out of oversold (BUY) or overbought (SELL)."""
+"""Stochastic: %K crosses %D on the way out of oversold (BUY) or overbought (SELL).
+
+Stance (mean reversion, like its trigger and like RSI): bullish while slow %K is below
+`lower` (oversold), bearish while above `upper`, neutral between. %K against %D was the
+other candidate; it flips every few bars, which is noise for a standing view, while the zone
+is what the trigger waits on.
+"""
 
 from __future__ import annotations
 
@@ -6,8 +12,9 @@ from typing import Any, ClassVar, Mapping
 
 from cryptoai_tui.market.series import OHLCV
 from cryptoai_tui.strategies.classic.base import ClassicStrategy, decide
+from cryptoai_tui.strategies.classic.rsi import rsi_stance
 from cryptoai_tui.strategies.indicators import confidence, stochastic, stochastic_bars
-from cryptoai_tui.strategies.signal import Action, Signal
+from cryptoai_tui.strategies.signal import Action, Signal, Stance
 
 
 class StochasticStrategy(ClassicStrategy):
@@ -46,6 +53,8 @@ class StochasticStrategy(ClassicStrategy):
         k_now, k_prev, d_now, d_prev = float(k[-1]), float(k[-2]), float(d[-1]), float(d[-2])
         floor, ceiling = min(k_prev, d_prev), max(k_prev, d_prev)
         lower, upper = p["lower"], p["upper"]
+        # Decision: from the four readings and the bounds alone.
+        buy, sell = stochastic_trigger(k_prev, k_now, d_prev, d_now, lower, upper)
 
         def explain(action: Action) -> tuple[float, str]:
             if action is Action.BUY:
@@ -59,10 +68,21 @@ class StochasticStrategy(ClassicStrategy):
             )
 
         return decide(
-            buy=k_now > d_now and k_prev <= d_prev and floor < lower,
-            sell=k_now < d_now and k_prev >= d_prev and ceiling > upper,
+            buy=buy,
+            sell=sell,
             volume=float(data.volume[-1]),
             values={"k": k_now, "d": d_now},
             hold_reason=f"%K {k_now:.1f}, %D {d_now:.1f}; no cross out of {lower:g}/{upper:g}",
             explain=explain,
+            stance=rsi_stance(k_now, lower, upper),
         )
+
+
+def stochastic_trigger(
+    k_prev: float, k_now: float, d_prev: float, d_now: float, lower: float, upper: float
+) -> tuple[bool, bool]:
+    """(buy, sell): %K crossing %D with the previous bar's lower (higher) line beyond the
+    oversold (overbought) bound."""
+    buy = k_now > d_now and k_prev <= d_prev and min(k_prev, d_prev) < lower
+    sell = k_now < d_now and k_prev >= d_prev and max(k_prev, d_prev) > upper
+    return buy, sell

@@ -2,6 +2,9 @@
 
 BOS (break of structure) continues the trend; CHoCH (change of character) is the first
 break against it. Both read the same tracker; each strategy instance keeps its own.
+
+Stance (both): the structure's trend after this bar: bullish after a bullish break (BOS,
+CHoCH or the first break), bearish after a bearish one, neutral before any break.
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ from cryptoai_tui.strategies.smc.structure import (
     Direction,
     MarketStructure,
     StructureState,
+    stance_of,
 )
 from cryptoai_tui.strategies.wording import price_text
 
@@ -51,11 +55,12 @@ class StructureBreakStrategy(IncrementalStrategy):
         state = self.structure.step(data, j, seq, commit=commit)
         values = _levels(state)
         label = self.trades.value
+        stance = stance_of(state.trend)
         fired = [b for b in state.breaks if b.kind is self.trades]
         if len(fired) > 1:
-            return Signal.hold(f"bullish and bearish {label} on one bar; no signal", values)
+            return Signal.hold(f"bullish and bearish {label} on one bar; no signal", values, stance)
         if not fired:
-            return Signal.hold(_watching(state), values)
+            return Signal.hold(_watching(state), values, stance)
         brk = fired[0]
         level = brk.pivot.level
         values["level"] = level
@@ -67,7 +72,7 @@ class StructureBreakStrategy(IncrementalStrategy):
             f"swing {side} {price_text(level)}"
         )
         action = Action.BUY if bullish else Action.SELL
-        return Signal(action, conf, reason, MappingProxyType(values))
+        return Signal(action, conf, reason, MappingProxyType(values), stance)
 
 
 class BosStrategy(StructureBreakStrategy):

@@ -3,6 +3,9 @@
 A gap between candles a = t-2 and c = t is known at the close of c (the library labels the
 middle candle, one bar early). By default the signal is the first later bar that dips into
 the gap and closes back on its far side ("retest"); "formation" signals on bar c itself.
+
+Stance (both modes): the side of the newest gap still open (not retested, not closed
+through, not expired): price above an open bullish gap is bullish (zones.py).
 """
 
 from __future__ import annotations
@@ -63,12 +66,14 @@ class FairValueGapStrategy(IncrementalStrategy):
         high, low, close = float(data.high[j]), float(data.low[j]), float(data.close[j])
         hits, live = sort_retests(self.gaps, seq, self.params["expiry"], high, low, close)
         formed = self._gap_formed_at(data, j, seq, ranges)
-        if self.params["mode"] == "formation":
-            return _signal([formed] if formed else [], [], "formed", "no gap formed on this bar")
         if formed is not None:
             live.append(formed)
         if commit:
             self.gaps = live
+        if self.params["mode"] == "formation":
+            return _signal(
+                [formed] if formed else [], [], "formed", "no gap formed on this bar", live
+            )
         return _signal(hits, live, "retested and held", "no open fair value gap")
 
     def _gap_formed_at(
@@ -96,10 +101,15 @@ class FairValueGapStrategy(IncrementalStrategy):
 
 
 def _signal(
-    hits: list[FairValueGap], live: list[FairValueGap], verb: str, idle: str
+    hits: list[FairValueGap],
+    live: list[FairValueGap],
+    verb: str,
+    idle: str,
+    stance_zones: list[FairValueGap] | None = None,
 ) -> Signal:
     return zone_signal(
         hits, live,
+        stance_zones=stance_zones,
         mixed="bullish and bearish gaps on one bar; no signal",
         idle=idle,
         waiting=lambda gap: (

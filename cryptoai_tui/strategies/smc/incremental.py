@@ -123,5 +123,5 @@ class IncrementalStrategy(Strategy):
         if have < self.lookback:
             return Signal.warmup(have, self.lookback)
         if signal.action in (Action.BUY, Action.SELL) and float(data.volume[j]) <= 0.0:
-            return Signal(Action.HOLD, 0.0, NO_VOLUME, signal.values)
+            return Signal(Action.HOLD, 0.0, NO_VOLUME, signal.values, signal.stance)
         return signal

@@ -4,6 +4,12 @@ Stops rest beyond confirmed swing highs and lows, more of them where several swi
 ("equal highs", a pool). A bar whose wick pierces such a level and whose close comes back
 inside is a sweep: SELL above highs, BUY below lows. A close beyond the level is a break,
 not a sweep, and uses the level up. Each level is swept at most once.
+
+Stance: the side of the last sweep signalled (a sweep of lows is bullish: the sell stops
+are gone and price was rejected upward), for at most `stance_bars` bars and only while no
+close goes back beyond the sweeping wick (for a bullish sweep, a close below the sweep
+bar's low: the rejection failed). An opposite sweep replaces it. Without a recent valid
+sweep the stance is neutral: a level merely resting somewhere says nothing about direction.
 """
 
 from __future__ import annotations
@@ -14,7 +20,7 @@ from typing import Any, ClassVar, Mapping
 
 from cryptoai_tui.market.series import OHLCV
 from cryptoai_tui.strategies.indicators import clip01
-from cryptoai_tui.strategies.signal import Action, Signal
+from cryptoai_tui.strategies.signal import Action, Signal, Stance
 from cryptoai_tui.strategies.smc.incremental import IncrementalStrategy, WindowAtr
 from cryptoai_tui.strategies.smc.parameters import (
     check_pivot_params,
@@ -40,6 +46,16 @@ class Sweep:
     level: LiquidityLevel
     seq: int
     confidence: float
+    extreme: float  # the sweeping wick's end: high above highs, low below lows
+
+
+@dataclass(frozen=True, slots=True)
+class Bias:
+    """The stance a traded sweep leaves behind (see the module docstring)."""
+
+    stance: Stance
+    extreme: float
+    seq: int  # the bar the sweep traded on
 
 
 class LiquiditySweepStrategy(IncrementalStrategy):
@@ -53,12 +69,14 @@ class LiquiditySweepStrategy(IncrementalStrategy):
         "confirm_bar": False,  # wait for the next close to stay inside before signalling
         "expiry": 200,
         "atr_period": 14,
+        "stance_bars": 24,  # bars a traded sweep keeps its side as the stance
     }
 
     def validate(self) -> None:
         p = self.params
         check_pivot_params(self.name, p)
         check_positive(self.name, p, "expiry")
+        check_positive(self.name, p, "stance_bars")
         if p["tolerance_atr"] < 0:
             raise ValueError(
                 f"liquidity_sweep tolerance_atr must be 0 or more, got {p['tolerance_atr']:g}."
@@ -71,6 +89,7 @@ class LiquiditySweepStrategy(IncrementalStrategy):
     def _reset_state(self) -> None:
         self.levels: list[LiquidityLevel] = []
         self.pending: list[Sweep] = []  # swept last bar, awaiting the confirmation close
+        self.bias: Bias | None = None
 
     def _step(self, data: OHLCV, j: int, seq: int, ranges: WindowAtr, commit: bool) -> Signal:
         p = self.params
@@ -85,7 +104,7 @@ class LiquiditySweepStrategy(IncrementalStrategy):
             if (h > level.level) if above else (lo < level.level):
                 if (c < level.level) if above else (c > level.level):
                     confidence = self._confidence(level, o, h, lo, c, j, ranges)
-                    swept.append(Sweep(level, seq, confidence))
+                    swept.append(Sweep(level, seq, confidence, h if above else lo))
                 continue  # swept or broken: the stops are gone either way
             live.append(level)
         if p["confirm_bar"]:
@@ -97,16 +116,35 @@ class LiquiditySweepStrategy(IncrementalStrategy):
         for pivot in pivots_confirmed_at(data, j, seq, p["left"], p["right"]):
             if pivot is not None:
                 live = self._pool(live, pivot, seq, ranges.at(j) * p["tolerance_atr"])
+        bias = self._bias_after(fired, seq, c)
         if commit:
             self.levels = live
             self.pending = swept
+            self.bias = bias
+        stance = bias.stance if bias is not None else Stance.NEUTRAL
         if swept and not fired and p["confirm_bar"]:
             level = swept[0].level.level
             return Signal.hold(
                 f"swept {price_text(level)}; waiting for the next close to confirm",
                 {"level": level},
+                stance,
             )
-        return _signal(fired, live, verb)
+        return _signal(fired, live, verb, stance)
+
+    def _bias_after(self, fired: list[Sweep], seq: int, close: float) -> Bias | None:
+        """The stance left after this bar: a new one-sided sweep, else the old one while valid."""
+        kinds = {sweep.level.kind for sweep in fired}
+        if len(kinds) == 1:
+            best = max(fired, key=lambda sweep: sweep.confidence)
+            bullish = best.level.kind is PivotKind.LOW
+            return Bias(Stance.BULLISH if bullish else Stance.BEARISH, best.extreme, seq)
+        if len(kinds) > 1:
+            return None  # both sides swept on one bar: no side left standing
+        bias = self.bias
+        if bias is None or seq - bias.seq >= self.params["stance_bars"]:
+            return None
+        failed = close < bias.extreme if bias.stance is Stance.BULLISH else close > bias.extreme
+        return None if failed else bias
 
     def _pool(
         self, levels: list[LiquidityLevel], pivot: Pivot, seq: int, tolerance: float
@@ -152,12 +190,15 @@ def _still_inside(level: LiquidityLevel, close: float) -> bool:
     return close < level.level if level.kind is PivotKind.HIGH else close > level.level
 
 
-def _signal(fired: list[Sweep], live: list[LiquidityLevel], verb: str) -> Signal:
+def _signal(
+    fired: list[Sweep], live: list[LiquidityLevel], verb: str, stance: Stance
+) -> Signal:
     kinds = {sweep.level.kind for sweep in fired}
     if len(kinds) > 1:
-        return Signal.hold("highs and lows swept on one bar; no signal")
+        return Signal.hold("highs and lows swept on one bar; no signal", stance=stance)
     if not fired:
-        return Signal.hold(*_nearest_levels(live))
+        reason, values = _nearest_levels(live)
+        return Signal.hold(reason, values, stance)
     best = max(fired, key=lambda sweep: sweep.confidence)
     level = best.level
     above = level.kind is PivotKind.HIGH
@@ -169,6 +210,7 @@ def _signal(fired: list[Sweep], live: list[LiquidityLevel], verb: str) -> Signal
         best.confidence,
         f"{pool} at {price_text(level.level)} {verb}",
         MappingProxyType({"level": level.level}),
+        stance,
     )
 
 

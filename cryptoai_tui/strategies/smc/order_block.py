@@ -3,6 +3,9 @@
 A structure break creates the block: for a bullish break of pivot high p at bar t, the
 candle with the lowest low strictly between p and t. The block is known at t and can only
 signal from t+1, once, when price dips into it and closes back above its bottom.
+
+Stance: the side of the newest block still open (not retested, not closed through, not
+expired): price trading above an unmitigated bullish block is bullish (zones.py).
 """
 
 from __future__ import annotations

@@ -16,11 +16,21 @@ from dataclasses import dataclass
 from enum import Enum
 
 from cryptoai_tui.market.series import OHLCV
+from cryptoai_tui.strategies.signal import Stance
 
 
 class Direction(Enum):
     BULLISH = "bullish"
     BEARISH = "bearish"
+
+
+def stance_of(direction: Direction | None) -> Stance:
+    """The stance a direction (a trend, a zone's side) gives; no direction is neutral."""
+    if direction is Direction.BULLISH:
+        return Stance.BULLISH
+    if direction is Direction.BEARISH:
+        return Stance.BEARISH
+    return Stance.NEUTRAL
 
 
 class PivotKind(Enum):

@@ -4,6 +4,11 @@ A zone is a price range with a direction. Whatever drew it, price treats it the 
 it expires after `expiry` bars, it fails when a bar closes through it, and it is retested
 when a bar trades into it without closing through. Kept in one place so the two strategies
 cannot drift apart on what counts as a retest.
+
+Stance (both): the side of the newest zone still open after the bar. An open bullish zone
+always has price above it (a close below its bottom kills it, a low into it uses it up), so
+"an unmitigated zone price trades above is bullish" is exactly "the newest open zone is
+bullish"; bearish mirrors; no open zone is neutral.
 """
 
 from __future__ import annotations
@@ -11,8 +16,8 @@ from __future__ import annotations
 from types import MappingProxyType
 from typing import Callable, Protocol, Sequence, TypeVar
 
-from cryptoai_tui.strategies.signal import Action, Signal
-from cryptoai_tui.strategies.smc.structure import Direction
+from cryptoai_tui.strategies.signal import Action, Signal, Stance
+from cryptoai_tui.strategies.smc.structure import Direction, stance_of
 
 
 class Zone(Protocol):
@@ -73,21 +78,30 @@ def zone_signal(
     idle: str,
     waiting: Callable[[Z], str],
     retested: Callable[[Z], str],
+    stance_zones: Sequence[Z] | None = None,
 ) -> Signal:
     """The signal of one bar's retests: the most confident retested zone trades its
     direction; opposing retests on one bar cancel out (HOLD `mixed`); with none, HOLD shows
-    the newest open zone (`waiting`) or `idle`. Strategies supply only the wording."""
+    the newest open zone (`waiting`) or `idle`. Strategies supply only the wording. The stance
+reads `stance_zones` (the zones open after the bar; `live` when not given)."""
+    stance = zone_stance(stance_zones if stance_zones is not None else live)
     if len({zone.direction for zone in hits}) > 1:
-        return Signal.hold(mixed)
+        return Signal.hold(mixed, stance=stance)
     if not hits:
         if not live:
-            return Signal.hold(idle)
+            return Signal.hold(idle, stance=stance)
         newest = live[-1]
-        return Signal.hold(waiting(newest), {"top": newest.top, "bottom": newest.bottom})
+        return Signal.hold(waiting(newest), {"top": newest.top, "bottom": newest.bottom}, stance)
     best = max(hits, key=lambda zone: zone.confidence)
     return Signal(
         Action.BUY if best.direction is Direction.BULLISH else Action.SELL,
         best.confidence,
         retested(best),
         MappingProxyType({"top": best.top, "bottom": best.bottom}),
+        stance,
     )
+
+
+def zone_stance(live: Sequence[Zone]) -> Stance:
+    """The newest open zone's side (see the module docstring), neutral with none open."""
+    return stance_of(live[-1].direction) if live else Stance.NEUTRAL
