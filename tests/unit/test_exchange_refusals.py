@@ -16,7 +16,6 @@ from cryptoai_tui.exchanges.bybit import BybitLinear, BybitSpot
 from cryptoai_tui.exchanges.errors import InvalidIntervalError, MalformedMessageError
 from cryptoai_tui.market import Candle, Interval
 from cryptoai_tui.market.interval import InvalidIntervalError as MarketInvalidIntervalError
-from tests.conftest import load_fixture
 
 BINANCE, USDM, BYBIT, LINEAR = BinanceSpot(), BinanceUsdm(), BybitSpot(), BybitLinear()
 
