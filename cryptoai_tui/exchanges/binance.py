@@ -12,6 +12,7 @@ import math
 from typing import Any, Mapping, Sequence
 from urllib.parse import parse_qs, urlsplit
 
+from cryptoai_tui.exchanges import refusals
 from cryptoai_tui.exchanges.base import (
     CLOUDFRONT_BLOCK_PAGE,
     JSON,
@@ -48,6 +49,13 @@ from cryptoai_tui.exchanges.errors import (
 from cryptoai_tui.market import Candle, Interval, MarketKind, Symbol
 
 _COMPACT = (",", ":")
+# The per-frame checks, bound once: module attribute lookups are a measurable share of a
+# kline parse, the hot path of every feed.
+_decimal = refusals.decimal
+_time_ms = refusals.time_ms
+_flag = refusals.flag
+_symbol = refusals.symbol
+_candle = refusals.candle
 #: the sentence this exchange answers a non-integer query parameter with
 _NOT_AN_INT = "Data sent for parameter '{name}' is not valid."
 
@@ -55,6 +63,9 @@ _SPOT_INTERVALS: tuple[str, ...] = (
     "1s", "1m", "3m", "5m", "15m", "30m", "1h", "2h", "4h", "6h", "8h", "12h", "1d", "3d", "1w", "1M",
 )
 _NO_SECOND_INTERVALS: tuple[str, ...] = _SPOT_INTERVALS[1:]
+_INTERVAL_VALUES: dict[str, Interval] = {name: Interval.parse(name) for name in _SPOT_INTERVALS}
+#: longest REST row accepted (Binance sends 12 values; a few more may be added one day)
+_MAX_ROW_VALUES = 32
 
 _METHODS = {
     "SUBSCRIBE": RequestKind.SUBSCRIBE,
@@ -102,6 +113,11 @@ class BinanceProtocol(ExchangeProtocol):
     cloudfront_geo_block = False
     _intervals: tuple[str, ...] = _SPOT_INTERVALS
 
+    def __init__(self, ws_base: str | None = None, rest_base: str | None = None) -> None:
+        super().__init__(ws_base, rest_base)
+        #: the intervals this endpoint set serves, as values, for the per-frame checks
+        self._interval_values: dict[str, Interval] = {name: _INTERVAL_VALUES[name] for name in self._intervals}
+
     # --- intervals -------------------------------------------------------------------
     @property
     def intervals(self) -> tuple[str, ...]:
@@ -122,7 +138,8 @@ class BinanceProtocol(ExchangeProtocol):
     def parse_stream_name(self, stream: str) -> tuple[str, str]:
         symbol, sep, rest = stream.partition("@kline_")
         if not sep or not symbol or not rest:
-            raise MalformedMessageError(f"{stream!r} is not a {self.display_name} kline stream name.")
+            raise MalformedMessageError(f"{stream!r} is not a {self.display_name} kline stream name.",
+                                        reason=refusals.UNKNOWN_STREAM)
         # The UTC+8 variant `<s>@kline_<i>@+08:00` carries the same payload.
         code = rest.split("@", 1)[0]
         return symbol.upper(), self.interval_from_code(code)
@@ -159,21 +176,11 @@ class BinanceProtocol(ExchangeProtocol):
         """Whether a connection on this URL gets `{"stream","data"}` wrapped events."""
         return urlsplit(path_and_query).path.endswith("/stream")
 
-    def route_serves_klines(self, path_and_query: str) -> bool:
-        """Whether kline data flows on this URL. USD-M serves klines only under `/market`;
-        an unrouted connection acks kline subscriptions and then stays silent."""
-        path = urlsplit(path_and_query).path
-        prefix = self.ws_path_prefix
-        return path.startswith(f"{prefix}/ws") or path.startswith(f"{prefix}/stream")
-
     def subscribe_messages(self, streams: Sequence[str], request_id: int = 1) -> list[str]:
         return self._requests("SUBSCRIBE", streams, request_id)
 
     def unsubscribe_messages(self, streams: Sequence[str], request_id: int = 1) -> list[str]:
         return self._requests("UNSUBSCRIBE", streams, request_id)
-
-    def list_subscriptions_message(self, request_id: int = 1) -> str:
-        return json.dumps({"method": "LIST_SUBSCRIPTIONS", "id": request_id}, separators=_COMPACT)
 
     def _requests(self, method: str, streams: Sequence[str], request_id: int) -> list[str]:
         size = self.limits.max_streams_per_connection
@@ -185,43 +192,74 @@ class BinanceProtocol(ExchangeProtocol):
 
     def parse_ws_message(self, text: str | bytes) -> list[WsMessage]:
         payload = self.decode_frame(text)
+        stream: object = None
         if "stream" in payload and "data" in payload:
+            stream = payload["stream"]
             payload = payload["data"]
             if type(payload) is not dict:
                 raise MalformedMessageError(
-                    f"{self.display_name} sent a combined frame whose data is not an object: "
-                    f"{frame_excerpt(text)}"
+                    f"{self.display_name} sent a combined frame whose data is not an object; the frame "
+                    f"was skipped: {frame_excerpt(text)}",
+                    reason=refusals.NOT_AN_OBJECT,
                 )
         event = payload.get("e")
         if event == "kline":
-            return [self._kline(payload, text)]
+            return [self._kline(payload, text, stream)]
         if event == "serverShutdown":
             try:
-                return [ShutdownNotice(int(payload["E"]))]
-            except (KeyError, TypeError, ValueError):
-                raise MalformedMessageError(
-                    f"{self.display_name} sent a serverShutdown without a time: {frame_excerpt(text)}"
-                ) from None
+                return [ShutdownNotice(refusals.time_ms(payload.get("E"), "E"))]
+            except refusals.Refusal as refusal:
+                raise self.refused("a serverShutdown notice", refusal, text) from None
         if event is not None:
             return [ControlMessage(ControlKind.OTHER, detail=f"event {event}")]
         return [self._control(payload, text)]
 
-    def _kline(self, payload: dict[str, Any], text: str | bytes) -> KlineMessage:
+    def _kline(self, payload: dict[str, Any], text: str | bytes, stream: object) -> KlineMessage:
+        """One kline event, every value checked (refusals.py): the hot path of the feed."""
         try:
             k = payload["k"]
-            closed = k["x"]
-            symbol = k["s"]
-            if type(closed) is not bool or type(symbol) is not str:
-                raise TypeError("x must be a bool and s a string")
-            candle = Candle(
-                int(k["t"]), float(k["o"]), float(k["h"]), float(k["l"]), float(k["c"]),
-                float(k["v"]), int(k["T"]), closed,
+            if type(k) is not dict:
+                raise refusals.Refusal(refusals.WRONG_FIELD_TYPE, "a k that is not an object")
+            symbol = _symbol(k["s"], "s")
+            code = k["i"]
+            interval = self._interval_values.get(code) if type(code) is str else None
+            if interval is None:
+                raise refusals.Refusal(refusals.WRONG_INTERVAL,
+                                       f"interval i={code!r:.40}, which {self.display_name} does not serve")
+            if payload.get("s", symbol) != symbol:
+                raise refusals.Refusal(refusals.BAD_SYMBOL, f"symbol {symbol} inside an event for {payload.get('s')!r:.40}")
+            if stream is not None:
+                self._check_stream(stream, symbol, code)
+            open_time = _time_ms(k["t"], "t")
+            close_time = _time_ms(k["T"], "T")
+            closed = _flag(k["x"], "x")
+            candle = _candle(
+                open_time, _decimal(k["o"], "o"), _decimal(k["h"], "h"),
+                _decimal(k["l"], "l"), _decimal(k["c"], "c"),
+                _decimal(k["v"], "v", volume=True), close_time, closed, interval,
             )
-            return KlineMessage(symbol, k["i"], candle, int(payload["E"]))
-        except (KeyError, TypeError, ValueError) as exc:
+            return KlineMessage(symbol, code, candle, _time_ms(payload["E"], "E"))
+        except refusals.Refusal as refusal:
+            raise self.refused("a kline", refusal, text) from None
+        except KeyError as exc:
             raise MalformedMessageError(
-                f"{self.display_name} sent a kline event that does not parse ({exc}): {frame_excerpt(text)}"
+                f"{self.display_name} sent a kline without its {exc} field; the frame was skipped: "
+                f"{frame_excerpt(text)}",
+                reason=refusals.MISSING_FIELD,
             ) from None
+
+    def _check_stream(self, stream: object, symbol: str, code: str) -> None:
+        """A combined frame's stream name must name the kline it carries: a frame labelled
+        `btcusdt@kline_1m` holding an ETHUSDT or 5m candle would land in the wrong series."""
+        if stream == f"{symbol.lower()}@kline_{code}":
+            return
+        if type(stream) is not str:
+            raise refusals.Refusal(refusals.UNKNOWN_STREAM, f"a stream name {stream!r:.40} that is not a string")
+        name, _, rest = stream.partition("@kline_")
+        if name.upper() != symbol:
+            raise refusals.Refusal(refusals.BAD_SYMBOL, f"symbol {symbol} on stream {stream!r:.60}")
+        if rest.split("@", 1)[0] != code:
+            raise refusals.Refusal(refusals.WRONG_INTERVAL, f"interval {code} on stream {stream!r:.60}")
 
     def _control(self, payload: dict[str, Any], text: str | bytes) -> ControlMessage:
         request_id = payload.get("id")
@@ -238,7 +276,9 @@ class BinanceProtocol(ExchangeProtocol):
         if "code" in payload and "msg" in payload:
             return _error_message(payload.get("code"), payload.get("msg"), request_id)
         raise MalformedMessageError(
-            f"{self.display_name} sent a frame that is neither a kline nor a reply: {frame_excerpt(text)}"
+            f"{self.display_name} sent a frame that is neither a kline nor a reply; it was skipped: "
+            f"{frame_excerpt(text)}",
+            reason=refusals.UNKNOWN_FRAME,
         )
 
     def parse_client_request(self, text: str | bytes) -> ClientRequest:
@@ -287,18 +327,51 @@ class BinanceProtocol(ExchangeProtocol):
                            optional_int_param(params, "endTime", _NOT_AN_INT), limit)
 
     def parse_klines(self, body: JSON, interval: Interval | str | None = None) -> list[Candle]:
+        """Rows oldest first, each checked as a kline frame is (refusals.py), strictly
+        ascending as documented and at most a page long; one bad row refuses the reply.
+        Without `interval` the first row's own close time says which interval it is."""
         if not isinstance(body, list):
             raise MalformedMessageError(
-                f"{self.display_name} klines should be a JSON array, got {type(body).__name__}."
+                f"{self.display_name} klines should be a JSON array, got {type(body).__name__}.",
+                reason=refusals.BAD_REPLY,
             )
-        try:
-            return [
-                Candle(int(row[0]), float(row[1]), float(row[2]), float(row[3]), float(row[4]),
-                       float(row[5]), int(row[6]), True)
-                for row in body
-            ]
-        except (IndexError, KeyError, TypeError, ValueError) as exc:
-            raise MalformedMessageError(f"{self.display_name} sent a kline row that does not parse: {exc}.") from None
+        if len(body) > self.rest_kline_limit_max:
+            raise MalformedMessageError(
+                f"{self.display_name} sent {len(body)} kline rows where a page holds at most "
+                f"{self.rest_kline_limit_max}; the whole reply was refused.",
+                reason=refusals.TOO_MANY_ROWS,
+            )
+        step = self._interval_values[self.canonical_interval(interval)] if interval is not None else None
+        candles: list[Candle] = []
+        previous = -1
+        for index, row in enumerate(body):
+            try:
+                if type(row) is not list or not 7 <= len(row) <= _MAX_ROW_VALUES:
+                    raise refusals.Refusal(refusals.BAD_ROW, f"a row that is not an array of 12 values: {row!r:.60}")
+                open_time = refusals.time_ms(row[0], "open time")
+                close_time = refusals.time_ms(row[6], "close time")
+                if step is None:
+                    step = self._interval_ending(open_time, close_time)
+                if open_time <= previous:
+                    raise refusals.Refusal(refusals.ROWS_OUT_OF_ORDER,
+                                           f"open time {open_time}, not after the row before it ({previous})")
+                candles.append(refusals.candle(
+                    open_time, refusals.decimal(row[1], "open"), refusals.decimal(row[2], "high"),
+                    refusals.decimal(row[3], "low"), refusals.decimal(row[4], "close"),
+                    refusals.decimal(row[5], "volume", volume=True), close_time, True, step,
+                ))
+                previous = open_time
+            except refusals.Refusal as refusal:
+                raise self.refused(f"kline row {index + 1} of {len(body)}", refusal) from None
+        return candles
+
+    def _interval_ending(self, open_time: int, close_time: int) -> Interval:
+        """The interval whose candle opening at `open_time` ends at `close_time`."""
+        for value in self._interval_values.values():
+            if value.close_time(open_time) == close_time:
+                return value
+        raise refusals.Refusal(refusals.BAD_CLOSE_TIME,
+                               f"close time {close_time}, which ends no interval opening at {open_time}")
 
     def symbols_request(self, cursor: str | None = None) -> RestRequest:
         return RestRequest(self.symbols_path, {})
@@ -310,13 +383,15 @@ class BinanceProtocol(ExchangeProtocol):
                 for entry in body["symbols"]
             ], None
         except (KeyError, TypeError) as exc:
-            raise MalformedMessageError(f"{self.display_name} exchangeInfo does not parse: missing {exc}.") from None
+            raise MalformedMessageError(f"{self.display_name} exchangeInfo does not parse: missing {exc}.",
+                                        reason=refusals.BAD_REPLY) from None
 
     def parse_server_time(self, body: JSON) -> int:
         try:
-            return int(body["serverTime"])
-        except (KeyError, TypeError, ValueError):
-            raise MalformedMessageError(f"{self.display_name} time reply has no serverTime: {body!r:.120}.") from None
+            return refusals.time_ms(body["serverTime"], "serverTime")
+        except (KeyError, TypeError, refusals.Refusal):
+            raise MalformedMessageError(f"{self.display_name} time reply has no serverTime: {body!r:.120}.",
+                                        reason=refusals.BAD_REPLY) from None
 
     def parse_error(self, status: int, headers: Mapping[str, str], body: str,
                     request: RestRequest | None = None) -> Exception | None:

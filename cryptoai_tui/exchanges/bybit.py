@@ -9,12 +9,11 @@ shared/reference/exchanges.md §4; shapes are pinned by tests/data/fixtures.
 
 from __future__ import annotations
 
-import calendar
 import json
 import time
-from datetime import datetime, timezone
 from typing import Any, Mapping, Sequence
 
+from cryptoai_tui.exchanges import refusals
 from cryptoai_tui.exchanges.base import (
     CLOUDFRONT_BLOCK_PAGE,
     JSON,
@@ -49,6 +48,13 @@ from cryptoai_tui.exchanges.errors import (
 from cryptoai_tui.market import Candle, Interval, MarketKind, Symbol
 
 _COMPACT = (",", ":")
+# The per-frame checks, bound once: module attribute lookups are a measurable share of a
+# kline parse, the hot path of every feed.
+_decimal = refusals.decimal
+_time_ms = refusals.time_ms
+_flag = refusals.flag
+_symbol = refusals.symbol
+_candle = refusals.candle
 #: the sentence this exchange answers a non-integer query parameter with
 _NOT_AN_INT = "params error: {name} must be an integer"
 
@@ -60,6 +66,11 @@ INTERVAL_CODES: dict[str, str] = {
 }
 _FROM_CODE: dict[str, str] = {code: name for name, code in INTERVAL_CODES.items()}
 _INTERVAL_MS: dict[str, int] = {name: Interval.parse(name).ms for name in INTERVAL_CODES}
+#: Bybit code -> the interval as a value, for the per-frame checks
+_BY_CODE: dict[str, Interval] = {code: Interval.parse(name) for name, code in INTERVAL_CODES.items()}
+#: shortest REST row accepted: start, open, high, low, close, volume (turnover follows)
+_MIN_ROW_VALUES = 6
+_MAX_ROW_VALUES = 32
 
 RET_OK = 0
 RET_PARAMS_ERROR = 10001
@@ -121,11 +132,13 @@ class BybitProtocol(ExchangeProtocol):
     def parse_stream_name(self, stream: str) -> tuple[str, str]:
         parts = stream.split(".", 2)
         if len(parts) != 3 or parts[0] != "kline" or not parts[2]:
-            raise MalformedMessageError(f"{stream!r} is not a {self.display_name} kline topic.")
+            raise MalformedMessageError(f"{stream!r} is not a {self.display_name} kline topic.",
+                                        reason=refusals.UNKNOWN_STREAM)
         try:
             return parts[2], self.interval_from_code(parts[1])
         except InvalidIntervalError as exc:
-            raise MalformedMessageError(f"{stream!r} names no {self.display_name} interval: {exc}") from None
+            raise MalformedMessageError(f"{stream!r} names no {self.display_name} interval: {exc}",
+                                        reason=refusals.WRONG_INTERVAL) from None
 
     def ws_url(self, streams: Sequence[str] = ()) -> str:
         """The category URL; topics are subscribed by message, never in the URL."""
@@ -162,27 +175,48 @@ class BybitProtocol(ExchangeProtocol):
         if op is not None:
             return [self._control(op, payload)]
         raise MalformedMessageError(
-            f"{self.display_name} sent a frame that is neither a kline nor a reply: {frame_excerpt(text)}")
+            f"{self.display_name} sent a frame that is neither a kline nor a reply; it was skipped: "
+            f"{frame_excerpt(text)}",
+            reason=refusals.UNKNOWN_FRAME)
 
     def _klines(self, topic: str, payload: dict[str, Any], text: str | bytes) -> list[WsMessage]:
-        try:
-            _, code, symbol = topic.split(".", 2)
-            interval = _FROM_CODE[code]
-            event_time = int(payload["ts"])
-            out: list[WsMessage] = []
-            for item in payload["data"]:
-                closed = item["confirm"]
-                if type(closed) is not bool:
-                    raise TypeError("confirm must be a bool")
-                candle = Candle(
-                    int(item["start"]), float(item["open"]), float(item["high"]), float(item["low"]),
-                    float(item["close"]), float(item["volume"]), int(item["end"]), closed,
-                )
-                out.append(KlineMessage(symbol, interval, candle, event_time))
-            return out
-        except (KeyError, TypeError, ValueError) as exc:
+        """The candles of one kline frame, every value checked (refusals.py); one bad
+        candle refuses the frame. The hot path of the feed."""
+        _, code, symbol = (topic.split(".", 2) + ["", ""])[:3]
+        interval = _BY_CODE.get(code)
+        if interval is None or not symbol:
             raise MalformedMessageError(
-                f"{self.display_name} sent a kline frame that does not parse ({exc}): {frame_excerpt(text)}"
+                f"{self.display_name} sent a kline frame on an unknown topic {topic!r:.60}; the frame "
+                f"was skipped.", reason=refusals.UNKNOWN_STREAM)
+        try:
+            _symbol(symbol, "topic symbol")
+            event_time = _time_ms(payload["ts"], "ts")
+            items = payload["data"]
+            if type(items) is not list:
+                raise refusals.Refusal(refusals.WRONG_FIELD_TYPE, "a data that is not an array")
+            name = _FROM_CODE[code]
+            out: list[WsMessage] = []
+            for item in items:
+                if type(item) is not dict:
+                    raise refusals.Refusal(refusals.WRONG_FIELD_TYPE, "a kline that is not an object")
+                if item["interval"] != code:
+                    raise refusals.Refusal(refusals.WRONG_INTERVAL,
+                                           f"interval {item['interval']!r:.40} on topic {topic!r:.60}")
+                candle = _candle(
+                    _time_ms(item["start"], "start"), _decimal(item["open"], "open"),
+                    _decimal(item["high"], "high"), _decimal(item["low"], "low"),
+                    _decimal(item["close"], "close"), _decimal(item["volume"], "volume", volume=True),
+                    _time_ms(item["end"], "end"), _flag(item["confirm"], "confirm"), interval,
+                )
+                out.append(KlineMessage(symbol, name, candle, event_time))
+            return out
+        except refusals.Refusal as refusal:
+            raise self.refused("a kline", refusal, text) from None
+        except KeyError as exc:
+            raise MalformedMessageError(
+                f"{self.display_name} sent a kline without its {exc} field; the frame was skipped: "
+                f"{frame_excerpt(text)}",
+                reason=refusals.MISSING_FIELD,
             ) from None
 
     def _control(self, op: Any, payload: dict[str, Any]) -> ControlMessage:
@@ -232,19 +266,42 @@ class BybitProtocol(ExchangeProtocol):
                            optional_int_param(params, "end", _NOT_AN_INT), limit)
 
     def parse_klines(self, body: JSON, interval: Interval | str | None = None) -> list[Candle]:
+        """Rows checked as kline frames are (refusals.py; every value a string, as
+        documented), strictly newest first as documented and at most a page long; one bad
+        row refuses the reply. Returned oldest first. Rows carry only the start: close times
+        come from `interval`, or without it from the spacing of the rows."""
         rows = _result(body, self.display_name).get("list")
         if not isinstance(rows, list):
-            raise MalformedMessageError(f"{self.display_name} kline reply has no result.list.")
+            raise MalformedMessageError(f"{self.display_name} kline reply has no result.list.",
+                                        reason=refusals.BAD_REPLY)
+        if len(rows) > self.rest_kline_limit_max:
+            raise MalformedMessageError(
+                f"{self.display_name} sent {len(rows)} kline rows where a page holds at most "
+                f"{self.rest_kline_limit_max}; the whole reply was refused.",
+                reason=refusals.TOO_MANY_ROWS,
+            )
+        index = 0
         try:
-            starts = [int(row[0]) for row in rows]
-            name = self.canonical_interval(interval) if interval is not None else _infer_interval(starts)
-            candles = [
-                Candle(start, float(row[1]), float(row[2]), float(row[3]), float(row[4]),
-                       float(row[5]), close_time_of(start, name), True)
-                for start, row in zip(starts, rows)
-            ]
-        except (IndexError, TypeError, ValueError) as exc:
-            raise MalformedMessageError(f"{self.display_name} sent a kline row that does not parse: {exc}.") from None
+            starts: list[int] = []
+            for index, row in enumerate(rows):
+                if type(row) is not list or not _MIN_ROW_VALUES <= len(row) <= _MAX_ROW_VALUES:
+                    raise refusals.Refusal(refusals.BAD_ROW, f"a row that is not an array of 7 strings: {row!r:.60}")
+                start = refusals.time_string(row[0], "startTime")
+                if starts and start >= starts[-1]:
+                    raise refusals.Refusal(refusals.ROWS_OUT_OF_ORDER,
+                                           f"start {start}, not before the row before it ({starts[-1]}): "
+                                           "rows come newest first")
+                starts.append(start)
+            step = Interval.parse(self.canonical_interval(interval)) if interval is not None else _infer_interval(starts)
+            candles: list[Candle] = []
+            for index, (start, row) in enumerate(zip(starts, rows)):
+                candles.append(refusals.candle(
+                    start, refusals.decimal(row[1], "open"), refusals.decimal(row[2], "high"),
+                    refusals.decimal(row[3], "low"), refusals.decimal(row[4], "close"),
+                    refusals.decimal(row[5], "volume", volume=True), step.close_time(start), True, step,
+                ))
+        except refusals.Refusal as refusal:
+            raise self.refused(f"kline row {index + 1} of {len(rows)}", refusal) from None
         candles.reverse()  # Bybit sends newest first
         return candles
 
@@ -265,20 +322,24 @@ class BybitProtocol(ExchangeProtocol):
             ]
         except (KeyError, TypeError) as exc:
             raise MalformedMessageError(
-                f"{self.display_name} instruments-info does not parse: missing {exc}.") from None
+                f"{self.display_name} instruments-info does not parse: missing {exc}.",
+                reason=refusals.BAD_REPLY) from None
         cursor = result.get("nextPageCursor") or None
         return symbols, cursor
 
     def parse_server_time(self, body: JSON) -> int:
+        """`result.timeNano` (a string of nanoseconds), else the envelope's `time` (ms)."""
         result = _result(body, self.display_name)
+        nanos = result.get("timeNano")
+        if type(nanos) is str and 0 < len(nanos) <= 22 and nanos.isascii() and nanos.isdigit():
+            millis = int(nanos) // 1_000_000
+            if millis <= refusals.MAX_TIME_MS:
+                return millis
         try:
-            return int(result["timeNano"]) // 1_000_000
-        except (KeyError, TypeError, ValueError):
-            pass
-        try:
-            return int(body["time"])
-        except (KeyError, TypeError, ValueError):
-            raise MalformedMessageError(f"{self.display_name} time reply has no time: {body!r:.120}.") from None
+            return refusals.time_ms(body["time"], "time")
+        except (KeyError, refusals.Refusal):
+            raise MalformedMessageError(f"{self.display_name} time reply has no time: {body!r:.120}.",
+                                        reason=refusals.BAD_REPLY) from None
 
     def parse_error(self, status: int, headers: Mapping[str, str], body: str,
                     request: RestRequest | None = None) -> Exception | None:
@@ -529,39 +590,25 @@ class BybitLinear(BybitProtocol):
 
 # --- module helpers ---------------------------------------------------------------------
 
-def close_time_of(open_time: int, interval: str) -> int:
-    """Last millisecond of the candle opening at `open_time`; calendar months included,
-    because Bybit's REST rows carry only the start."""
-    if interval.endswith("M"):
-        moment = datetime.fromtimestamp(open_time / 1000, tz=timezone.utc)
-        months = int(interval[:-1] or 1)
-        month_index = moment.month - 1 + months
-        year, month = moment.year + month_index // 12, month_index % 12 + 1
-        day = min(moment.day, calendar.monthrange(year, month)[1])
-        following = moment.replace(year=year, month=month, day=day)
-        return int(following.timestamp() * 1000) - 1
-    step = _INTERVAL_MS.get(interval)
-    if step is None:
-        step = Interval.parse(interval).ms
-    return open_time + step - 1
-
-
-def _infer_interval(starts: list[int]) -> str:
-    gaps = [a - b for a, b in zip(starts, starts[1:]) if a > b]
+def _infer_interval(starts: list[int]) -> Interval:
+    """The interval of rows that carry only their start, from their spacing (newest first);
+    the smallest gap is one candle, since a hole only widens a gap."""
+    gaps = [a - b for a, b in zip(starts, starts[1:])]
     if not gaps:
-        raise ValueError("cannot tell the interval of a single kline row; pass interval=")
+        raise refusals.Refusal(refusals.BAD_ROW, "a single row, whose interval cannot be told; pass interval=")
     step = min(gaps)
     for name, ms in _INTERVAL_MS.items():
-        if ms == step:
-            return name
+        if ms == step and name != "1M":
+            return Interval.parse(name)
     if 28 * 86_400_000 <= step <= 31 * 86_400_000:
-        return "1M"
-    raise ValueError(f"kline rows {step} ms apart match no Bybit interval")
+        return Interval.parse("1M")
+    raise refusals.Refusal(refusals.BAD_ROW, f"rows {step} ms apart, which matches no {', '.join(INTERVAL_CODES)} interval")
 
 
 def _result(body: JSON, exchange: str) -> dict[str, Any]:
     if not isinstance(body, dict) or not isinstance(body.get("result"), dict):
-        raise MalformedMessageError(f"{exchange} answered without a result object: {body!r:.120}.")
+        raise MalformedMessageError(f"{exchange} answered without a result object: {body!r:.120}.",
+                                    reason=refusals.BAD_REPLY)
     return body["result"]
 
 

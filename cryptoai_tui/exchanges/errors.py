@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from cryptoai_tui.market.interval import InvalidIntervalError as UnknownIntervalError
+
 
 class ExchangeError(Exception):
     """Base for everything an exchange (or the way to it) can say no with."""
@@ -18,13 +20,21 @@ class InvalidSymbolError(ExchangeError):
         super().__init__(f"Unknown symbol {symbol!r}{where}.{hint}")
 
 
-class InvalidIntervalError(ExchangeError):
+class InvalidIntervalError(ExchangeError, UnknownIntervalError):
+    """An interval this exchange does not serve; `valid` lists the ones it does.
+
+    A subclass of the market layer's InvalidIntervalError (an interval nobody can read), so
+    one `except InvalidIntervalError` from either module catches both and no layer has to
+    translate one into the other. `text` (the market name) and `interval` are the same."""
+
     def __init__(self, interval: str, valid: list[str] | tuple[str, ...] = (), exchange: str = "") -> None:
         self.interval = interval
+        self.text = interval
         self.valid = tuple(valid)
+        self.exchange = exchange
         where = f" on {exchange}" if exchange else ""
         listing = f" Valid intervals: {', '.join(self.valid)}." if self.valid else ""
-        super().__init__(f"Invalid interval {interval!r}{where}.{listing}")
+        Exception.__init__(self, f"Invalid interval {interval!r}{where}.{listing}")
 
 
 class RateLimitedError(ExchangeError):

@@ -14,6 +14,8 @@ import pytest
 import websockets
 from websockets.exceptions import ConnectionClosed
 
+from cryptoai_tui.exchanges.base import KlineMessage
+from cryptoai_tui.exchanges.registry import get_protocol
 from cryptoai_tui.sim.config import SimConfig
 from cryptoai_tui.sim.server import SimExchange
 from tests.conftest import load_fixture
@@ -200,3 +202,30 @@ async def test_bybit_rest_payloads_match_the_docs(http: httpx.AsyncClient) -> No
                                                           "interval": "1"})).json()
     assert_same_shape(unknown, load_fixture("bybit_error_invalid_symbol_observed.json"))
     assert unknown["retMsg"] == load_fixture("bybit_error_invalid_symbol_observed.json")["retMsg"]
+
+
+@pytest.mark.parametrize("exchange", ["binance", "binance-futures", "bybit-spot", "bybit-linear"])
+async def test_every_rest_kline_the_simulator_serves_passes_the_wire_checks(
+        sim: SimExchange, http: httpx.AsyncClient, exchange: str) -> None:
+    """The simulator speaks through the same protocol modules that now refuse inconsistent
+    candles, so every interval it serves, weeks and months included, must pass them."""
+    protocol = get_protocol(exchange, sim.ws_url, sim.rest_url)
+    for interval in protocol.intervals:
+        request = protocol.klines_request("BTCUSDT", interval, limit=40)
+        body = (await http.get(request.path, params=dict(request.params))).json()
+        candles = protocol.parse_klines(body, interval)
+        assert len(candles) >= 2, f"{exchange} {interval}: no history"
+        assert protocol.parse_klines(body) == candles  # the rows' own spacing or close times agree
+
+
+async def test_every_websocket_kline_the_simulator_pushes_passes_the_wire_checks(sim: SimExchange) -> None:
+    protocol = get_protocol("binance", sim.ws_url, sim.rest_url)
+    streams = [protocol.stream_name("BTCUSDT", interval) for interval in protocol.intervals]
+    seen: set[str] = set()
+    # close_timeout: the simulator is slow to answer a close on this 16-stream connection
+    async with websockets.connect(protocol.ws_url(streams), close_timeout=1) as ws:
+        while len(seen) < len(streams):
+            for message in protocol.parse_ws_message(await asyncio.wait_for(ws.recv(), 2)):
+                if isinstance(message, KlineMessage):
+                    seen.add(message.interval)
+    assert seen == set(protocol.intervals)

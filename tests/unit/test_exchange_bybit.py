@@ -15,7 +15,7 @@ from cryptoai_tui.exchanges.base import (
     KlinesQuery,
     RequestKind,
 )
-from cryptoai_tui.exchanges.bybit import BybitLinear, BybitSpot, close_time_of
+from cryptoai_tui.exchanges.bybit import BybitLinear, BybitSpot
 from cryptoai_tui.exchanges.errors import (
     ExchangeError,
     ExchangeUnavailableError,
@@ -199,14 +199,14 @@ def test_rest_klines_infer_the_interval_when_not_given() -> None:
         SPOT.parse_klines(single)
 
 
-def test_monthly_close_times_follow_the_calendar() -> None:
-    jan_2024 = 1704067200000
-    assert close_time_of(jan_2024, "1M") == 1706745600000 - 1  # 1 Feb 2024
-    feb_2024 = 1706745600000
-    assert close_time_of(feb_2024, "1M") == 1709251200000 - 1  # 1 Mar 2024 (leap year)
-    dec_2023 = 1701388800000
-    assert close_time_of(dec_2023, "1M") == jan_2024 - 1
-    assert close_time_of(0, "1w") == 604_800_000 - 1
+def test_monthly_rest_rows_close_on_the_calendar() -> None:
+    """Bybit rows carry only their start; Interval gives the close, leap February included."""
+    jan, feb, mar, apr = 1704067200000, 1706745600000, 1709251200000, 1711929600000  # 2024-01..04-01
+    body = load_fixture("bybit_kline_rest.json")
+    body["result"]["list"] = [[str(start), "10", "12", "9", "11", "5", "50"] for start in (mar, feb, jan)]
+    candles = SPOT.parse_klines(body, "1M")
+    assert [(c.open_time, c.close_time) for c in candles] == [(jan, feb - 1), (feb, mar - 1), (mar, apr - 1)]
+    assert SPOT.parse_klines(body) == candles  # the spacing says monthly
 
 
 def test_parse_instruments_fixtures() -> None:
