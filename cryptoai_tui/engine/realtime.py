@@ -101,6 +101,7 @@ class RealtimeStrategyEngine:
         self._running = False
         self._finished: asyncio.Event | None = None
         self._loop_turned = True
+        self._status_pending = False
 
         venue = options.venue or exchange
         self._feed = FeedState(
@@ -225,12 +226,21 @@ class RealtimeStrategyEngine:
                 await self._apply_event(item)
             elif isinstance(item, FeedStatus):
                 self._apply_status(item)
-                self._publish(None)
+                if not self._status_pending:
+                    self._status_pending = True
+                    loop.call_soon(self._flush_status)
             if self._stop_requested:
                 return
 
     def _mark_turn(self) -> None:
         self._loop_turned = True
+
+    def _flush_status(self) -> None:
+        """Publish a status change once the loop has a turn: statuses the source hands over
+        in one burst ("Loading ...", then "Connecting ...") become one Snapshot showing the
+        newest, as a screen would show them, and `signals` prints one line, not each."""
+        if self._status_pending:
+            self._publish(None)
 
     async def _apply_event(self, event: CandleEvent) -> None:
         counts = self._counts
@@ -289,6 +299,7 @@ class RealtimeStrategyEngine:
 
     # --- publishing ----------------------------------------------------------------------
     def _publish(self, timed_received_at: float | None) -> Snapshot:
+        self._status_pending = False
         runner = self._runner
         snapshot = self._publisher.publish(
             mode=runner.mode,
