@@ -36,7 +36,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from typing import Callable, Generator, Mapping, Sequence
+from typing import Callable, Generator, Mapping
 
 from cryptoai_tui.engine.collector_time import CollectorTime
 from cryptoai_tui.engine.strategy_choice import StrategyChoice, resolve_strategies, row_names
