@@ -100,7 +100,10 @@ def _describe_ms(ms: int) -> str:
 
 
 def write_candles_csv(path: str | Path, candles: Iterable[Candle]) -> int:
-    """Write closed candles in the replay format; returns how many rows were written."""
+    """Write closed candles in the replay format; returns how many rows were written.
+
+    Public API: the way to save candles (a live run's series, a download) for
+    `signals --replay`; the tests and benchmarks build their fixtures with it."""
     count = 0
     with Path(path).open("w", newline="") as handle:
         writer = csv.writer(handle)
