@@ -3,9 +3,9 @@
 Runs exactly what `cryptoai-tui signals --replay CSV --strategies all` runs (CSV reader,
 ReplaySource, RealtimeStrategyEngine with a 1000-candle window, the JSON-line printer),
 writing the lines to an in-memory buffer instead of a terminal, over every CSV in
-tests/data/candles. The baseline is the plain loop `strategies.history.run_history`
-(no engine, no events, no output) over the same candles, so the figure shows what the live
-code path costs on top of the strategies themselves.
+tests/data/candles. The baseline is `engine.history.evaluate_history`, the same evaluator
+in a plain loop (no event loop, no events, no output) over the same candles, so the figure
+shows what the live code path costs on top of the evaluation itself.
 
 Prints JSON: per file and in total, candles, seconds, candles_per_second, and the baseline.
 """
@@ -26,8 +26,7 @@ from cryptoai_tui.commands.signals import SignalPrinter  # noqa: E402
 from cryptoai_tui.engine import RealtimeStrategyEngine  # noqa: E402
 from cryptoai_tui.market import Interval  # noqa: E402
 from cryptoai_tui.replay import ReplaySource, read_candles_csv  # noqa: E402
-from cryptoai_tui.strategies.history import run_history  # noqa: E402
-from cryptoai_tui.strategies.registry import parse_strategy_spec  # noqa: E402
+from cryptoai_tui.engine.history import evaluate_history  # noqa: E402
 
 CANDLES_DIR = ROOT / "tests" / "data" / "candles"
 INTERVAL = Interval.parse("1h")
@@ -39,9 +38,9 @@ def replay(path: Path) -> tuple[int, float, int]:
     symbol = path.stem.split("-")[0]
     source = ReplaySource.from_csv(path, symbol, INTERVAL)
     printer = SignalPrinter(io.StringIO(), flush_each=False)
-    engine = RealtimeStrategyEngine(symbol, INTERVAL, "all", "majority", "replay", source=source,
-                                    on_confirmed=printer)
-    asyncio.run(engine.start())
+    engine = RealtimeStrategyEngine(symbol, INTERVAL, "all", "majority", "replay")
+    engine.add_listener(on_confirmed=printer)
+    asyncio.run(engine.run(source))
     seconds = time.perf_counter() - started
     assert engine.snapshot.metrics.messages_processed == len(source.candles)
     return len(source.candles), seconds, printer.lines
@@ -50,7 +49,7 @@ def replay(path: Path) -> tuple[int, float, int]:
 def plain_loop(path: Path) -> tuple[int, float]:
     candles = read_candles_csv(path, INTERVAL)
     started = time.perf_counter()
-    run_history(parse_strategy_spec("all"), candles)
+    evaluate_history("all", candles)
     return len(candles), time.perf_counter() - started
 
 

@@ -1,7 +1,7 @@
 """Tick-to-snapshot latency: one Binance kline frame in, one published Snapshot out.
 
 Ours: the frame is decoded by the Binance protocol's `parse_ws_message`, handed to the real
-RealtimeStrategyEngine as a CandleEvent, and timed until `on_snapshot` fires (all 11
+RealtimeStrategyEngine as a CandleEvent, and timed until the snapshot listener fires (all 11
 strategies, 1000-candle window, confluence, Snapshot). The source waits for each snapshot
 before sending the next frame, so nothing is coalesced and every frame is measured.
 
@@ -30,10 +30,10 @@ from typing import AsyncIterator
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from cryptoai_tui.engine import RealtimeStrategyEngine  # noqa: E402
+from cryptoai_tui.engine import EngineOptions, RealtimeStrategyEngine  # noqa: E402
 from cryptoai_tui.exchanges.binance import BinanceSpot  # noqa: E402
 from cryptoai_tui.exchanges.base import KlineMessage  # noqa: E402
-from cryptoai_tui.feed.status import ConnectionState, FeedStatus  # noqa: E402
+from cryptoai_tui.feed.status import ConnectionState, FeedCounters, FeedStatus  # noqa: E402
 from cryptoai_tui.market import Candle, CandleEvent, Interval  # noqa: E402
 from cryptoai_tui.replay import read_candles_csv  # noqa: E402
 from cryptoai_tui.snapshot import Snapshot  # noqa: E402
@@ -99,13 +99,25 @@ async def measure_engine(
             await published.wait()
             latencies.append((marks["out"] - started) / 1000.0)
 
-    engine = RealtimeStrategyEngine(SYMBOL, INTERVAL, "all", "majority", source=source(),
-                                    history=len(history), window=WINDOW, on_snapshot=on_snapshot)
-    await engine.start()
+    engine = RealtimeStrategyEngine(SYMBOL, INTERVAL, "all", "majority", options=EngineOptions(window=WINDOW))
+    engine.add_listener(on_snapshot=on_snapshot)
+    await engine.run(BenchSource(source()))
     snapshot = engine.snapshot
     assert snapshot.metrics.messages_coalesced == 0, "the benchmark must not coalesce"
     assert snapshot.metrics.strategy_errors == 0, [row.error for row in snapshot.rows if row.error]
     return latencies, {name: percentile(values, 0.5) for name, values in strategy_us.items()}
+
+
+class BenchSource:
+    """The scripted frames as a CandleSource (no feed, so no feed counters to report)."""
+
+    def __init__(self, items: AsyncIterator[CandleEvent | FeedStatus]) -> None:
+        self._items = items
+        self.counters = FeedCounters()
+        self.clock_offset_ms: float | None = None
+
+    def __aiter__(self) -> AsyncIterator[CandleEvent | FeedStatus]:
+        return self._items
 
 
 class PandasBaseline:

@@ -17,7 +17,7 @@ import time
 from pathlib import Path
 from typing import AsyncIterator, Iterable, Sequence
 
-from cryptoai_tui.feed.status import ConnectionState, FeedStatus
+from cryptoai_tui.feed.status import ConnectionState, FeedCounters, FeedStatus
 from cryptoai_tui.market.candle import Candle, CandleEvent
 from cryptoai_tui.market.candle_csv import CSV_COLUMNS, CandleFileError, read_candle_csv, write_candle_csv
 from cryptoai_tui.market.interval import Interval
@@ -52,16 +52,19 @@ def _describe_ms(ms: int) -> str:
 def write_candles_csv(path: str | Path, candles: Iterable[Candle]) -> int:
     """Write closed candles in the replay format; returns how many rows were written.
 
-    Public API (scripts record a session and replay it with `signals --replay`), kept
-    under this name; the format itself is `market/candle_csv.py`'s."""
+    Public API: the way to save candles (a live run's series, a download) for
+    `signals --replay`; the tests and benchmarks build their fixtures with it. The format
+    itself is `market/candle_csv.py`'s."""
     return write_candle_csv(path, candles)
 
 
 class ReplaySource:
     """Closed candles as CandleEvents, one at a time, as fast as the consumer takes them.
 
-    `event_time` is each candle's close time (when the exchange would have sent it), so the
-    engine's clock check sees a clock racing ahead and reports lag as unavailable.
+    A `CandleSource` like the live KlineFeed (engine/source.py), so the engine cannot tell
+    them apart. `event_time` is each candle's close time (when the exchange would have sent
+    it), so the engine's clock check sees a clock racing ahead and reports lag as
+    unavailable; there is no exchange clock to measure, so `clock_offset_ms` is None.
     """
 
     def __init__(
@@ -77,6 +80,16 @@ class ReplaySource:
         self.interval = interval
         self.exchange = exchange
         self.source_name = source_name or "candles"
+        self._sent = 0
+
+    @property
+    def counters(self) -> FeedCounters:
+        """Candles handed over so far; a file has no malformed frames, reconnects or repairs."""
+        return FeedCounters(messages_received=self._sent, messages_processed=self._sent)
+
+    @property
+    def clock_offset_ms(self) -> float | None:
+        return None
 
     @classmethod
     def from_csv(cls, path: str | Path, symbol: str, interval: Interval, exchange: str = "replay") -> ReplaySource:
@@ -99,6 +112,7 @@ class ReplaySource:
                 self.exchange, self.symbol, self.interval.name, candle,
                 received_at=time.time() * 1000.0, event_time=candle.close_time,
             )
+            self._sent += 1
             await asyncio.sleep(0)
         yield FeedStatus(
             ConnectionState.STOPPED,

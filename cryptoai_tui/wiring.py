@@ -16,6 +16,8 @@ from cryptoai_tui.exchanges.base import ExchangeProtocol
 from cryptoai_tui.exchanges.registry import get_protocol
 
 if TYPE_CHECKING:
+    from cryptoai_tui.feed.config import FeedConfig
+    from cryptoai_tui.feed.kline_feed import KlineFeed
     from cryptoai_tui.sim.config import SimConfig
 
 SIM = "sim"
@@ -71,3 +73,31 @@ def _sim_protocol(ws_url: str, rest_url: str) -> ExchangeProtocol:
     protocol = get_protocol(SIM_PROTOCOL, ws_url, rest_url)
     protocol.display_name = SIM_DISPLAY_NAME
     return protocol
+
+
+@asynccontextmanager
+async def open_kline_feed(
+    exchange: str,
+    symbol: str,
+    interval: str,
+    ws_url: str | None = None,
+    rest_url: str | None = None,
+    *,
+    history: int = 500,
+    feed_config: FeedConfig | None = None,
+    sim_config: SimConfig | None = None,
+) -> AsyncIterator[KlineFeed]:
+    """A started KlineFeed for one stream, the engine's live `CandleSource`.
+
+    The engine never opens a protocol or a simulator itself: commands, the TUI's services
+    and tests build its source here, so `--exchange sim` means the same thing everywhere.
+    The protocol (and for "sim" without URLs, an in-process simulator) lives as long as the
+    feed.
+    """
+    from cryptoai_tui.feed.config import FeedConfig
+    from cryptoai_tui.feed.kline_feed import KlineFeed
+
+    async with open_protocol(exchange, ws_url, rest_url, sim_config=sim_config) as protocol:
+        feed = KlineFeed(protocol, [(symbol, interval)], history=history, config=feed_config or FeedConfig())
+        async with feed:
+            yield feed

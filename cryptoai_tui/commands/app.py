@@ -9,32 +9,28 @@ app, which knows the exchange's list and takes the user to the asset picker.
 from __future__ import annotations
 
 import argparse
+from typing import TYPE_CHECKING
 
 from cryptoai_tui.errors import UserFacingError
 from cryptoai_tui.strategies.signal import ConfluenceMode
 from cryptoai_tui.tui.session import AppConfig
 
+if TYPE_CHECKING:
+    from cryptoai_tui.engine.strategy_choice import StrategySpec
+
 SIM_PROTOCOL = "binance"  # the simulator speaks Binance spot
 
 
-def strategy_specs(text: str) -> tuple[str, ...]:
-    """`--strategies` as one spec per strategy (`rsi:period=10`, `macd`), in the order given.
+def strategy_specs(text: str) -> tuple[StrategySpec, ...]:
+    """`--strategies` as one typed spec per strategy (`rsi` with period=10, `macd`), in the
+    order given, which is what travels to the engine.
 
     Parsed by the registry, so an unknown name or parameter fails here with its sentence;
-    only parameters that differ from the defaults are written back.
+    only parameters that differ from the defaults are kept.
     """
-    from cryptoai_tui.strategies.registry import parse_strategy_spec
+    from cryptoai_tui.engine.strategy_choice import parse_strategy_choice
 
-    specs: list[str] = []
-    for strategy in parse_strategy_spec(text):
-        changed = {
-            key: value for key, value in strategy.params.items() if value != strategy.defaults[key]
-        }
-        if changed:
-            specs.append(strategy.name + ":" + ",".join(f"{k}={v}" for k, v in changed.items()))
-        else:
-            specs.append(strategy.name)
-    return tuple(specs)
+    return parse_strategy_choice(text)
 
 
 def config_from_args(args: argparse.Namespace) -> AppConfig:
@@ -63,7 +59,7 @@ def config_from_args(args: argparse.Namespace) -> AppConfig:
                 f"{args.interval!r} is not a timeframe {exchange_display_name(exchange)} offers. "
                 f"Valid timeframes: {', '.join(valid)}."
             )
-    strategies: tuple[str, ...] = ()
+    strategies: tuple[StrategySpec, ...] = ()
     if args.strategies:
         try:
             strategies = strategy_specs(args.strategies)

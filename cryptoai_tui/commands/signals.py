@@ -12,11 +12,14 @@ import json
 import math
 import os
 import sys
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from cryptoai_tui.errors import UserFacingError
 from cryptoai_tui.snapshot import ConfirmedSignal, Snapshot
 from cryptoai_tui.strategies.signal import Action
+
+if TYPE_CHECKING:
+    from cryptoai_tui.engine import RealtimeStrategyEngine
 
 
 def confirmed_signal_json(signal: ConfirmedSignal) -> dict[str, Any]:
@@ -119,36 +122,34 @@ class StatusPrinter:
 
 
 def run(args: argparse.Namespace) -> int:
-    from cryptoai_tui.engine import RealtimeStrategyEngine, parse_mode
+    from cryptoai_tui.engine import EngineOptions, RealtimeStrategyEngine
     from cryptoai_tui.exchanges.errors import ExchangeError
     from cryptoai_tui.market.interval import Interval
     from cryptoai_tui.market.symbol import parse_symbol
     from cryptoai_tui.replay import ReplaySource
+    from cryptoai_tui.strategies.signal import ConfluenceMode
+    from cryptoai_tui.wiring import exchange_display_name
 
     try:
         symbol = parse_symbol(args.symbol).name
         interval = Interval.parse(args.interval)
-        mode = parse_mode(args.mode or "majority")
-        source = ReplaySource.from_csv(args.replay, symbol, interval) if args.replay else None
-        printer = SignalPrinter(sys.stdout, flush_each=source is None)
+        mode = ConfluenceMode.parse(args.mode or "majority")
+        replay = ReplaySource.from_csv(args.replay, symbol, interval) if args.replay else None
+        exchange = "replay" if replay is not None else args.exchange
         engine = RealtimeStrategyEngine(
-            symbol,
-            interval,
-            args.strategies,
-            mode,
-            "replay" if source is not None else args.exchange,
-            ws_url=args.ws_url,
-            rest_url=args.rest_url,
-            source=source,
-            on_confirmed=printer,
+            symbol, interval, args.strategies, mode, exchange,
+            options=EngineOptions(venue=exchange_display_name(exchange)),
         )
     except (ValueError, KeyError) as error:
         raise UserFacingError(_sentence(error)) from None
+    printer = SignalPrinter(sys.stdout, flush_each=replay is None)
     status = StatusPrinter(sys.stderr)
-    if source is None:
-        engine.add_snapshot_listener(status)
+    engine.add_listener(on_confirmed=printer, on_snapshot=status if replay is None else None)
     try:
-        asyncio.run(engine.start())
+        if replay is not None:
+            asyncio.run(engine.run(replay))
+        else:
+            asyncio.run(_run_live(engine, args))
     except BrokenPipeError:
         # The reader went away (e.g. `| head`): not an error; keep Python quiet at exit.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
@@ -159,6 +160,15 @@ def run(args: argparse.Namespace) -> int:
         raise UserFacingError(str(error)) from None
     sys.stdout.flush()
     return 0
+
+
+async def _run_live(engine: RealtimeStrategyEngine, args: argparse.Namespace) -> None:
+    """The engine over a live KlineFeed built by the composition root."""
+    from cryptoai_tui.wiring import open_kline_feed
+
+    async with open_kline_feed(engine.exchange, engine.symbol, engine.interval.name,
+                               args.ws_url, args.rest_url) as feed:
+        await engine.run(feed)
 
 
 def _sentence(error: BaseException) -> str:

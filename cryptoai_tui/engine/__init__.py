@@ -1,21 +1,30 @@
-"""The real-time strategy engine (feed -> series -> strategies -> confluence -> Snapshot).
+"""The real-time strategy engine (source -> series -> evaluator -> confluence -> Snapshot).
 
-Never imports textual or pandas: the TUI, scripts and `signals` all sit on top of it.
+Never imports textual, pandas, the wiring or the simulator: the TUI, scripts and `signals`
+all sit on top of it and hand it a `CandleSource`.
 """
 
-from cryptoai_tui.engine.realtime import (
-    ConfirmedSignals,
-    EngineTiming,
-    RealtimeStrategyEngine,
-    parse_mode,
+from cryptoai_tui.engine.evaluator import EngineTiming, StrategyRunner
+from cryptoai_tui.engine.history import evaluate_history, history_signals
+from cryptoai_tui.engine.realtime import EngineOptions, RealtimeStrategyEngine
+from cryptoai_tui.engine.source import CandleSource
+from cryptoai_tui.engine.strategy_choice import (
+    StrategySpec,
+    parse_strategy_choice,
+    resolve_strategies,
+    row_names,
 )
-from cryptoai_tui.engine.strategy_choice import resolve_strategies, row_names
 
 __all__ = [
-    "ConfirmedSignals",
+    "CandleSource",
+    "EngineOptions",
     "EngineTiming",
     "RealtimeStrategyEngine",
-    "parse_mode",
+    "StrategyRunner",
+    "StrategySpec",
+    "evaluate_history",
+    "history_signals",
+    "parse_strategy_choice",
     "resolve_strategies",
     "row_names",
 ]

@@ -1,22 +1,80 @@
-"""Turning what a caller chose (names, a spec string, instances) into named strategies."""
+"""What a caller chose to run, as typed values, and turning that choice into strategies.
+
+The choice travels from the registry (the command line, the Lab) to the engine as a tuple
+of frozen `StrategySpec(name, params)`: parsed once, never joined into a string and split
+again. Scripts and tests may also hand over Strategy instances, or a spec string that the
+registry parses (the `--strategies` syntax).
+"""
 
 from __future__ import annotations
 
-from typing import Sequence
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Any, Iterable, Mapping, Sequence
 
 from cryptoai_tui.strategies.base import Strategy
 
-StrategyChoice = str | Strategy | Sequence["str | Strategy"]
+
+@dataclass(frozen=True, slots=True)
+class StrategySpec:
+    """One chosen strategy: its registry name and the parameters that differ from its defaults.
+
+    Frozen and hashable by value, so a session holding it can be compared and kept as a key.
+    """
+
+    name: str
+    params: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "params", MappingProxyType(dict(self.params)))
+
+    def __hash__(self) -> int:
+        return hash((self.name, tuple(sorted(self.params.items()))))
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, StrategySpec):
+            return NotImplemented
+        return self.name == other.name and dict(self.params) == dict(other.params)
+
+    @classmethod
+    def of(cls, strategy: Strategy) -> StrategySpec:
+        """The spec that rebuilds `strategy`: only parameters changed from the defaults."""
+        changed = {key: value for key, value in strategy.params.items() if value != strategy.defaults[key]}
+        return cls(strategy.name, changed)
+
+    def create(self) -> Strategy:
+        """A fresh instance from the registry (imported only here, when a name needs it)."""
+        from cryptoai_tui.strategies.registry import create_strategy
+
+        return create_strategy(self.name, **self.params)
+
+    def __str__(self) -> str:
+        """The `--strategies` spelling of this one strategy (`rsi:period=10`, `macd`)."""
+        if not self.params:
+            return self.name
+        return self.name + ":" + ",".join(f"{key}={value}" for key, value in self.params.items())
+
+
+def parse_strategy_choice(text: str) -> tuple[StrategySpec, ...]:
+    """`--strategies` text as specs, in the order given; ValueError with the registry's
+    sentence for an unknown name or parameter."""
+    from cryptoai_tui.strategies.registry import parse_strategy_spec
+
+    return tuple(StrategySpec.of(strategy) for strategy in parse_strategy_spec(text))
+
+
+StrategyItem = StrategySpec | Strategy | str
+StrategyChoice = StrategyItem | Sequence[StrategyItem]
 
 
 def resolve_strategies(choice: StrategyChoice) -> tuple[Strategy, ...]:
-    """Instances pass through; names and specs ("rsi:period=10;macd", "all") go to the registry.
+    """Specs are built by the registry, instances pass through, spec strings are parsed.
 
-    The registry is imported only when a name needs it, so callers that bring their own
-    Strategy objects (tests, scripts) do not depend on it.
+    The registry is imported only when a spec or a string needs it, so callers that bring
+    their own Strategy objects (tests, scripts) do not depend on it.
     """
-    items: Sequence[str | Strategy]
-    if isinstance(choice, (str, Strategy)):
+    items: Iterable[StrategyItem]
+    if isinstance(choice, (str, Strategy, StrategySpec)):
         items = [choice]
     else:
         items = list(choice)
@@ -24,14 +82,16 @@ def resolve_strategies(choice: StrategyChoice) -> tuple[Strategy, ...]:
     for item in items:
         if isinstance(item, Strategy):
             strategies.append(item)
+        elif isinstance(item, StrategySpec):
+            strategies.append(item.create())
         elif isinstance(item, str):
             from cryptoai_tui.strategies.registry import parse_strategy_spec
 
             strategies.extend(parse_strategy_spec(item))
         else:
             raise TypeError(
-                f"Cannot use {item!r} as a strategy: pass a registry name, a spec string "
-                "or a Strategy instance."
+                f"Cannot use {item!r} as a strategy: pass a StrategySpec, a registry name, a "
+                "spec string or a Strategy instance."
             )
     if not strategies:
         raise ValueError("No strategy was chosen; pick at least one (for example 'rsi,macd' or 'all').")

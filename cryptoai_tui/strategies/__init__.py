@@ -1,11 +1,11 @@
 """Strategies: classic indicators (TA-Lib) and causal Smart Money Concepts, plus confluence.
 
-No I/O and no asyncio here: the engine and backtests feed windows of candles in.
+No I/O and no asyncio here: the engine and backtests feed windows of candles in
+(`engine.history.evaluate_history` runs a whole history through the engine's evaluator).
 """
 
 from cryptoai_tui.strategies.base import Strategy
 from cryptoai_tui.strategies.confluence import confluence
-from cryptoai_tui.strategies.history import run_history
 from cryptoai_tui.strategies.registry import (
     STRATEGIES,
     STRATEGY_NAMES,
@@ -36,5 +36,4 @@ __all__ = [
     "confluence",
     "create_strategy",
     "parse_strategy_spec",
-    "run_history",
 ]

@@ -120,6 +120,17 @@ class ConfluenceMode(str, Enum):
     def description(self) -> str:
         return _MODE_DESCRIPTIONS[self]
 
+    @classmethod
+    def parse(cls, mode: ConfluenceMode | str) -> ConfluenceMode:
+        """Accept the enum or its spelling ("all", "any", "majority"), any case."""
+        if isinstance(mode, ConfluenceMode):
+            return mode
+        try:
+            return cls(str(mode).strip().lower())
+        except ValueError:
+            choices = ", ".join(m.value for m in cls)
+            raise ValueError(f"Unknown confluence mode {mode!r}: use one of {choices}.") from None
+
     def next(self) -> ConfluenceMode:
         modes = list(ConfluenceMode)
         return modes[(modes.index(self) + 1) % len(modes)]

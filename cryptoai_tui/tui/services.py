@@ -7,8 +7,11 @@ the simulator, without any screen knowing the difference.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
-from typing import Awaitable, Callable, Protocol, Sequence
+from typing import TYPE_CHECKING, Awaitable, Callable, Protocol, Sequence
 
 from cryptoai_tui.market.symbol import Symbol
 from cryptoai_tui.snapshot import Snapshot
@@ -16,9 +19,12 @@ from cryptoai_tui.strategies.signal import ConfluenceMode
 from cryptoai_tui.tui.catalogue import Catalogue
 from cryptoai_tui.tui.session import Endpoint, LiveSession
 
+if TYPE_CHECKING:
+    from cryptoai_tui.engine import CandleSource, RealtimeStrategyEngine
+
 
 class LiveEngine(Protocol):
-    """The slice of `RealtimeStrategyEngine` the live screen uses."""
+    """What the live screen runs: `SessionEngine` (an engine plus its source), or a test double."""
 
     @property
     def snapshot(self) -> Snapshot: ...
@@ -40,18 +46,85 @@ SymbolsLoader = Callable[[Endpoint], Awaitable[Sequence[Symbol]]]
 Clock = Callable[[], float]  # seconds since the epoch, like time.time
 
 
-def engine_for_session(session: LiveSession) -> LiveEngine:
-    """The real engine for a session; "sim" starts the simulated exchange in-process."""
-    from cryptoai_tui.engine import RealtimeStrategyEngine
+def build_engine(session: LiveSession) -> RealtimeStrategyEngine:
+    """The engine a session runs, before any source exists (its first Snapshot names the
+    exchange as users know it); ValueError with a sentence for a choice it refuses."""
+    from cryptoai_tui.engine import EngineOptions, RealtimeStrategyEngine
+    from cryptoai_tui.wiring import exchange_display_name
 
     return RealtimeStrategyEngine(
         session.symbol,
         session.interval,
-        session.strategy_spec,
+        session.strategies,
         session.mode,
         session.exchange,
-        ws_url=session.ws_url,
-        rest_url=session.rest_url,
+        options=EngineOptions(venue=exchange_display_name(session.exchange)),
+    )
+
+
+SourceOpener = Callable[[], AbstractAsyncContextManager["CandleSource"]]
+
+
+class SessionEngine:
+    """An engine with the way to open its source: what the live screen starts and stops.
+
+    The engine itself only consumes a source; opening one (a protocol, a KlineFeed, for
+    "sim" an in-process simulator) belongs to the composition root, so it happens here,
+    inside `start`, and lives exactly as long as the run.
+    """
+
+    def __init__(self, engine: RealtimeStrategyEngine, open_source: SourceOpener) -> None:
+        self.engine = engine
+        self._open_source = open_source
+        self._opening: asyncio.Task[None] | None = None
+        self._stopped = False
+
+    @property
+    def snapshot(self) -> Snapshot:
+        return self.engine.snapshot
+
+    @property
+    def exchange_clock_rate(self) -> float | None:
+        return self.engine.exchange_clock_rate
+
+    def set_mode(self, mode: ConfluenceMode) -> object:
+        return self.engine.set_mode(mode)
+
+    async def start(self) -> None:
+        """Open the source and run the engine on it until the source ends or `stop()`."""
+        if self._stopped:
+            return
+        self._opening = asyncio.current_task()
+        try:
+            async with self._open_source() as source:
+                self._opening = None
+                if self._stopped:
+                    return
+                await self.engine.run(source)
+        finally:
+            self._opening = None
+
+    async def stop(self) -> None:
+        """Stop the engine, or the opening of its source if it has not started yet."""
+        self._stopped = True
+        opening = self._opening
+        if opening is not None and opening is not asyncio.current_task() and not opening.done():
+            opening.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await opening
+        await self.engine.stop()
+
+
+def engine_for_session(session: LiveSession) -> LiveEngine:
+    """The real engine for a session over a live KlineFeed; "sim" starts the simulated
+    exchange in-process (wiring knows how)."""
+    from cryptoai_tui.wiring import open_kline_feed
+
+    engine = build_engine(session)
+    return SessionEngine(
+        engine,
+        lambda: open_kline_feed(session.exchange, engine.symbol, engine.interval.name,
+                                session.ws_url, session.rest_url),
     )
 
 

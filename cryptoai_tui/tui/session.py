@@ -8,7 +8,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from enum import Enum
+from typing import Iterable
 
+from cryptoai_tui.engine.strategy_choice import StrategySpec
 from cryptoai_tui.strategies.signal import ConfluenceMode
 
 DEFAULT_EXCHANGE = "binance"
@@ -46,9 +48,24 @@ _MISSING_WORDS = {
 }
 
 
-def strategy_name(spec: str) -> str:
-    """`rsi:period=10` -> `rsi`: choices keep the user's parameters, menus show the name."""
-    return spec.split(":", 1)[0].strip()
+def strategy_specs(items: Iterable[StrategySpec | str]) -> tuple[StrategySpec, ...]:
+    """The choice as typed specs; a plain registry name (`"rsi"`) stands for its defaults.
+
+    Text with parameters is the command line's business (`commands/app.py` parses it
+    through the registry); here it would be a string joined only to be split again.
+    """
+    specs: list[StrategySpec] = []
+    for item in items:
+        if isinstance(item, StrategySpec):
+            specs.append(item)
+        elif isinstance(item, str) and not any(mark in item for mark in ":=;,"):
+            specs.append(StrategySpec(item.strip()))
+        else:
+            raise TypeError(
+                f"Cannot use {item!r} as a chosen strategy: pass a StrategySpec(name, params) "
+                "or a plain registry name."
+            )
+    return tuple(specs)
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,19 +84,17 @@ class LiveSession:
     exchange: str
     symbol: str
     interval: str
-    strategies: tuple[str, ...]  # specs: a name, or name:key=value,... as on the command line
+    strategies: tuple[StrategySpec, ...]  # what the engine builds, parameters included
     mode: ConfluenceMode
     ws_url: str | None = None
     rest_url: str | None = None
 
-    @property
-    def strategy_spec(self) -> str:
-        """The `--strategies` spelling of this choice (`;` keeps parameter lists intact)."""
-        return ";".join(self.strategies)
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "strategies", strategy_specs(self.strategies))
 
     @property
     def strategy_names(self) -> tuple[str, ...]:
-        return tuple(strategy_name(spec) for spec in self.strategies)
+        return tuple(spec.name for spec in self.strategies)
 
     @property
     def endpoint(self) -> Endpoint:
@@ -93,14 +108,17 @@ class LabChoices:
     exchange: str = DEFAULT_EXCHANGE
     symbol: str | None = None
     interval: str | None = None
-    strategies: tuple[str, ...] = ()
+    strategies: tuple[StrategySpec, ...] = ()
     mode: ConfluenceMode = DEFAULT_MODE
     ws_url: str | None = None
     rest_url: str | None = None
 
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "strategies", strategy_specs(self.strategies))
+
     @property
     def strategy_names(self) -> tuple[str, ...]:
-        return tuple(strategy_name(spec) for spec in self.strategies)
+        return tuple(spec.name for spec in self.strategies)
 
     @property
     def endpoint(self) -> Endpoint:
@@ -149,8 +167,8 @@ class LabChoices:
 
     def with_strategy_names(self, names: tuple[str, ...]) -> LabChoices:
         """Keep the parameters of strategies that stay chosen; new ones get defaults."""
-        by_name = {strategy_name(spec): spec for spec in self.strategies}
-        return replace(self, strategies=tuple(by_name.get(name, name) for name in names))
+        by_name = {spec.name: spec for spec in self.strategies}
+        return replace(self, strategies=tuple(by_name.get(name) or StrategySpec(name) for name in names))
 
     def session(self) -> LiveSession:
         """The complete choice; raises ValueError with the missing-sentence when incomplete."""
@@ -180,11 +198,14 @@ class AppConfig:
     exchange: str = DEFAULT_EXCHANGE
     symbol: str | None = None
     interval: str | None = None
-    strategies: tuple[str, ...] = ()
+    strategies: tuple[StrategySpec, ...] = ()
     mode: ConfluenceMode | None = None
     ws_url: str | None = None
     rest_url: str | None = None
     frame_rate: float = 15.0  # live-screen renders per second at most
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "strategies", strategy_specs(self.strategies))
 
     @property
     def open_live(self) -> bool:

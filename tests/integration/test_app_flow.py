@@ -60,7 +60,7 @@ async def test_pick_everything_start_see_live_data_go_back_and_quit(sim: SimExch
         assert isinstance(app.screen, StrategyPicker)
         await pilot.press("space", "down", "down", "down", "space", "enter")  # rsi and macd
         await pilot.pause()
-        assert lab.choices.strategies == ("rsi", "macd")
+        assert lab.choices.strategy_names == ("rsi", "macd")
 
         await pilot.press("3")
         assert isinstance(app.screen, ChoicePicker)

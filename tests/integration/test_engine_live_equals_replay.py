@@ -17,6 +17,8 @@ from cryptoai_tui.replay import write_candles_csv
 from cryptoai_tui.sim.config import SimConfig
 from cryptoai_tui.sim.server import SimExchange
 from cryptoai_tui.snapshot import ConfirmedSignal
+from cryptoai_tui.wiring import open_kline_feed
+from tests.unit.engine_doubles import Watch
 
 ROOT = Path(__file__).resolve().parents[2]
 HISTORY = 250
@@ -25,20 +27,14 @@ LIVE_CLOSES = 25
 
 async def test_live_confirmed_signals_equal_signals_replay_over_the_same_candles(tmp_path: Path) -> None:
     async with SimExchange(SimConfig(speed=1200.0, seed=11)) as sim:
-        engine = RealtimeStrategyEngine(
-            "ETHUSDT", "1m", "all", "majority", "sim",
-            ws_url=sim.ws_url, rest_url=sim.rest_url, history=HISTORY,
-        )
-        stream = engine.confirmed()
-        run = asyncio.create_task(engine.start())
-        live: list[ConfirmedSignal] = []
-        async with asyncio.timeout(60):
-            async for signal in stream:
-                live.append(signal)
-                if len(live) >= HISTORY + LIVE_CLOSES:
-                    break
-        await engine.stop()
-        await run
+        engine = RealtimeStrategyEngine("ETHUSDT", "1m", "all", "majority", "sim")
+        watch = Watch(engine)
+        async with open_kline_feed("sim", "ETHUSDT", "1m", sim.ws_url, sim.rest_url, history=HISTORY) as feed:
+            run = asyncio.create_task(engine.run(feed))
+            async with asyncio.timeout(60):
+                live: list[ConfirmedSignal] = list(await watch.confirmed_signals(HISTORY + LIVE_CLOSES))
+            await engine.stop()
+            await run
         truth = sim.closed_candles("ETHUSDT", "1m", engine.series.candles()[0].open_time,
                                    live[-1].open_time)
 

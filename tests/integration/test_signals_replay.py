@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 from cryptoai_tui.replay import write_candles_csv
-from cryptoai_tui.strategies.history import run_history
+from cryptoai_tui.engine.history import history_signals
 from cryptoai_tui.strategies.registry import STRATEGY_NAMES, parse_strategy_spec
 from cryptoai_tui.strategies.signal import Action
 from tests.conftest import load_candles
@@ -38,8 +38,8 @@ def test_replay_prints_one_valid_json_line_per_warmed_up_close(tmp_path: Path) -
     assert len(lines) > 200
     by_time = {c.open_time: c for c in candles}
     assert [line["open_time"] for line in lines] == [c.open_time for c in candles[-len(lines):]]
-    # the same strategies run candle by candle outside the engine give the same verdicts
-    expected = run_history(parse_strategy_spec("all"), candles)[-len(lines):]
+    # the history path (the same evaluator, no event loop) gives the same verdicts
+    expected = history_signals(parse_strategy_spec("all"), candles)[-len(lines):]
     for line, reference in zip(lines, expected):
         assert set(line) == {"open_time", "close", "confluence", "strategies"}
         assert line["close"] == by_time[line["open_time"]].close

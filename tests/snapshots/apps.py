@@ -20,7 +20,7 @@ from typing import AsyncIterator, Sequence
 from textual.pilot import Pilot
 
 from cryptoai_tui.engine import RealtimeStrategyEngine
-from cryptoai_tui.feed.status import ConnectionState, FeedStatus
+from cryptoai_tui.feed.status import ConnectionState, FeedCounters, FeedStatus
 from cryptoai_tui.market import Candle, CandleEvent, Symbol
 from cryptoai_tui.market.symbol import split_pair
 from cryptoai_tui.sim.symbols import DEFAULT_SYMBOLS
@@ -29,7 +29,7 @@ from cryptoai_tui.strategies.registry import STRATEGY_NAMES
 from cryptoai_tui.strategies.signal import ConfluenceMode
 from cryptoai_tui.tui.app import CryptoAIApp, make_app
 from cryptoai_tui.tui.screens.live import LiveScreen
-from cryptoai_tui.tui.services import EngineFactory
+from cryptoai_tui.tui.services import EngineFactory, build_engine
 from cryptoai_tui.tui.session import AppConfig, Endpoint, LiveSession
 from tests.conftest import load_candles
 
@@ -61,16 +61,21 @@ async def fixed_symbols(endpoint: Endpoint) -> tuple[Symbol, ...]:
 
 
 class HeldOpenReplay:
-    """Replays statuses and candles, then stays open until cancelled."""
+    """Replays statuses and candles, then stays open until cancelled (a CandleSource)."""
 
     def __init__(self, items: Sequence[CandleEvent | FeedStatus]) -> None:
         self.items = tuple(items)
+        self.counters = FeedCounters()
+        self.clock_offset_ms: float | None = None
 
     def __aiter__(self) -> AsyncIterator[CandleEvent | FeedStatus]:
         return self._events()
 
     async def _events(self) -> AsyncIterator[CandleEvent | FeedStatus]:
         for item in self.items:
+            if isinstance(item, FeedStatus) and item.state is ConnectionState.RECONNECTING:
+                # a feed counts each retry it announces; so does this stand-in
+                self.counters = replace(self.counters, reconnects=self.counters.reconnects + 1)
             yield item
             await asyncio.sleep(0)
         await asyncio.Event().wait()
@@ -97,10 +102,11 @@ class FixedClockEngine:
     """The real engine, with its three wall-clock figures (latency p50/p99, lag) fixed."""
 
     def __init__(
-        self, engine: RealtimeStrategyEngine, expected_messages: int,
+        self, engine: RealtimeStrategyEngine, source: HeldOpenReplay, expected_messages: int,
         expected_state: ConnectionState = ConnectionState.LIVE,
     ) -> None:
         self.engine = engine
+        self.source = source
         self.expected_messages = expected_messages
         self.expected_state = expected_state
         self._first = engine.snapshot
@@ -140,7 +146,7 @@ class FixedClockEngine:
         )
 
     async def start(self) -> None:
-        await self.engine.start()
+        await self.engine.run(self.source)
 
     async def stop(self) -> None:
         await self.engine.stop()
@@ -169,11 +175,7 @@ def btc_replay_factory(count: int = REPLAY_CANDLES, *, with_forming: bool = True
 
     def factory(session: LiveSession) -> FixedClockEngine:
         items = replay_items(session.symbol, session.interval, closed, forming=forming, forming_at=at)
-        engine = RealtimeStrategyEngine(
-            session.symbol, session.interval, session.strategy_spec, session.mode, session.exchange,
-            source=HeldOpenReplay(items),
-        )
-        return FixedClockEngine(engine, count + (1 if forming else 0))
+        return FixedClockEngine(build_engine(session), HeldOpenReplay(items), count + (1 if forming else 0))
 
     return factory
 
@@ -182,11 +184,7 @@ def status_factory(*statuses: FeedStatus) -> EngineFactory:
     """An engine factory whose feed only reports statuses (bootstrapping, reconnecting ...)."""
 
     def factory(session: LiveSession) -> FixedClockEngine:
-        engine = RealtimeStrategyEngine(
-            session.symbol, session.interval, session.strategy_spec, session.mode, session.exchange,
-            source=HeldOpenReplay(statuses),
-        )
-        return FixedClockEngine(engine, 0, statuses[-1].state)
+        return FixedClockEngine(build_engine(session), HeldOpenReplay(statuses), 0, statuses[-1].state)
 
     return factory
 

@@ -7,8 +7,10 @@ import gc
 import time
 from typing import AsyncIterator, Iterable
 
-from cryptoai_tui.feed.status import FeedStatus
+from cryptoai_tui.engine import RealtimeStrategyEngine
+from cryptoai_tui.feed.status import FeedCounters, FeedStatus
 from cryptoai_tui.market import Candle, CandleEvent, OHLCV
+from cryptoai_tui.snapshot import ConfirmedSignal, Snapshot
 from cryptoai_tui.strategies.base import Strategy
 from cryptoai_tui.strategies.signal import Action, Signal
 
@@ -160,18 +162,38 @@ class _SlowToFinalize:
         for timer in self.timers:
             timer.now += int(self.ms * 1_000_000)
 
-async def burst(items: Iterable[CandleEvent | FeedStatus]) -> AsyncIterator[CandleEvent | FeedStatus]:
+class ScriptedSource:
+    """A CandleSource over scripted items: `counters` and `clock_offset_ms` are what the
+    test sets, so metrics that come from the source can be checked to pass through."""
+
+    def __init__(self, items: AsyncIterator[CandleEvent | FeedStatus], counters: FeedCounters = FeedCounters(),
+                 clock_offset_ms: float | None = None) -> None:
+        self._items = items
+        self.counters = counters
+        self.clock_offset_ms = clock_offset_ms
+
+    def __aiter__(self) -> AsyncIterator[CandleEvent | FeedStatus]:
+        return self._items
+
+
+def burst(items: Iterable[CandleEvent | FeedStatus]) -> ScriptedSource:
     """Yields everything without ever suspending: the engine sees a flood."""
-    for item in items:
-        yield item
-
-
-async def paced(groups: Iterable[Iterable[CandleEvent | FeedStatus]]) -> AsyncIterator[CandleEvent | FeedStatus]:
-    """Yields each group as a flood, then lets the event loop run (the engine catches up)."""
-    for group in groups:
-        for item in group:
+    async def flood() -> AsyncIterator[CandleEvent | FeedStatus]:
+        for item in items:
             yield item
-        await asyncio.sleep(0)
+
+    return ScriptedSource(flood())
+
+
+def paced(groups: Iterable[Iterable[CandleEvent | FeedStatus]]) -> ScriptedSource:
+    """Yields each group as a flood, then lets the event loop run (the engine catches up)."""
+    async def in_groups() -> AsyncIterator[CandleEvent | FeedStatus]:
+        for group in groups:
+            for item in group:
+                yield item
+            await asyncio.sleep(0)
+
+    return ScriptedSource(in_groups())
 
 
 class Gate:
@@ -179,6 +201,8 @@ class Gate:
 
     def __init__(self) -> None:
         self._queue: asyncio.Queue[CandleEvent | FeedStatus | None] = asyncio.Queue()
+        self.counters = FeedCounters()
+        self.clock_offset_ms: float | None = None
 
     def push(self, *items: CandleEvent | FeedStatus) -> None:
         for item in items:
@@ -193,3 +217,43 @@ class Gate:
     async def _items(self) -> AsyncIterator[CandleEvent | FeedStatus]:
         while (item := await self._queue.get()) is not None:
             yield item
+
+
+class Watch:
+    """What a test hears through the engine's one push API, `add_listener`, made awaitable.
+
+    Registered on creation, so nothing published between building it and the first await
+    is lost.
+    """
+
+    def __init__(self, engine: RealtimeStrategyEngine) -> None:
+        self.engine = engine
+        self.snapshots: list[Snapshot] = []
+        self.confirmed: list[ConfirmedSignal] = []
+        self._heard = asyncio.Event()
+        engine.add_listener(on_snapshot=self._on_snapshot, on_confirmed=self._on_confirmed)
+
+    def _on_snapshot(self, snapshot: Snapshot) -> None:
+        self.snapshots.append(snapshot)
+        self._heard.set()
+
+    def _on_confirmed(self, signal: ConfirmedSignal) -> None:
+        self.confirmed.append(signal)
+        self._heard.set()
+
+    async def _until_heard(self) -> None:
+        self._heard.clear()
+        await self._heard.wait()
+
+    async def snapshot_after(self, sequence: int | None = None) -> Snapshot:
+        """The newest Snapshot once its sequence is above `sequence` (default: the current one)."""
+        threshold = self.engine.snapshot.sequence if sequence is None else sequence
+        while self.engine.snapshot.sequence <= threshold:
+            await self._until_heard()
+        return self.engine.snapshot
+
+    async def confirmed_signals(self, count: int) -> list[ConfirmedSignal]:
+        """The first `count` confirmed signals heard, waiting for them as needed."""
+        while len(self.confirmed) < count:
+            await self._until_heard()
+        return self.confirmed[:count]

@@ -5,7 +5,8 @@ from __future__ import annotations
 from typing import Iterable, Sequence
 
 from cryptoai_tui.market import Candle, CandleSeries, OHLCV
-from cryptoai_tui.strategies import Signal, Strategy, run_history
+from cryptoai_tui.engine.history import history_signals
+from cryptoai_tui.strategies import Signal, Strategy
 
 HOUR_MS = 3_600_000
 START_MS = 1_700_000_000_000 - (1_700_000_000_000 % HOUR_MS)
@@ -73,7 +74,7 @@ def window(candles: Sequence[Candle]) -> OHLCV:
 
 def signals(strategy: Strategy, candles: Sequence[Candle]) -> list[Signal]:
     """The confirmed signal of every bar, as the engine would produce them."""
-    return [row[strategy.name] for row in run_history([strategy], candles, window=len(candles))]
+    return [row[strategy.name] for row in history_signals([strategy], candles, window=len(candles))]
 
 
 def last_signal(strategy: Strategy, candles: Sequence[Candle]) -> Signal:

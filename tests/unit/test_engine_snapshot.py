@@ -6,12 +6,12 @@ import asyncio
 
 import pytest
 
-from cryptoai_tui.engine import RealtimeStrategyEngine
-from cryptoai_tui.feed.status import ConnectionState, FeedStatus
+from cryptoai_tui.engine import EngineOptions, EngineTiming, RealtimeStrategyEngine
+from cryptoai_tui.feed.status import ConnectionState, FeedCounters, FeedStatus
 from cryptoai_tui.snapshot import Snapshot
 from cryptoai_tui.market import OHLCV
 from cryptoai_tui.strategies.signal import Action, ConfluenceMode, Signal
-from tests.unit.engine_doubles import Gate, Recorder, bar, event
+from tests.unit.engine_doubles import Gate, Recorder, Watch, bar, event
 
 
 class Fixed(Recorder):
@@ -29,14 +29,16 @@ async def test_snapshot_carries_prices_candles_signals_and_metrics() -> None:
     published: list[Snapshot] = []
     engine = RealtimeStrategyEngine(
         "BTCUSDT", "1m", [Recorder(), Fixed()], "any", exchange="binance",
-        source=gate, recent_candles=5, recent_signals=3, on_snapshot=published.append,
+        options=EngineOptions(recent_candles=5, recent_signals=3),
     )
-    run = asyncio.create_task(engine.start())
+    engine.add_listener(on_snapshot=published.append)
+    watch = Watch(engine)
+    run = asyncio.create_task(engine.run(gate))
     gate.push(FeedStatus(ConnectionState.LIVE, "Live."))
     gate.push(*[event(bar(i)) for i in range(8)])
-    snapshot = await engine.next_snapshot(engine.snapshot.sequence)
+    snapshot = await watch.snapshot_after(engine.snapshot.sequence)
     while snapshot.last_confirmed is None or snapshot.last_confirmed.open_time != bar(7).open_time:
-        snapshot = await engine.next_snapshot(snapshot.sequence)
+        snapshot = await watch.snapshot_after(snapshot.sequence)
 
     assert (snapshot.exchange, snapshot.symbol, snapshot.interval) == ("binance", "BTCUSDT", "1m")
     assert snapshot.state is ConnectionState.LIVE and snapshot.state_message == "Live."
@@ -56,12 +58,14 @@ async def test_snapshot_carries_prices_candles_signals_and_metrics() -> None:
     assert snapshot.last_confirmed.confluence == snapshot.confluence
     assert snapshot.last_confirmed.rows == snapshot.rows
     assert snapshot.metrics.messages_processed >= 8
-    assert snapshot.metrics.latency_p50_us is None  # the first sample describes this very publish
+    first_close = next(s for s in published if s.last_confirmed is not None)
+    assert first_close.metrics.latency_p50_us is None  # its own sample lands after it is built
+    assert snapshot.metrics.latency_p50_us is not None  # each close since was timed
     assert snapshot.metrics.exchange_lag_ms is None  # event times are not a real-time clock here
     assert [s.sequence for s in published] == sorted({s.sequence for s in published})
 
     gate.push(event(bar(8, close=105.5, closed=False)))
-    forming = await engine.next_snapshot(snapshot.sequence)
+    forming = await watch.snapshot_after(snapshot.sequence)
     assert forming.provisional is True
     assert (forming.price, forming.previous_price) == (105.5, 107.0)
     assert forming.candle_open_time == bar(8).open_time
@@ -78,12 +82,13 @@ async def test_snapshot_carries_prices_candles_signals_and_metrics() -> None:
 
 async def test_set_mode_recombines_current_rows_and_republishes() -> None:
     gate = Gate()
-    engine = RealtimeStrategyEngine("BTCUSDT", "1m", [Recorder(), Fixed(), Fixed()], "any", source=gate)
-    run = asyncio.create_task(engine.start())
+    engine = RealtimeStrategyEngine("BTCUSDT", "1m", [Recorder(), Fixed(), Fixed()], "any")
+    watch = Watch(engine)
+    run = asyncio.create_task(engine.run(gate))
     gate.push(event(bar(0)), event(bar(1)))
-    snapshot = await engine.next_snapshot()
+    snapshot = await watch.snapshot_after()
     while snapshot.metrics.messages_processed < 2:
-        snapshot = await engine.next_snapshot(snapshot.sequence)
+        snapshot = await watch.snapshot_after(snapshot.sequence)
     assert snapshot.confluence is not None and snapshot.confluence.action is Action.BUY  # ANY: one BUY, no SELL
 
     switched = engine.set_mode("majority")
@@ -96,7 +101,7 @@ async def test_set_mode_recombines_current_rows_and_republishes() -> None:
     assert switched.last_confirmed is not None and switched.last_confirmed.confluence.mode is ConfluenceMode.ANY
 
     gate.push(event(bar(2)))
-    after = await engine.next_snapshot(switched.sequence)
+    after = await watch.snapshot_after(switched.sequence)
     assert after.last_confirmed is not None and after.last_confirmed.confluence.mode is ConfluenceMode.MAJORITY
     with pytest.raises(ValueError, match="use one of all, any, majority"):
         engine.set_mode("most")
@@ -109,8 +114,10 @@ def test_bad_arguments_are_refused_with_sentences() -> None:
         RealtimeStrategyEngine("BTCUSDT", "1m", [Recorder()], "some")
     with pytest.raises(ValueError, match="Unknown interval '7x'"):
         RealtimeStrategyEngine("BTCUSDT", "7x", [Recorder()], "any")
-    with pytest.raises(ValueError, match="history=2000 must be between 0 and the window"):
-        RealtimeStrategyEngine("BTCUSDT", "1m", [Recorder()], "any", history=2000, window=1000)
+    with pytest.raises(ValueError, match="The window must hold at least one candle, not 0"):
+        RealtimeStrategyEngine("BTCUSDT", "1m", [Recorder()], "any", options=EngineOptions(window=0))
+    with pytest.raises(ValueError, match="budget and the loop slice must be positive"):
+        EngineTiming(slice_ms=0.0)
     with pytest.raises(ValueError, match="pick at least one"):
         RealtimeStrategyEngine("BTCUSDT", "1m", [], "any")
 
@@ -123,22 +130,47 @@ def test_repeated_strategies_get_unique_row_names() -> None:
 
 async def test_history_burst_is_not_counted_as_message_latency() -> None:
     gate = Gate()
-    engine = RealtimeStrategyEngine("BTCUSDT", "1m", [Recorder()], "any", source=gate)
-    run = asyncio.create_task(engine.start())
+    engine = RealtimeStrategyEngine("BTCUSDT", "1m", [Recorder()], "any")
+    watch = Watch(engine)
+    run = asyncio.create_task(engine.run(gate))
     gate.push(FeedStatus(ConnectionState.BOOTSTRAPPING, "Loading 5 candles.", progress=0, total=5))
     # received at the epoch: were any of these timed, p99 would be decades of µs
     gate.push(*[event(bar(i), received_at=0.0) for i in range(5)])
     snapshot = engine.snapshot
     while snapshot.metrics.messages_processed < 5:
-        snapshot = await engine.next_snapshot(snapshot.sequence)
+        snapshot = await watch.snapshot_after(snapshot.sequence)
     gate.push(FeedStatus(ConnectionState.LIVE, "Loaded 5 candles.", progress=5, total=5))
     for item in (event(bar(5, closed=False)), event(bar(5)), event(bar(6), backfilled=True, received_at=0.0)):
         gate.push(item)
         processed = snapshot.metrics.messages_processed
         while snapshot.metrics.messages_processed == processed:
-            snapshot = await engine.next_snapshot(snapshot.sequence)
+            snapshot = await watch.snapshot_after(snapshot.sequence)
+    gate.counters = FeedCounters(candles_backfilled=1)  # the feed counts what it repaired
     gate.close()
     await run
     metrics = engine.snapshot.metrics
     assert metrics.messages_processed == 8 and metrics.candles_backfilled == 1
     assert metrics.latency_p99_us is not None and metrics.latency_p99_us < 1e12
+
+
+async def test_a_live_message_that_waited_behind_history_is_not_timed() -> None:
+    gate = Gate()
+    engine = RealtimeStrategyEngine("BTCUSDT", "1m", [Recorder()], "any")
+    watch = Watch(engine)
+    waited = event(bar(5, closed=False))  # arrives now, but is queued behind the history below
+    run = asyncio.create_task(engine.run(gate))
+    gate.push(FeedStatus(ConnectionState.BOOTSTRAPPING, "Loading 5 candles.", progress=0, total=5))
+    gate.push(*[event(bar(i), received_at=0.0) for i in range(5)])
+    gate.push(FeedStatus(ConnectionState.LIVE, "Loaded 5 candles.", progress=5, total=5), waited)
+    snapshot = engine.snapshot
+    while snapshot.metrics.messages_processed < 6:
+        snapshot = await watch.snapshot_after(snapshot.sequence)
+    fresh = event(bar(5, close=104.0, closed=False))
+    gate.push(fresh)
+    while snapshot.metrics.messages_processed < 7:
+        snapshot = await watch.snapshot_after(snapshot.sequence)
+    # a sample lands after its own publish: had `waited` been timed, this one would show it
+    assert snapshot.metrics.latency_p50_us is None
+    gate.close()
+    await run
+    assert engine.snapshot.metrics.latency_p50_us is not None  # `fresh` was timed

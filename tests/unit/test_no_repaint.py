@@ -10,7 +10,8 @@ from dataclasses import replace
 import pytest
 
 from cryptoai_tui.market import Candle, CandleSeries
-from cryptoai_tui.strategies import Action, Signal, parse_strategy_spec, run_history
+from cryptoai_tui.engine.history import history_signals
+from cryptoai_tui.strategies import Action, Signal, parse_strategy_spec
 from tests.conftest import load_candles
 
 BARS = 2000
@@ -24,13 +25,13 @@ def candles() -> list[Candle]:
 @pytest.fixture(scope="module")
 def sliding(candles: list[Candle]) -> list[dict[str, Signal]]:
     """The backtest's view: the live 1000-candle window sliding over 2000 bars."""
-    return run_history(parse_strategy_spec("all"), candles, window=1000)
+    return history_signals(parse_strategy_spec("all"), candles, window=1000)
 
 
 @pytest.fixture(scope="module")
 def growing(candles: list[Candle]) -> list[dict[str, Signal]]:
     """Bar by bar with a window that never drops a candle."""
-    return run_history(parse_strategy_spec("all"), candles, window=BARS)
+    return history_signals(parse_strategy_spec("all"), candles, window=BARS)
 
 
 def traded(rows: list[dict[str, Signal]]) -> int:
@@ -41,7 +42,7 @@ def test_a_shorter_history_gives_the_same_signals_for_the_bars_it_has(
     candles: list[Candle], sliding: list[dict[str, Signal]]
 ) -> None:
     for n in (60, 151, 333, 700, 999, 1000, 1001, 1234, 1500, 1777, 1999):
-        prefix = run_history(parse_strategy_spec("all"), candles[:n], window=1000)
+        prefix = history_signals(parse_strategy_spec("all"), candles[:n], window=1000)
         assert prefix == sliding[:n], n
     assert traded(sliding) > 500  # the comparison covered real signals, not only HOLDs
 
@@ -93,7 +94,7 @@ def test_provisional_looks_never_change_confirmed_signals(
 def test_confirming_a_bar_twice_changes_nothing(candles: list[Candle]) -> None:
     strategies = parse_strategy_spec("all")
     series = CandleSeries(capacity=1000)
-    once = run_history(parse_strategy_spec("all"), candles[:600], window=1000)
+    once = history_signals(parse_strategy_spec("all"), candles[:600], window=1000)
     for i, candle in enumerate(candles[:600]):
         series.append(candle)
         view = series.view()

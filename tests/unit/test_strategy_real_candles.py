@@ -11,7 +11,8 @@ import pytest
 import talib
 
 from cryptoai_tui.market import Candle
-from cryptoai_tui.strategies import STRATEGY_NAMES, Action, Signal, parse_strategy_spec, run_history
+from cryptoai_tui.engine.history import history_signals
+from cryptoai_tui.strategies import STRATEGY_NAMES, Action, Signal, parse_strategy_spec
 from tests.conftest import load_candles
 
 FILES = ("BTCUSDT-1h.csv", "ETHUSDT-1h.csv")
@@ -22,7 +23,7 @@ def runs() -> dict[str, tuple[list[Candle], list[dict[str, Signal]]]]:
     out = {}
     for name in FILES:
         candles = load_candles(name)
-        out[name] = (candles, run_history(parse_strategy_spec("all"), candles))
+        out[name] = (candles, history_signals(parse_strategy_spec("all"), candles))
     return out
 
 
@@ -62,7 +63,7 @@ def test_classic_values_are_talib_on_the_same_window(runs) -> None:
     candles, rows = runs["BTCUSDT-1h.csv"]
     h, lo, c = (np.array([getattr(x, f) for x in candles]) for f in ("high", "low", "close"))
     for t in (999, 1500, 2718, 4000, 5481):
-        w = slice(t - 999, t + 1)  # run_history's window: the last 1000 candles
+        w = slice(t - 999, t + 1)  # history_signals' window: the last 1000 candles
         row = rows[t]
         hw, lw, cw = h[w], lo[w], c[w]
         assert row["rsi"].values["rsi"] == pytest.approx(talib.RSI(cw, 14)[-1], abs=1e-9)

@@ -8,6 +8,7 @@ import pytest
 
 from cryptoai_tui.errors import UserFacingError
 from cryptoai_tui.commands.app import config_from_args, strategy_specs
+from cryptoai_tui.engine.strategy_choice import StrategySpec
 from cryptoai_tui.strategies.signal import ConfluenceMode
 
 
@@ -32,13 +33,14 @@ def test_symbol_is_normalised_to_the_exchange_spelling() -> None:
 def test_all_four_choices_open_the_live_screen() -> None:
     config = config_from_args(args(symbol="BTCUSDT", interval="1m", strategies="rsi,macd", mode="any"))
     assert config.open_live
-    assert config.strategies == ("rsi", "macd")
+    assert config.strategies == (StrategySpec("rsi"), StrategySpec("macd"))
     assert config.mode is ConfluenceMode.ANY
 
 
 def test_strategy_parameters_survive_and_all_expands() -> None:
-    assert strategy_specs("rsi:period=10;macd") == ("rsi:period=10", "macd")
+    assert strategy_specs("rsi:period=10;macd") == (StrategySpec("rsi", {"period": 10}), StrategySpec("macd"))
     assert len(strategy_specs("all")) == 11
+    assert all(not spec.params for spec in strategy_specs("all"))  # only changed parameters travel
 
 
 def test_unknown_interval_is_refused_with_the_valid_list() -> None:

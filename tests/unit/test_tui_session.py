@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from cryptoai_tui.strategies.signal import ConfluenceMode
-from cryptoai_tui.tui.session import AppConfig, LabChoices, LabStep, strategy_name
+from cryptoai_tui.engine.strategy_choice import StrategySpec
+from cryptoai_tui.tui.session import AppConfig, LabChoices, LabStep, LiveSession
 
 
 def test_empty_choice_names_every_missing_step_in_menu_order() -> None:
@@ -29,26 +30,41 @@ def test_incomplete_choice_refuses_to_become_a_session() -> None:
         LabChoices(interval="1m", strategies=("rsi",)).session()
 
 
-def test_complete_choice_becomes_a_session_with_a_cli_strategy_spec() -> None:
+RSI_TUNED = StrategySpec("rsi", {"period": 10, "lower": 25.0})
+
+
+def test_complete_choice_becomes_a_session_carrying_typed_strategy_specs() -> None:
     choices = LabChoices(
         exchange="sim", symbol="ETHUSDT", interval="1m",
-        strategies=("rsi:period=10,lower=25", "macd"), mode=ConfluenceMode.ANY,
+        strategies=(RSI_TUNED, StrategySpec("macd")), mode=ConfluenceMode.ANY,
     )
     assert choices.next_step() is LabStep.START
     session = choices.session()
-    assert session.strategy_spec == "rsi:period=10,lower=25;macd"
+    assert session.strategies == (RSI_TUNED, StrategySpec("macd"))
     assert session.strategy_names == ("rsi", "macd")
     assert session.endpoint.exchange == "sim"
+    rsi, macd = (spec.create() for spec in session.strategies)  # what the engine builds
+    assert (rsi.name, rsi.params["period"], rsi.params["lower"]) == ("rsi", 10, 25.0)
+    assert macd.params == macd.defaults
 
 
 def test_rechoosing_strategies_keeps_parameters_of_those_that_stay() -> None:
-    choices = LabChoices(strategies=("rsi:period=10", "macd"))
-    assert choices.with_strategy_names(("rsi", "bos")).strategies == ("rsi:period=10", "bos")
+    choices = LabChoices(strategies=(RSI_TUNED, StrategySpec("macd")))
+    assert choices.with_strategy_names(("rsi", "bos")).strategies == (RSI_TUNED, StrategySpec("bos"))
 
 
-def test_strategy_name_strips_parameters() -> None:
-    assert strategy_name("rsi:period=10") == "rsi"
-    assert strategy_name("macd") == "macd"
+def test_plain_names_stand_for_default_specs_and_joined_text_is_refused() -> None:
+    assert AppConfig(strategies=("rsi", "macd")).strategies == (StrategySpec("rsi"), StrategySpec("macd"))
+    with pytest.raises(TypeError, match="StrategySpec"):
+        LiveSession("binance", "BTCUSDT", "1m", ("rsi:period=10;macd",), ConfluenceMode.ANY)
+
+
+def test_specs_are_values_equal_by_content_and_spelled_as_on_the_command_line() -> None:
+    assert StrategySpec("rsi", {"period": 10}) == StrategySpec("rsi", {"period": 10})
+    assert hash(StrategySpec("rsi", {"period": 10})) == hash(StrategySpec("rsi", {"period": 10}))
+    assert StrategySpec("rsi", {"period": 10}) != StrategySpec("rsi")
+    assert str(StrategySpec("rsi", {"period": 10})) == "rsi:period=10"
+    assert str(StrategySpec("macd")) == "macd"
 
 
 def test_config_opens_live_only_with_asset_timeframe_strategies_and_mode() -> None:
