@@ -43,7 +43,7 @@ from cryptoai_tui.engine.strategy_choice import StrategyChoice, resolve_strategi
 from cryptoai_tui.market.series import OHLCV
 from cryptoai_tui.snapshot import StrategyRow
 from cryptoai_tui.strategies.base import Strategy
-from cryptoai_tui.strategies.signal import Action, ConfluenceMode, ConfluenceResult, Signal
+from cryptoai_tui.strategies.signal import Action, ConfluenceMode, ConfluenceResult, Signal, Stance
 
 Combiner = Callable[[Mapping[str, Signal], ConfluenceMode], ConfluenceResult]
 Clock = Callable[[], int]  # nanoseconds
@@ -101,7 +101,7 @@ class StrategyRunner:
         self.confluence: ConfluenceResult | None = None
         self._last_actions: list[Action | None] = []
         self._changed_at: list[int | None] = []
-        self._last_votes: tuple[ConfluenceMode, list[tuple[Action, float]]] | None = None
+        self._last_votes: tuple[ConfluenceMode, list[tuple[Action, float, Stance]]] | None = None
         self.reset()
 
     @property
@@ -157,7 +157,7 @@ class StrategyRunner:
         last_actions = self._last_actions
         changed_at = self._changed_at
         rows: list[StrategyRow] = []
-        votes: list[tuple[Action, float]] = []
+        votes: list[tuple[Action, float, Stance]] = []
         index = 0
         for name, strategy in self._named:
             error: str | None = None
@@ -184,7 +184,7 @@ class StrategyRunner:
                 last_actions[index] = action
                 changed_at[index] = bar_open_time
             rows.append(StrategyRow(name, signal, changed_at[index], error, elapsed / 1000.0))
-            votes.append((action, signal.confidence))
+            votes.append((action, signal.confidence, signal.stance))
             index += 1
             if ended - slice_start > slice_ns:
                 yield
@@ -194,11 +194,11 @@ class StrategyRunner:
         self.rows = tuple(rows)
         self.confluence = self._combined(votes)
 
-    def _combined(self, votes: list[tuple[Action, float]]) -> ConfluenceResult:
+    def _combined(self, votes: list[tuple[Action, float, Stance]]) -> ConfluenceResult:
         """Confluence of the current rows, reusing the last result when no vote changed.
 
-        Confluence reads only each strategy's action and confidence (strategies.md §2.3),
-        so equal votes under the same mode give an equal result.
+        Confluence reads only each strategy's trigger (action), confidence and stance
+        (docs/strategies.md), so equal votes under the same mode give an equal result.
         """
         key = (self._mode, votes)
         if key == self._last_votes and self.confluence is not None:
