@@ -12,7 +12,7 @@ import asyncio
 import logging
 import threading
 import time
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from types import TracebackType
 from typing import Any, Callable, TypeVar
 from urllib.parse import urlsplit
@@ -31,56 +31,11 @@ from cryptoai_tui.sim.faults import FaultConfig
 from cryptoai_tui.sim.market import MarketModel, candle_open, parse_interval
 from cryptoai_tui.sim.replay import ReplaySeries, load_replay_csv
 from cryptoai_tui.sim.rest import LINEAR_QUOTES, RestRouter
-from cryptoai_tui.sim.sessions import BinanceSession, BybitSession, Session, SessionCounters
+from cryptoai_tui.sim.context import SimContext, SimStats
+from cryptoai_tui.sim.sessions import BinanceSession, BybitSession, Session
 
 _T = TypeVar("_T")
 _LOG = logging.getLogger("cryptoai_tui.sim")
-
-
-@dataclass(frozen=True, slots=True)
-class SimStats:
-    """What the simulator has done so far: lets a test prove a fault really happened."""
-
-    connections_opened: int
-    connections_active: int
-    kline_messages: int
-    finals: int
-    forming: int
-    malformed: int
-    duplicates: int
-    reordered: int
-    finals_skipped: int
-    drops: int
-    stalls: int
-    restarts: int
-    pings: int
-    pong_timeouts: int
-    rate_limit_closes: int
-    idle_closes: int
-    lifetime_closes: int
-    rest_requests: int
-    rest_rate_limited: int
-    rest_banned: int
-    rest_unavailable: int
-
-
-class SimContext:
-    """What every session reads: the market, the clock, the config and the live faults."""
-
-    def __init__(self, config: SimConfig, market: MarketModel, clock: SimClock) -> None:
-        self.config = config
-        self.market = market
-        self.clock = clock
-        self.faults = config.faults
-        self.faults_set_at = -1e18
-        self.faults_changed = asyncio.Event()
-        self.counters = SessionCounters()
-
-    def set_faults(self, faults: FaultConfig, now_real: float) -> None:
-        self.faults = faults
-        self.faults_set_at = now_real
-        changed, self.faults_changed = self.faults_changed, asyncio.Event()
-        changed.set()
 
 
 class SimExchange:
