@@ -35,6 +35,8 @@ class SessionCounters:
     rate_limit_closes: int = 0
     idle_closes: int = 0
     lifetime_closes: int = 0
+    #: connections the client ended with a close frame (a clean exit), not a dropped socket
+    client_close_frames: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,6 +64,7 @@ class SimStats:
     rest_rate_limited: int
     rest_banned: int
     rest_unavailable: int
+    client_close_frames: int = 0
 
 
 class SimContext:

@@ -245,7 +245,7 @@ class SimExchange:
             pong_timeouts=c.pong_timeouts, rate_limit_closes=c.rate_limit_closes,
             idle_closes=c.idle_closes, lifetime_closes=c.lifetime_closes,
             rest_requests=r.requests, rest_rate_limited=r.rate_limited, rest_banned=r.banned,
-            rest_unavailable=r.unavailable,
+            rest_unavailable=r.unavailable, client_close_frames=c.client_close_frames,
         )
 
     # --- serving -----------------------------------------------------------------

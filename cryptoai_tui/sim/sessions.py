@@ -89,6 +89,8 @@ class Session(ABC):
         except ConnectionClosed:
             pass
         finally:
+            if not self._closing and getattr(self.ws.protocol, "close_rcvd", None) is not None:
+                self.context.counters.client_close_frames += 1
             for task in self._tasks:
                 task.cancel()
             await asyncio.gather(*self._tasks, return_exceptions=True)
