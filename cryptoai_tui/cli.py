@@ -115,6 +115,18 @@ def _positive_float(option: str) -> Callable[[str], float]:
     return parse
 
 
+def _number(option: str) -> Callable[[str], float]:
+    """Any number; its range is checked by what it configures, in that one's words."""
+
+    def parse(text: str) -> float:
+        try:
+            return float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{option} must be a number, not {text!r}") from None
+
+    return parse
+
+
 def _whole(option: str) -> Callable[[str], int]:
     def parse(text: str) -> int:
         try:
@@ -203,7 +215,7 @@ def build_parser() -> argparse.ArgumentParser:
                      help="port to listen on; 0 picks a free one (default 8765)")
     sim.add_argument("--seed", type=_whole("--seed"), default=7, help="seed of the market and the faults (default 7)")
     sim.add_argument(
-        "--speed", type=_positive_float("--speed"), default=1.0,
+        "--speed", type=_number("--speed"), default=1.0,
         help="simulated time runs this many times faster than real time (default 1); the "
              "exchange clock in every message and in /time is the simulated one",
     )
@@ -227,7 +239,7 @@ def build_parser() -> argparse.ArgumentParser:
                "Unknown symbols always behave as on the real exchanges",
     )
     sim.add_argument(
-        "--push-interval", type=_positive_float("--push-interval"), metavar="SECONDS",
+        "--push-interval", type=_number("--push-interval"), metavar="SECONDS",
         help="real seconds between forming-candle updates of a stream (default 2, shortened at "
              "high --speed so a candle still gets about four)",
     )

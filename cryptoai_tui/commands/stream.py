@@ -90,10 +90,8 @@ def run(args: argparse.Namespace) -> int:
         raise UserFacingError(f"--history must be between 0 and {MAX_HISTORY} candles, not {args.history}.")
     seed = apply_sim_options(args)
     status = StatusWriter(sys.stderr)
-    if seed is not None:
-        status.line(f"Using the simulated exchange with seed {seed} (--seed {seed} shows this market again).")
     try:
-        stopped = run_until_stopped(_stream(args, status))
+        stopped = run_until_stopped(_stream(args, status, seed))
     except BrokenPipeError:
         # The reader went away (`| head`); point stdout at nothing so the exit flush is quiet.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
@@ -116,7 +114,7 @@ def _as_sentence() -> Iterator[None]:
         raise UserFacingError(mask_secrets(str(error))) from None
 
 
-async def _stream(args: argparse.Namespace, status: StatusWriter) -> None:
+async def _stream(args: argparse.Namespace, status: StatusWriter, seed: int | None) -> None:
     from cryptoai_tui.exchanges.registry import resolve_symbol
     from cryptoai_tui.feed import ConnectionState, FeedStatus, KlineFeed
     from cryptoai_tui.wiring import market_kind_of, open_protocol
@@ -127,6 +125,8 @@ async def _stream(args: argparse.Namespace, status: StatusWriter) -> None:
             symbols = [resolve_symbol(protocol, text) for text in args.symbols]
             feed = KlineFeed(protocol, [(symbol, args.interval) for symbol in symbols], history=args.history)
             await feed.validate(on_wait=lambda message, wait: status.line(message))
+            if seed is not None:  # said once the choice is known good, so a typo stays one line
+                status.line(f"The simulated exchange runs with seed {seed}; --seed {seed} shows this market again.")
             writer = CandleWriter(sys.stdout, args.format, args.exchange)
             async with feed:
                 async for event in feed:

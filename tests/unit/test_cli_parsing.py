@@ -84,3 +84,13 @@ def test_a_user_facing_error_never_prints_a_url_password(capsys: pytest.CaptureF
     assert code == 2
     err = capsys.readouterr().err
     assert err.startswith("cryptoai-tui: --history must be between") and "hunter2" not in err
+
+
+def test_the_sim_warns_when_other_machines_can_reach_it() -> None:
+    from cryptoai_tui.commands.sim import exposure_warning
+
+    for host in ("127.0.0.1", "127.0.0.2", "::1", "[::1]", "localhost", "LOCALHOST"):
+        assert exposure_warning(host) is None, host
+    for host in ("0.0.0.0", "::", "192.168.1.5", "example.org"):
+        warning = exposure_warning(host)
+        assert warning is not None and f"listening on {host}" in warning and "--host 127.0.0.1" in warning
