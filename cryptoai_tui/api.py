@@ -299,7 +299,7 @@ class StreamManager:
             async for event in feed:
                 if type(event) is CandleEvent:
                     self._on_candle(event)
-                else:
+                elif isinstance(event, FeedStatus):
                     self._on_status(event)
         except Exception as error:
             self.error = _in_python_words(error)

@@ -22,8 +22,8 @@ from websockets.datastructures import Headers
 from websockets.http11 import Request, Response
 
 from cryptoai_tui.exchanges.base import HttpReply
-from cryptoai_tui.exchanges.binance import BinanceSpot, BinanceUsdm
-from cryptoai_tui.exchanges.bybit import BybitLinear, BybitSpot
+from cryptoai_tui.exchanges.binance import BinanceProtocol, BinanceSpot, BinanceUsdm
+from cryptoai_tui.exchanges.bybit import BybitLinear, BybitProtocol, BybitSpot
 from cryptoai_tui.market import Candle, Interval
 from cryptoai_tui.sim.clock import SimClock
 from cryptoai_tui.sim.config import SimConfig
@@ -259,14 +259,22 @@ class SimExchange:
 
     def _session_factory(self, path: str) -> Callable[[SimContext, ServerConnection, int], Session] | None:
         route = urlsplit(path).path.rstrip("/")
-        for protocol in (self._binance_usdm, self._binance_spot):
-            prefix = protocol.ws_path_prefix
+        binance: BinanceProtocol
+        for binance in (self._binance_usdm, self._binance_spot):
+            prefix = binance.ws_path_prefix
             if route in (f"{prefix}/ws", f"{prefix}/stream") or route.startswith(f"{prefix}/ws/"):
-                return lambda ctx, ws, n, p=protocol: BinanceSession(ctx, ws, n, p, path)
-        for category, protocol in self._bybit.items():
+                def binance_session(ctx: SimContext, ws: ServerConnection, n: int,
+                                    p: BinanceProtocol = binance) -> Session:
+                    return BinanceSession(ctx, ws, n, p, path)
+
+                return binance_session
+        for category, bybit in self._bybit.items():
             if route == f"/v5/public/{category}":
-                listed = self._bybit_listed[category]
-                return lambda ctx, ws, n, p=protocol, names=listed: BybitSession(ctx, ws, n, p, names)
+                def bybit_session(ctx: SimContext, ws: ServerConnection, n: int, p: BybitProtocol = bybit,
+                                  names: frozenset[str] = self._bybit_listed[category]) -> Session:
+                    return BybitSession(ctx, ws, n, p, names)
+
+                return bybit_session
         return None
 
     async def _handle_connection(self, ws: ServerConnection) -> None:

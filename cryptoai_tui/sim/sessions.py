@@ -446,7 +446,7 @@ class BinanceSession(Session):
             except ConnectionClosed:
                 return
             self.context.counters.pings += 1
-            waiter.add_done_callback(self._on_pong)
+            asyncio.ensure_future(waiter).add_done_callback(self._on_pong)  # ping() gives a Future
 
     def _on_pong(self, future: asyncio.Future[float]) -> None:
         if not future.cancelled() and future.exception() is None:

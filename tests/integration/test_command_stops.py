@@ -19,7 +19,7 @@ from cryptoai_tui.sim.faults import FaultConfig
 from cryptoai_tui.sim.server import SimExchange
 
 ROOT = Path(__file__).resolve().parents[2]
-EXIT_FOR = {signal.SIGINT: 130, signal.SIGTERM: 143}
+EXIT_FOR: dict[int, int] = {signal.SIGINT: 130, signal.SIGTERM: 143}
 #: hang guard only: every wait below ends as soon as its condition holds
 GUARD_S = 60.0
 
@@ -126,14 +126,20 @@ async def test_stream_on_the_in_process_simulator_with_a_seed_is_reproducible_an
     assert runs[0] == runs[1], "--seed gives the same market"
 
 
-async def test_a_websocket_that_can_never_connect_ends_stream_with_one_sentence_and_exit_2() -> None:
-    def banned(connection: ServerConnection, request: Request) -> Response:
-        response = connection.respond(418, "banned\n")
-        response.headers["Retry-After"] = "120"
-        return response
+def banned(connection: ServerConnection, request: Request) -> Response:
+    """A WebSocket endpoint that refuses every handshake with 418: this IP is banned."""
+    response = connection.respond(418, "banned\n")
+    response.headers["Retry-After"] = "120"
+    return response
 
+
+async def never_reached(ws: ServerConnection) -> None:
+    raise AssertionError("the handshake was refused; no session starts")
+
+
+async def test_a_websocket_that_can_never_connect_ends_stream_with_one_sentence_and_exit_2() -> None:
     async with SimExchange(SimConfig(speed=60)) as sim, \
-            serve(lambda ws: None, "127.0.0.1", 0, process_request=banned) as refusing:
+            serve(never_reached, "127.0.0.1", 0, process_request=banned) as refusing:
         port = refusing.sockets[0].getsockname()[1]
         process = await start("stream", "BTCUSDT", "--ws-url", f"ws://127.0.0.1:{port}", "--rest-url", sim.rest_url)
         out, err = await asyncio.wait_for(process.communicate(), GUARD_S)
@@ -168,3 +174,16 @@ async def test_signals_stopped_during_start_up_exits_cleanly(signum: int) -> Non
         code, out, err = await stop(process, signum)
         assert code == EXIT_FOR[signum], err
         assert out == b"" and "Traceback" not in err
+
+
+async def test_a_websocket_that_can_never_connect_ends_signals_with_exit_2() -> None:
+    async with SimExchange(SimConfig(speed=60)) as sim, \
+            serve(never_reached, "127.0.0.1", 0, process_request=banned) as refusing:
+        port = refusing.sockets[0].getsockname()[1]
+        process = await start("signals", "--symbol", "BTCUSDT", "--strategies", "rsi",
+                              "--ws-url", f"ws://127.0.0.1:{port}", "--rest-url", sim.rest_url)
+        out, err = await asyncio.wait_for(process.communicate(), GUARD_S)
+    assert process.returncode == 2
+    assert out == b""
+    text = err.decode()
+    assert "Traceback" not in text and "banned this IP" in text
