@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import signal
+import sys
 
 from cryptoai_tui.errors import UserFacingError
 from cryptoai_tui.strategies.signal import ConfluenceMode
@@ -105,7 +106,7 @@ def run(args: argparse.Namespace) -> int:
     from cryptoai_tui.tui.app import make_app
 
     config = config_from_args(args)
-    apply_sim_options(args)
+    seed = apply_sim_options(args)
     app = make_app(config)
     terminated: list[int] = []
 
@@ -122,4 +123,7 @@ def run(args: argparse.Namespace) -> int:
         app.run()
     finally:
         signal.signal(signal.SIGTERM, previous)
+    if seed is not None:  # the terminal is back: say how to see this market again
+        print(f"cryptoai-tui: the simulated exchange ran with seed {seed}; --seed {seed} shows this "
+              "market again.", file=sys.stderr)
     return 128 + terminated[0] if terminated else 0

@@ -161,8 +161,7 @@ def run(args: argparse.Namespace) -> int:
     from cryptoai_tui.commands.running import apply_sim_options, run_until_stopped
     from cryptoai_tui.exchanges.redact import mask_secrets
 
-    if source is None:
-        apply_sim_options(args)
+    seed = apply_sim_options(args) if source is None else None
     status = StatusPrinter(sys.stderr)
     if source is None:
         engine.add_snapshot_listener(status)
@@ -184,6 +183,9 @@ def run(args: argparse.Namespace) -> int:
             return 2  # the feed's ERROR status already said it, in the same words
         raise UserFacingError(mask_secrets(str(error))) from None
     sys.stdout.flush()
+    if seed is not None:
+        print(f"cryptoai-tui: the simulated exchange ran with seed {seed}; --seed {seed} replays this "
+              "market.", file=sys.stderr, flush=True)
     if stopped is not None:
         return stopped
     return 2 if status.failed else 0
