@@ -7,7 +7,6 @@ pipe sees each candle at once; every status sentence goes to stderr.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import contextlib
 import json
 import os
