@@ -94,3 +94,14 @@ def test_the_sim_warns_when_other_machines_can_reach_it() -> None:
     for host in ("0.0.0.0", "::", "192.168.1.5", "example.org"):
         warning = exposure_warning(host)
         assert warning is not None and f"listening on {host}" in warning and "--host 127.0.0.1" in warning
+
+
+def test_python_dash_m_cli_prints_one_sentence_too() -> None:
+    import subprocess
+    import sys
+
+    result = subprocess.run([sys.executable, "-m", "cryptoai_tui.cli", "--interval", "7x", "--exchange", "BINANCE"],
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 2
+    assert result.stderr.startswith("cryptoai-tui: '7x' is not a timeframe Binance offers.")
+    assert "Traceback" not in result.stderr and result.stderr.count("\n") == 1
