@@ -15,6 +15,7 @@ import asyncio
 import concurrent.futures
 import contextlib
 import logging
+import re
 import threading
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
@@ -22,11 +23,12 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from cryptoai_tui.exchanges.errors import InvalidSymbolError
+from cryptoai_tui.exchanges.redact import mask_secrets
 from cryptoai_tui.feed.config import FeedConfig
 from cryptoai_tui.feed.kline_feed import KlineFeed
 from cryptoai_tui.feed.status import ConnectionState, FeedStatus
 from cryptoai_tui.market import Candle, CandleEvent, CandleSeries, parse_symbol
-from cryptoai_tui.market.symbol import close_matches
+from cryptoai_tui.market.symbol import MarketKind, close_matches
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -39,6 +41,28 @@ CloseCallback = Callable[["pd.DataFrame"], Any]
 
 #: how long a synchronous call waits for the background loop before giving up
 _CALL_TIMEOUT_S = 60.0
+
+#: command-line spellings in shared sentences, and how a Python caller writes them
+_FLAGS = (
+    (re.compile(r"--exchange ([A-Za-z0-9.-]+)"), r'exchange="\1"'),
+    (re.compile(r"--ws-url\b"), "ws_url="),
+    (re.compile(r"--rest-url\b"), "rest_url="),
+)
+
+
+def _pythonic(text: str) -> str:
+    """A sentence shared with the command line, naming Python arguments instead of flags
+    (`use exchange="sim"`, not `use --exchange sim`), with any URL password masked."""
+    for pattern, replacement in _FLAGS:
+        text = pattern.sub(replacement, text)
+    return mask_secrets(text)
+
+
+def _in_python_words(error: BaseException) -> BaseException:
+    """`error`, its sentence rewritten by `_pythonic` (same type, so `except` still works)."""
+    if error.args and isinstance(error.args[0], str):
+        error.args = (_pythonic(error.args[0]), *error.args[1:])
+    return error
 
 
 class _Buffer:
@@ -67,12 +91,22 @@ class StreamManager:
     Callbacks run on one worker thread, in order, with a DataFrame of the buffer as it was
     when the candle closed (`frame.attrs` names the symbol and interval). A callback that
     raises is logged and the stream goes on. `exchange="sim"` starts the built-in
-    simulator in the background (offline demos and tests).
+    simulator in the background (offline demos and tests); it serves spot pairs and
+    perpetuals (`ETH/USDT:USDT`), one kind per manager, chosen by the first stream.
     """
 
     def __init__(self, exchange: str = "binance", ws_url: str | None = None, rest_url: str | None = None,
                  *, config: FeedConfig = FeedConfig()) -> None:
-        self.exchange = exchange
+        from cryptoai_tui.wiring import EXCHANGE_CHOICES, check_endpoint_urls, normalise_exchange
+
+        name = normalise_exchange(exchange)
+        if name not in EXCHANGE_CHOICES:
+            raise ValueError(
+                f"exchange={exchange!r} is not an exchange. Valid values: "
+                + ", ".join(f'"{choice}"' for choice in EXCHANGE_CHOICES) + "."
+            )
+        check_endpoint_urls(ws_url, rest_url, ws_name="ws_url", rest_name="rest_url")
+        self.exchange = name
         self.ws_url = ws_url
         self.rest_url = rest_url
         self.config = config
@@ -83,6 +117,8 @@ class StreamManager:
         self._feed: KlineFeed | None = None
         self._protocol: ExchangeProtocol | None = None
         self._symbols: set[str] | None = None
+        #: the market kind this manager streams (the simulator serves both; one per manager)
+        self._kind: MarketKind | None = None
         self._main: concurrent.futures.Future[None] | None = None
         self._stopping: asyncio.Event | None = None
         self._callbacks = concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="stream-callbacks")
@@ -100,8 +136,11 @@ class StreamManager:
         """
         if buffer_size < 1:
             raise ValueError(f"buffer_size must be at least 1 candle, not {buffer_size}.")
-        self._ensure_running()
-        return self._call(self._start_stream(symbol, interval, buffer_size, callback))
+        try:
+            self._ensure_running(self._market_kind(symbol))
+            return self._call(self._start_stream(symbol, interval, buffer_size, callback))
+        except Exception as error:  # same type, so `except InvalidSymbolError` still works
+            raise _in_python_words(error) from None
 
     def stop_stream(self, symbol: str, interval: str = "1m") -> None:
         key = self._key(symbol, interval)
@@ -174,11 +213,26 @@ class StreamManager:
         await asyncio.get_running_loop().run_in_executor(None, self.stop_all)
 
     # --- background loop ---------------------------------------------------------------------
-    def _ensure_running(self) -> None:
+    def _market_kind(self, symbol: str) -> MarketKind:
+        """The kind `symbol` names on this manager's simulator (real exchanges have one kind,
+        and `resolve_symbol` refuses the other with its own sentence)."""
+        from cryptoai_tui.wiring import is_simulator, market_kind_of
+
+        kind = market_kind_of(symbol)
+        if self._kind is None or not is_simulator(self.exchange) or kind is self._kind:
+            return kind
+        have = "perpetuals" if self._kind is MarketKind.LINEAR else "spot pairs"
+        raise ValueError(
+            f"This StreamManager streams the simulator's {have}; {symbol} needs a second "
+            'StreamManager(exchange="sim").'
+        )
+
+    def _ensure_running(self, kind: MarketKind = MarketKind.SPOT) -> None:
         if self._closed:
             raise RuntimeError("This StreamManager was stopped; create a new one.")
         if self._thread is not None:
             return
+        self._kind = kind
         loop = asyncio.new_event_loop()
         started = threading.Event()
         self._loop = loop
@@ -226,7 +280,7 @@ class StreamManager:
                     with contextlib.suppress(asyncio.CancelledError):
                         await consumer
         except Exception as error:
-            self.error = error
+            self.error = _in_python_words(error)
             log.error("StreamManager stopped: %s", error)
         finally:
             loop = asyncio.get_running_loop()
@@ -234,25 +288,21 @@ class StreamManager:
 
     @contextlib.asynccontextmanager
     async def _open_protocol(self) -> Any:
-        if self.exchange == "sim":
-            from cryptoai_tui.wiring import open_protocol
+        from cryptoai_tui.wiring import open_protocol
 
-            async with open_protocol("sim", self.ws_url, self.rest_url) as protocol:
-                yield protocol
-            return
-        from cryptoai_tui.exchanges.registry import get_protocol
-
-        yield get_protocol(self.exchange, self.ws_url, self.rest_url)
+        async with open_protocol(self.exchange, self.ws_url, self.rest_url,
+                                 market_kind=self._kind or MarketKind.SPOT) as protocol:
+            yield protocol
 
     async def _consume(self, feed: KlineFeed) -> None:
         try:
             async for event in feed:
                 if type(event) is CandleEvent:
                     self._on_candle(event)
-                else:
+                elif isinstance(event, FeedStatus):
                     self._on_status(event)
         except Exception as error:
-            self.error = error
+            self.error = _in_python_words(error)
             log.error("StreamManager feed ended: %s", error)
             for buffer in list(self._buffers.values()):
                 buffer.ready.set()
@@ -277,7 +327,7 @@ class StreamManager:
                 buffer.live = True
                 buffer.ready.set()
         if status.state is ConnectionState.ERROR:
-            log.warning("%s", status.message)
+            log.warning("%s", _pythonic(status.message))
 
     def _run_callback(self, buffer: _Buffer, window: dict[str, np.ndarray]) -> None:
         if buffer.callback is None:
@@ -316,10 +366,12 @@ class StreamManager:
     # --- keys --------------------------------------------------------------------------------
     def _key(self, symbol: str, interval: str) -> tuple[str, str]:
         """The exchange spelling of a user's symbol (ccxt `ETH/USDT` works) and interval."""
-        from cryptoai_tui.exchanges.registry import get_protocol, resolve_symbol
+        from cryptoai_tui.exchanges.registry import PYTHON_EXCHANGE_OPTION, resolve_symbol
+        from cryptoai_tui.wiring import describe_protocol
 
-        protocol = self._protocol or get_protocol("binance" if self.exchange == "sim" else self.exchange)
-        return resolve_symbol(protocol, parse_symbol(symbol)), protocol.canonical_interval(interval)
+        protocol = self._protocol or describe_protocol(self.exchange, market_kind=self._kind or MarketKind.SPOT)
+        return (resolve_symbol(protocol, parse_symbol(symbol), exchange_option=PYTHON_EXCHANGE_OPTION),
+                protocol.canonical_interval(interval))
 
     def _buffer(self, symbol: str, interval: str) -> _Buffer:
         key = self._key(symbol, interval)

@@ -7,11 +7,15 @@ that command runs, so `cryptoai-tui --help` stays instant and pandas never loads
 from __future__ import annotations
 
 import argparse
+import re
+import signal
 import sys
-from typing import Sequence
+from typing import Callable, NoReturn, Sequence
 
-from cryptoai_tui.errors import UserFacingError
+from cryptoai_tui.errors import Terminated, UserFacingError, raise_terminated
 
+# These names are copied here, not imported, so `--help` loads nothing heavy; the tests
+# (test_strategy_registry, test_exchange_registry, test_sim_faults) keep the copies in sync.
 EXCHANGES = ("binance", "binanceus", "binance-futures", "bybit-spot", "bybit-linear", "sim")
 STRATEGY_NAMES = (
     "rsi", "ema_cross", "bollinger", "macd", "stochastic", "adx",
@@ -24,53 +28,173 @@ FAULTS = (
 )
 
 
+#: exit status after Ctrl+C (128 + SIGINT), as shells report a process stopped by it
+EXIT_INTERRUPTED = 128 + signal.SIGINT
+#: exit status after SIGTERM (128 + SIGTERM): stopped on request, cleanly
+EXIT_TERMINATED = 128 + signal.SIGTERM
+_ARGUMENT_PREFIX = re.compile(r"^argument [^:]+: ")
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse that states a mistake in one sentence, not the whole usage text."""
+
+    def error(self, message: str) -> NoReturn:
+        message = _ARGUMENT_PREFIX.sub("", message)
+        if not message.endswith("."):
+            message += "."
+        if not any(words in message for words in ("Valid values", "such as", "e.g.")):
+            message += f" See {self.prog} --help."
+        print(f"{self.prog}: {message}", file=sys.stderr)
+        raise SystemExit(2)
+
+
+def _choice(option: str, noun: str, choices: Sequence[str]) -> Callable[[str], str]:
+    """A case-insensitive choice: `--exchange Binance` means binance."""
+
+    def parse(text: str) -> str:
+        value = text.strip().lower()
+        if value in choices:
+            return value
+        if not value:
+            raise argparse.ArgumentTypeError(f"{option} is empty; give one of: {', '.join(choices)}")
+        raise argparse.ArgumentTypeError(
+            f"{option} {text!r} is not {noun}. Valid values: {', '.join(choices)}")
+
+    return parse
+
+
+def _text(option: str, example: str) -> Callable[[str], str]:
+    """A value that must not be empty (`--symbol ""` is a mistake, not "no symbol")."""
+
+    def parse(text: str) -> str:
+        if not text.strip():
+            raise argparse.ArgumentTypeError(f"{option} is empty; give a value such as {example}")
+        return text.strip()
+
+    return parse
+
+
+def _url(option: str, kind: str) -> Callable[[str], str]:
+    """A base URL checked before anything starts: ws(s):// for WebSockets, http(s):// for REST."""
+
+    def parse(text: str) -> str:
+        from cryptoai_tui.wiring import check_endpoint_urls
+
+        try:
+            if kind == "ws":
+                check_endpoint_urls(text, None, ws_name=option)
+            else:
+                check_endpoint_urls(None, text, rest_name=option)
+        except ValueError as error:
+            raise argparse.ArgumentTypeError(str(error).rstrip(".")) from None
+        return text.strip()
+
+    return parse
+
+
+def _mode(text: str) -> str:
+    """all, any or majority in any case, or a positive whole number K (K strategies agree)."""
+    value = text.strip().lower()
+    if value in MODES or (value.isdigit() and int(value) > 0):
+        return value
+    raise argparse.ArgumentTypeError(
+        f"--mode {text!r} is not a confluence mode. Valid values: {', '.join(MODES)}, or a whole "
+        "number K above 0 (at least K strategies agree)")
+
+
+def _positive_float(option: str) -> Callable[[str], float]:
+    def parse(text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            value = float("nan")
+        if not value > 0 or value == float("inf"):
+            raise argparse.ArgumentTypeError(f"{option} must be a number above 0, not {text!r}")
+        return value
+
+    return parse
+
+
+def _number(option: str) -> Callable[[str], float]:
+    """Any number; its range is checked by what it configures, in that one's words."""
+
+    def parse(text: str) -> float:
+        try:
+            return float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{option} must be a number, not {text!r}") from None
+
+    return parse
+
+
+def _whole(option: str) -> Callable[[str], int]:
+    def parse(text: str) -> int:
+        try:
+            return int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{option} must be a whole number, not {text!r}") from None
+
+    return parse
+
+
 def _add_connection_options(parser: argparse.ArgumentParser, default_exchange: str) -> None:
     group = parser.add_argument_group("connection")
     group.add_argument(
-        "--exchange", choices=EXCHANGES, default=default_exchange,
-        help=f"which exchange to read (default: {default_exchange}); 'sim' starts the built-in "
+        "--exchange", type=_choice("--exchange", "an exchange", EXCHANGES), default=default_exchange,
+        help=f"which exchange to read, one of {', '.join(EXCHANGES)} (default: {default_exchange}); 'sim' starts the built-in "
              "simulated exchange in-process on a free loopback port",
     )
     group.add_argument(
-        "--ws-url", metavar="URL",
+        "--ws-url", metavar="URL", type=_url("--ws-url", "ws"),
         help="override the WebSocket base (a testnet, a proxy or a simulator, e.g. "
              "ws://127.0.0.1:8765); the exchange's own paths are appended",
     )
     group.add_argument(
-        "--rest-url", metavar="URL",
+        "--rest-url", metavar="URL", type=_url("--rest-url", "rest"),
         help="override the REST base (e.g. http://127.0.0.1:8765); the exchange's own paths "
              "are appended",
+    )
+    group.add_argument(
+        "--seed", type=_whole("--seed"), default=None,
+        help="with --exchange sim: seed of the simulated market, to see the same market again "
+             "(default: a fresh one each run)",
+    )
+    group.add_argument(
+        "--sim-speed", type=_positive_float("--sim-speed"), default=None, metavar="X",
+        help="with --exchange sim: simulated time runs X times faster than real time; 1 is "
+             "real time (default 30: a 1m candle closes every 2 s)",
     )
 
 
 def _add_strategy_options(parser: argparse.ArgumentParser, required: bool) -> None:
     parser.add_argument(
-        "--strategies", metavar="LIST", required=required,
+        "--strategies", metavar="LIST", required=required, type=_text("--strategies", "rsi,macd"),
         help="comma-separated strategy names or 'all' ("
              + ", ".join(STRATEGY_NAMES)
              + "); parameters as name:key=value, e.g. 'rsi:period=10,lower=25;macd'. "
                "Use ';' between strategies when a strategy has parameters",
     )
     parser.add_argument(
-        "--mode", choices=MODES, default=None if not required else "majority",
-        help="confluence mode: all (every strategy agrees), any (one fires, none opposes), "
-             "majority (more than half agree); default majority",
+        "--mode", type=_mode, default=None if not required else "majority",
+        help="confluence mode, any case: all (every strategy agrees), any (one fires, none "
+             "opposes), majority (more than half agree), or a number K (at least K agree); "
+             "default majority",
     )
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="cryptoai-tui",
         description="A keyboard-driven terminal Strategy Lab for crypto markets. Without a "
                     "command it opens the app.",
     )
     parser.add_argument("--version", action="version", version=_version())
     parser.add_argument(
-        "--symbol", metavar="SYMBOL",
+        "--symbol", metavar="SYMBOL", type=_text("--symbol", "BTCUSDT"),
         help="preselect the asset (ETHUSDT, eth/usdt, ETH/USDT:USDT) and skip its step",
     )
     parser.add_argument(
-        "--interval", metavar="INTERVAL",
+        "--interval", metavar="INTERVAL", type=_text("--interval", "1m"),
         help="preselect the timeframe (1m, 5m, 1h, ...); with --symbol, --strategies and "
              "--mode the live screen opens straight away",
     )
@@ -85,11 +209,13 @@ def build_parser() -> argparse.ArgumentParser:
                     "and WebSocket protocol and the Bybit v5 protocol, with a seeded market "
                     "and optional faults. Stop with Ctrl+C.",
     )
-    sim.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
-    sim.add_argument("--port", type=int, default=8765, help="port to listen on; 0 picks a free one (default 8765)")
-    sim.add_argument("--seed", type=int, default=7, help="seed of the market and the faults (default 7)")
+    sim.add_argument("--host", default="127.0.0.1", type=_text("--host", "127.0.0.1"),
+                     help="address to listen on (default 127.0.0.1, this machine only)")
+    sim.add_argument("--port", type=_whole("--port"), default=8765,
+                     help="port to listen on; 0 picks a free one (default 8765)")
+    sim.add_argument("--seed", type=_whole("--seed"), default=7, help="seed of the market and the faults (default 7)")
     sim.add_argument(
-        "--speed", type=float, default=1.0,
+        "--speed", type=_number("--speed"), default=1.0,
         help="simulated time runs this many times faster than real time (default 1); the "
              "exchange clock in every message and in /time is the simulated one",
     )
@@ -99,7 +225,7 @@ def build_parser() -> argparse.ArgumentParser:
              "BTCUSDC, ETHUSDC); any other name gets a plausible made-up price",
     )
     sim.add_argument(
-        "--replay", metavar="CSV",
+        "--replay", metavar="CSV", type=_text("--replay", "BTCUSDT-1h.csv"),
         help="serve a CSV of real candles (open_time_ms,open,high,low,close,volume; symbol from "
              "the file name, e.g. BTCUSDT-1h.csv) as that symbol's history, then play the rest "
              "live in order; other symbols stay simulated",
@@ -113,7 +239,7 @@ def build_parser() -> argparse.ArgumentParser:
                "Unknown symbols always behave as on the real exchanges",
     )
     sim.add_argument(
-        "--push-interval", type=float, metavar="SECONDS",
+        "--push-interval", type=_number("--push-interval"), metavar="SECONDS",
         help="real seconds between forming-candle updates of a stream (default 2, shortened at "
              "high --speed so a candle still gets about four)",
     )
@@ -128,12 +254,13 @@ def build_parser() -> argparse.ArgumentParser:
         description="Stream closed candles to stdout, one line each (status goes to stderr). "
                     "Ctrl+C exits after flushing.",
     )
-    stream.add_argument("symbols", nargs="+", metavar="SYMBOL", help="one or more symbols")
-    stream.add_argument("--interval", default="1m", help="timeframe (default 1m)")
-    stream.add_argument("--history", type=int, default=0, metavar="N",
+    stream.add_argument("symbols", nargs="+", metavar="SYMBOL", type=_text("SYMBOL", "BTCUSDT"),
+                        help="one or more symbols")
+    stream.add_argument("--interval", default="1m", type=_text("--interval", "1m"), help="timeframe (default 1m)")
+    stream.add_argument("--history", type=_whole("--history"), default=0, metavar="N",
                         help="first print the last N closed candles from the bootstrap (default 0)")
-    stream.add_argument("--format", choices=("jsonl", "csv"), default="jsonl",
-                        help="output format (default jsonl)")
+    stream.add_argument("--format", type=_choice("--format", "an output format", ("jsonl", "csv")), default="jsonl",
+                        help="output format: jsonl or csv, any case (default jsonl)")
     _add_connection_options(stream, default_exchange="binance")
 
     signals = commands.add_parser(
@@ -141,11 +268,11 @@ def build_parser() -> argparse.ArgumentParser:
         description="Run the strategies live (or over a CSV with --replay) and print one JSON "
                     "line per closed candle after warm-up.",
     )
-    signals.add_argument("--symbol", required=True, help="symbol, e.g. BTCUSDT")
-    signals.add_argument("--interval", default="1m", help="timeframe (default 1m)")
+    signals.add_argument("--symbol", required=True, type=_text("--symbol", "BTCUSDT"), help="symbol, e.g. BTCUSDT")
+    signals.add_argument("--interval", default="1m", type=_text("--interval", "1m"), help="timeframe (default 1m)")
     _add_strategy_options(signals, required=True)
     signals.add_argument(
-        "--replay", metavar="CSV",
+        "--replay", metavar="CSV", type=_text("--replay", "BTCUSDT-1m.csv"),
         help="feed the candles of a CSV through the live code path, as fast as possible",
     )
     _add_connection_options(signals, default_exchange="binance")
@@ -159,9 +286,12 @@ def _version() -> str:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    """Parse, run one command, and turn its ending into an exit status: 0 done, 2 a mistake
+    or a failure said in one sentence, 130 after Ctrl+C, 143 after SIGTERM."""
+    previous = signal.signal(signal.SIGTERM, raise_terminated)  # until a command's loop takes over
     try:
+        parser = build_parser()
+        args = parser.parse_args(argv)
         if args.command == "sim":
             from cryptoai_tui.commands.sim import run
         elif args.command == "stream":
@@ -172,11 +302,16 @@ def main(argv: Sequence[str] | None = None) -> int:
             from cryptoai_tui.commands.app import run
         return run(args)
     except KeyboardInterrupt:
-        return 0
+        return EXIT_INTERRUPTED
+    except Terminated:
+        return EXIT_TERMINATED
     except UserFacingError as error:
-        print(f"cryptoai-tui: {error}", file=sys.stderr)
-        return 2
+        from cryptoai_tui.exchanges.redact import mask_secrets
 
+        print(f"cryptoai-tui: {mask_secrets(str(error))}", file=sys.stderr)
+        return 2
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 if __name__ == "__main__":

@@ -10,3 +10,14 @@ from __future__ import annotations
 
 class UserFacingError(Exception):
     """An error whose message is a complete sentence for the user; printed without a traceback."""
+
+
+class Terminated(BaseException):
+    """SIGTERM arrived while no event loop was handling it: unwind like Ctrl+C (a
+    BaseException, so `except Exception` on the way out does not swallow it) and exit with
+    the SIGTERM status."""
+
+
+def raise_terminated(signum: int, frame: object) -> None:
+    """A `signal.signal` handler for SIGTERM that turns it into `Terminated`."""
+    raise Terminated

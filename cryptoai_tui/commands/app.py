@@ -9,6 +9,9 @@ app, which knows the exchange's list and takes the user to the asset picker.
 from __future__ import annotations
 
 import argparse
+import asyncio
+import signal
+import sys
 from typing import TYPE_CHECKING
 
 from cryptoai_tui.errors import UserFacingError
@@ -17,9 +20,6 @@ from cryptoai_tui.tui.session import AppConfig
 
 if TYPE_CHECKING:
     from cryptoai_tui.engine.strategy_choice import StrategySpec
-
-SIM_PROTOCOL = "binance"  # the simulator speaks Binance spot
-
 
 def strategy_specs(text: str) -> tuple[StrategySpec, ...]:
     """`--strategies` as one typed spec per strategy (`rsi` with period=10, `macd`), in the
@@ -35,12 +35,17 @@ def strategy_specs(text: str) -> tuple[StrategySpec, ...]:
 
 def config_from_args(args: argparse.Namespace) -> AppConfig:
     """An AppConfig from parsed arguments; UserFacingError for anything unusable."""
-    from cryptoai_tui.wiring import exchange_display_name
-    from cryptoai_tui.exchanges.registry import get_protocol, resolve_symbol
+    from cryptoai_tui.exchanges.redact import mask_secrets
+    from cryptoai_tui.exchanges.registry import resolve_symbol
     from cryptoai_tui.market.interval import Interval, InvalidIntervalError
+    from cryptoai_tui.wiring import describe_protocol, market_kind_of, normalise_exchange
 
-    exchange: str = args.exchange
-    protocol = get_protocol(SIM_PROTOCOL if exchange == "sim" else exchange, args.ws_url, args.rest_url)
+    exchange: str = normalise_exchange(args.exchange)
+    try:
+        protocol = describe_protocol(exchange, args.ws_url, args.rest_url,
+                                     market_kind=market_kind_of(args.symbol))
+    except ValueError as error:
+        raise UserFacingError(mask_secrets(str(error))) from None
     symbol: str | None = None
     if args.symbol:
         try:
@@ -56,7 +61,7 @@ def config_from_args(args: argparse.Namespace) -> AppConfig:
             interval = None
         if interval not in valid:
             raise UserFacingError(
-                f"{args.interval!r} is not a timeframe {exchange_display_name(exchange)} offers. "
+                f"{args.interval!r} is not a timeframe {protocol.display_name} offers. "
                 f"Valid timeframes: {', '.join(valid)}."
             )
     strategies: tuple[StrategySpec, ...] = ()
@@ -65,7 +70,7 @@ def config_from_args(args: argparse.Namespace) -> AppConfig:
             strategies = strategy_specs(args.strategies)
         except ValueError as error:
             raise UserFacingError(str(error)) from None
-    mode = ConfluenceMode(args.mode) if args.mode else None
+    mode = _mode(args.mode) if args.mode else None
     return AppConfig(
         exchange=exchange,
         symbol=symbol,
@@ -77,9 +82,43 @@ def config_from_args(args: argparse.Namespace) -> AppConfig:
     )
 
 
+def _mode(text: str) -> ConfluenceMode:
+    """all/any/majority in any case; anything else (a K-of-N number the app does not offer
+    yet) is refused with the engine's sentence."""
+    try:
+        return ConfluenceMode(text.strip().lower())
+    except ValueError:
+        from cryptoai_tui.engine import parse_mode
+
+        try:
+            return parse_mode(text)
+        except ValueError as error:
+            raise UserFacingError(str(error)) from None
+
+
 def run(args: argparse.Namespace) -> int:
+    from cryptoai_tui.commands.running import apply_sim_options
     from cryptoai_tui.tui.app import make_app
 
     config = config_from_args(args)
-    make_app(config).run()
-    return 0
+    seed = apply_sim_options(args)
+    app = make_app(config)
+    terminated: list[int] = []
+
+    def on_sigterm(signum: int, frame: object) -> None:
+        # SIGTERM quits like the quit key: screens unmount, the engine stops, close frames go.
+        terminated.append(signum)
+        try:
+            asyncio.get_running_loop().call_soon_threadsafe(app.exit)
+        except RuntimeError:  # no loop yet, or gone: nothing to close, stop now
+            raise SystemExit(128 + signum) from None
+
+    previous = signal.signal(signal.SIGTERM, on_sigterm)
+    try:
+        app.run()
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+    if seed is not None:  # the terminal is back: say how to see this market again
+        print(f"cryptoai-tui: the simulated exchange ran with seed {seed}; --seed {seed} shows this "
+              "market again.", file=sys.stderr)
+    return 128 + terminated[0] if terminated else 0

@@ -12,7 +12,7 @@ import json
 import math
 import os
 import sys
-from typing import TYPE_CHECKING, Any, TextIO
+from typing import TYPE_CHECKING, Any, Callable, TextIO
 
 from cryptoai_tui.errors import UserFacingError
 from cryptoai_tui.snapshot import ConfirmedSignal, Snapshot
@@ -106,19 +106,33 @@ class SignalPrinter:
 
 
 class StatusPrinter:
-    """Reports connection changes on stderr so stdout stays pure JSON lines."""
+    """Reports connection changes on stderr so stdout stays pure JSON lines.
 
-    def __init__(self, err: TextIO) -> None:
+    An ERROR with no retry planned means the feed gave up: `failed` turns True and
+    `on_failure` (the command's stop) is called once, so the run ends with a non-zero exit
+    instead of waiting forever."""
+
+    def __init__(self, err: TextIO, on_failure: Callable[[], object] | None = None) -> None:
         self.err = err
+        self.on_failure = on_failure
+        self.failed = False
         self._last: tuple[Any, str] | None = None
         self.printed: set[str] = set()
 
     def __call__(self, snapshot: Snapshot) -> None:
-        key = (snapshot.state, snapshot.state_message)
-        if key != self._last and snapshot.state_message:
+        from cryptoai_tui.exchanges.redact import mask_secrets
+        from cryptoai_tui.feed.status import ConnectionState
+
+        message = mask_secrets(snapshot.state_message)
+        key = (snapshot.state, message)
+        if key != self._last and message:
             self._last = key
-            self.printed.add(snapshot.state_message)
-            print(f"cryptoai-tui: {snapshot.state_message}", file=self.err, flush=True)
+            self.printed.add(message)
+            print(f"cryptoai-tui: {message}", file=self.err, flush=True)
+        if snapshot.state is ConnectionState.ERROR and snapshot.retry_in is None and not self.failed:
+            self.failed = True
+            if self.on_failure is not None:
+                self.on_failure()
 
 
 def run(args: argparse.Namespace) -> int:
@@ -138,35 +152,51 @@ def run(args: argparse.Namespace) -> int:
         exchange = "replay" if replay is not None else args.exchange
         engine = RealtimeStrategyEngine(
             symbol, interval, args.strategies, mode, exchange,
-            options=EngineOptions(venue=exchange_display_name(exchange)),
+            options=EngineOptions(venue=exchange_display_name(exchange, args.ws_url, args.rest_url)),
         )
     except (ValueError, KeyError) as error:
         raise UserFacingError(_sentence(error)) from None
+    from cryptoai_tui.commands.running import apply_sim_options, run_until_stopped
+    from cryptoai_tui.exchanges.redact import mask_secrets
+
+    seed = apply_sim_options(args) if replay is None else None
     printer = SignalPrinter(sys.stdout, flush_each=replay is None)
     status = StatusPrinter(sys.stderr)
     engine.add_listener(on_confirmed=printer, on_snapshot=status if replay is None else None)
-    try:
+
+    async def run_engine() -> None:
         if replay is not None:
-            asyncio.run(engine.run(replay))
-        else:
-            asyncio.run(_run_live(engine, args))
+            await engine.run(replay)
+            return
+        loop = asyncio.get_running_loop()
+        stopping: list[asyncio.Task[None]] = []  # held, so the stop task is not collected
+        status.on_failure = lambda: stopping.append(loop.create_task(engine.stop()))
+        await _run_live(engine, args)
+
+    try:
+        stopped = run_until_stopped(run_engine())
     except BrokenPipeError:
         # The reader went away (e.g. `| head`): not an error; keep Python quiet at exit.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
     except ExchangeError as error:
-        if str(error) in status.printed:
+        if mask_secrets(str(error)) in status.printed:
             return 2  # the feed's ERROR status already said it, in the same words
-        raise UserFacingError(str(error)) from None
+        raise UserFacingError(mask_secrets(str(error))) from None
     sys.stdout.flush()
-    return 0
+    if seed is not None:
+        print(f"cryptoai-tui: the simulated exchange ran with seed {seed}; --seed {seed} replays this "
+              "market.", file=sys.stderr, flush=True)
+    if stopped is not None:
+        return stopped
+    return 2 if status.failed else 0
 
 
 async def _run_live(engine: RealtimeStrategyEngine, args: argparse.Namespace) -> None:
     """The engine over a live KlineFeed built by the composition root."""
     from cryptoai_tui.wiring import open_kline_feed
 
-    async with open_kline_feed(engine.exchange, engine.symbol, engine.interval.name,
+    async with open_kline_feed(engine.exchange, args.symbol, engine.interval.name,
                                args.ws_url, args.rest_url) as feed:
         await engine.run(feed)
 

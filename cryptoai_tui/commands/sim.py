@@ -10,6 +10,7 @@ import argparse
 import asyncio
 import contextlib
 import errno
+import ipaddress
 import signal
 import sys
 from pathlib import Path
@@ -55,8 +56,31 @@ def build_config(args: argparse.Namespace) -> SimConfig:
         raise UserFacingError(str(exc)) from None
 
 
+def is_loopback(host: str) -> bool:
+    """True when `host` is reachable only from this machine (127.0.0.0/8, ::1, localhost)."""
+    if host.strip().lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip().strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def exposure_warning(host: str) -> str | None:
+    """The warning for a simulator that other machines can reach, or None on loopback."""
+    if is_loopback(host):
+        return None
+    return (
+        f"Warning: listening on {host}, so other machines on the network can reach this simulated "
+        "exchange and its fault controls; use --host 127.0.0.1 unless you mean that."
+    )
+
+
 def run(args: argparse.Namespace) -> int:
     config = build_config(args)
+    warning = exposure_warning(config.host)
+    if warning is not None:
+        print(f"cryptoai-tui sim: {warning}", file=sys.stderr, flush=True)
     try:
         asyncio.run(_serve(config, sys.stdout))
     except KeyboardInterrupt:

@@ -7,19 +7,17 @@ pipe sees each candle at once; every status sentence goes to stderr.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import contextlib
 import json
 import os
 import sys
-from collections.abc import AsyncIterator
+from collections.abc import Iterator
 from typing import TYPE_CHECKING, TextIO
 
 from cryptoai_tui.errors import UserFacingError
 from cryptoai_tui.market import CandleEvent
 
 if TYPE_CHECKING:
-    from cryptoai_tui.exchanges.base import ExchangeProtocol
     from cryptoai_tui.feed.status import FeedStatus
 
 #: the most history one run may ask for (10 REST pages of 1000 on Binance)
@@ -70,51 +68,65 @@ class StatusWriter:
         self.line(status.message)
 
     def line(self, message: str) -> None:
+        from cryptoai_tui.exchanges.redact import mask_secrets
+
+        message = mask_secrets(message)
         if message and message != self._last:
             self._last = message
             print(f"cryptoai-tui: {message}", file=self.err, flush=True)
 
 
+class FeedFailed(Exception):
+    """The feed reported ERROR with no retry planned: the run cannot go on, and the status
+    line has already said why."""
+
+
 def run(args: argparse.Namespace) -> int:
+    """Stream until Ctrl+C/SIGTERM (exit 130/143) or until the feed fails (exit 2)."""
+    from cryptoai_tui.commands.running import apply_sim_options, run_until_stopped
+
     if args.history < 0 or args.history > MAX_HISTORY:
         raise UserFacingError(f"--history must be between 0 and {MAX_HISTORY} candles, not {args.history}.")
+    seed = apply_sim_options(args)
+    status = StatusWriter(sys.stderr)
     try:
-        asyncio.run(_stream(args))
+        stopped = run_until_stopped(_stream(args, status, seed))
     except BrokenPipeError:
         # The reader went away (`| head`); point stdout at nothing so the exit flush is quiet.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-    except KeyboardInterrupt:
-        pass
-    return 0
+        return 0
+    except FeedFailed:
+        return 2
+    return stopped if stopped is not None else 0
 
 
-async def _stream(args: argparse.Namespace) -> None:
-    from cryptoai_tui.exchanges.errors import (
-        ExchangeError,
-        InvalidIntervalError,
-        InvalidSymbolError,
-        MarketKindMismatchError,
-    )
+@contextlib.contextmanager
+def _as_sentence() -> Iterator[None]:
+    """An exchange's refusal or an unreadable symbol, URL or setting becomes the one sentence
+    the command prints (with any password in a URL masked)."""
+    from cryptoai_tui.exchanges.errors import ExchangeError
+    from cryptoai_tui.exchanges.redact import mask_secrets
+
+    try:
+        yield
+    except (ExchangeError, ValueError) as error:
+        raise UserFacingError(mask_secrets(str(error))) from None
+
+
+async def _stream(args: argparse.Namespace, status: StatusWriter, seed: int | None) -> None:
     from cryptoai_tui.exchanges.registry import resolve_symbol
-    from cryptoai_tui.feed import FeedStatus, KlineFeed
+    from cryptoai_tui.feed import ConnectionState, FeedStatus, KlineFeed
+    from cryptoai_tui.wiring import market_kind_of, open_protocol
 
-    status = StatusWriter(sys.stderr)
-    async with _open_protocol(args) as protocol:
-        try:
+    with _as_sentence():
+        async with open_protocol(args.exchange, args.ws_url, args.rest_url,
+                                 market_kind=market_kind_of(args.symbols)) as protocol:
             symbols = [resolve_symbol(protocol, text) for text in args.symbols]
             feed = KlineFeed(protocol, [(symbol, args.interval) for symbol in symbols], history=args.history)
-        except (InvalidIntervalError, MarketKindMismatchError) as error:
-            raise UserFacingError(str(error)) from None
-        except ValueError as error:  # an unreadable symbol
-            raise UserFacingError(str(error)) from None
-        try:
             await feed.validate(on_wait=lambda message, wait: status.line(message))
-        except InvalidSymbolError as error:
-            raise UserFacingError(str(error)) from None
-        except ExchangeError as error:
-            raise UserFacingError(str(error)) from None
-        writer = CandleWriter(sys.stdout, args.format, args.exchange)
-        try:
+            if seed is not None:  # said once the choice is known good, so a typo stays one line
+                status.line(f"The simulated exchange runs with seed {seed}; --seed {seed} shows this market again.")
+            writer = CandleWriter(sys.stdout, args.format, args.exchange)
             async with feed:
                 async for event in feed:
                     if type(event) is CandleEvent:
@@ -122,19 +134,5 @@ async def _stream(args: argparse.Namespace) -> None:
                             writer.candle(event)
                     elif isinstance(event, FeedStatus):
                         status.status(event)
-        except (InvalidSymbolError, InvalidIntervalError) as error:
-            raise UserFacingError(str(error)) from None
-        except ExchangeError as error:
-            raise UserFacingError(str(error)) from None
-
-
-@contextlib.asynccontextmanager
-async def _open_protocol(args: argparse.Namespace) -> AsyncIterator[ExchangeProtocol]:
-    """The exchange's protocol; for `--exchange sim` a simulator running in this process."""
-    from cryptoai_tui.wiring import open_protocol
-
-    try:
-        async with open_protocol(args.exchange, args.ws_url, args.rest_url) as protocol:
-            yield protocol
-    except ValueError as error:  # a bad --ws-url/--rest-url or simulator setting, as a sentence
-        raise UserFacingError(str(error)) from None
+                        if event.state is ConnectionState.ERROR and event.retry_in is None:
+                            raise FeedFailed(event.message)

@@ -1,7 +1,7 @@
 """Exchange names as the command line spells them, mapped to protocol objects.
 
-"sim" is not an exchange here: the simulator speaks Binance spot (and Bybit), so its
-caller builds `get_protocol("binance", sim.ws_url, sim.rest_url)`.
+"sim" is not an exchange here: `cryptoai_tui.wiring` starts the simulator and points the
+Binance protocol of the symbol's market kind at it.
 """
 
 from __future__ import annotations
@@ -18,9 +18,12 @@ _PROTOCOLS: dict[str, type[ExchangeProtocol]] = {
 
 EXCHANGE_NAMES: tuple[str, ...] = tuple(_PROTOCOLS)
 
-#: where to send a user whose symbol names the other kind of market
-_LINEAR_ALTERNATIVES = "--exchange binance-futures or --exchange bybit-linear"
-_SPOT_ALTERNATIVES = "--exchange binance, binanceus or bybit-spot"
+#: how a front end spells "choose exchange X": `--exchange {}` on the command line,
+#: `exchange="{}"` in Python; the sentence names what the user would type
+CLI_EXCHANGE_OPTION = "--exchange {}"
+PYTHON_EXCHANGE_OPTION = 'exchange="{}"'
+#: the exchanges to suggest for a symbol that names a perpetual
+_LINEAR_EXCHANGES = ("binance-futures", "bybit-linear")
 
 
 def get_protocol(name: str, ws_url: str | None = None, rest_url: str | None = None) -> ExchangeProtocol:
@@ -28,17 +31,16 @@ def get_protocol(name: str, ws_url: str | None = None, rest_url: str | None = No
     paths are still appended, so `ws://127.0.0.1:P` becomes `ws://127.0.0.1:P/stream?...`)."""
     cls = _PROTOCOLS.get(name.strip().lower())
     if cls is None:
-        hint = " ('sim' is started by the caller, which then uses the binance protocol)" if name == "sim" else ""
-        raise ValueError(
-            f"Unknown exchange {name!r}{hint}. Valid exchanges: {', '.join(EXCHANGE_NAMES)}."
-        )
+        raise ValueError(f"Unknown exchange {name!r}. Valid exchanges: {', '.join(EXCHANGE_NAMES)}.")
     return cls(ws_url, rest_url)
 
 
-def resolve_symbol(protocol: ExchangeProtocol | str, ref: SymbolRef | str) -> str:
+def resolve_symbol(protocol: ExchangeProtocol | str, ref: SymbolRef | str, *,
+                   exchange_option: str = CLI_EXCHANGE_OPTION) -> str:
     """The exchange spelling of a user's symbol, refusing a symbol written for the other
     kind of market (ccxt `ETH/USDT:USDT` is a linear perpetual) instead of silently
-    streaming the spot pair of the same name."""
+    streaming the spot pair of the same name. `exchange_option` spells the suggested
+    exchanges as the caller's user types them (PYTHON_EXCHANGE_OPTION for scripts)."""
     proto = get_protocol(protocol) if isinstance(protocol, str) else protocol
     parsed = parse_symbol(ref) if isinstance(ref, str) else ref
     if parsed.kind is MarketKind.LINEAR and proto.market_kind is not MarketKind.LINEAR:
@@ -46,6 +48,6 @@ def resolve_symbol(protocol: ExchangeProtocol | str, ref: SymbolRef | str) -> st
         raise MarketKindMismatchError(
             parsed.name, proto.name,
             f"{written} is a perpetual (linear) contract, but {proto.display_name} is a spot "
-            f"market. Use {_LINEAR_ALTERNATIVES}, or write {parsed.name} for the spot pair.",
+            f"market. Use {' or '.join(exchange_option.format(name) for name in _LINEAR_EXCHANGES)}, or write {parsed.name} for the spot pair.",
         )
     return parsed.name

@@ -18,6 +18,7 @@ import httpx
 
 from cryptoai_tui.exchanges.base import JSON, ExchangeProtocol, RestRequest, body_snippet
 from cryptoai_tui.exchanges.errors import ExchangeUnavailableError, MalformedMessageError
+from cryptoai_tui.exchanges.redact import mask_secrets, mask_url
 from cryptoai_tui.market import Candle, Interval, Symbol
 
 #: a runaway cursor chain (a server repeating itself) stops here rather than looping forever
@@ -39,7 +40,8 @@ class RestClient:
         self.timeout = timeout
         self._owns_client = client is None
         self._client = client if client is not None else httpx.AsyncClient(timeout=timeout)
-        self.host = urlsplit(protocol.rest_base).netloc or protocol.rest_base
+        # host[:port] only: a user:password@ in --rest-url must never reach a message
+        self.host = urlsplit(protocol.rest_base).netloc.rpartition("@")[2] or mask_url(protocol.rest_base)
 
     async def __aenter__(self) -> RestClient:
         return self
@@ -140,9 +142,10 @@ class RestClient:
         except httpx.TimeoutException:
             raise self._unreachable(f"no answer within {self.timeout:g} s") from None
         except httpx.TransportError as exc:
-            raise self._unreachable(_reason(exc)) from None
+            raise self._unreachable(mask_secrets(_reason(exc))) from None
         except httpx.InvalidURL as exc:
-            raise ValueError(f"The REST address {url!r} is not a valid URL ({exc}); check --rest-url.") from None
+            raise ValueError(mask_secrets(
+                f"The REST address {mask_url(url)!r} is not a valid URL ({exc}); check --rest-url.")) from None
         text = response.text
         error = self.protocol.parse_error(response.status_code, response.headers, text, request)
         if error is not None:

@@ -12,7 +12,7 @@ import asyncio
 import logging
 import threading
 import time
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from types import TracebackType
 from typing import Any, Callable, TypeVar
 from urllib.parse import urlsplit
@@ -22,8 +22,8 @@ from websockets.datastructures import Headers
 from websockets.http11 import Request, Response
 
 from cryptoai_tui.exchanges.base import HttpReply
-from cryptoai_tui.exchanges.binance import BinanceSpot, BinanceUsdm
-from cryptoai_tui.exchanges.bybit import BybitLinear, BybitSpot
+from cryptoai_tui.exchanges.binance import BinanceProtocol, BinanceSpot, BinanceUsdm
+from cryptoai_tui.exchanges.bybit import BybitLinear, BybitProtocol, BybitSpot
 from cryptoai_tui.market import Candle, Interval
 from cryptoai_tui.sim.clock import SimClock
 from cryptoai_tui.sim.config import SimConfig
@@ -31,56 +31,11 @@ from cryptoai_tui.sim.faults import FaultConfig
 from cryptoai_tui.sim.market import MarketModel, parse_interval
 from cryptoai_tui.sim.replay import ReplaySeries, load_replay_csv
 from cryptoai_tui.sim.rest import LINEAR_QUOTES, RestRouter
-from cryptoai_tui.sim.sessions import BinanceSession, BybitSession, Session, SessionCounters
+from cryptoai_tui.sim.context import SimContext, SimStats
+from cryptoai_tui.sim.sessions import BinanceSession, BybitSession, Session
 
 _T = TypeVar("_T")
 _LOG = logging.getLogger("cryptoai_tui.sim")
-
-
-@dataclass(frozen=True, slots=True)
-class SimStats:
-    """What the simulator has done so far: lets a test prove a fault really happened."""
-
-    connections_opened: int
-    connections_active: int
-    kline_messages: int
-    finals: int
-    forming: int
-    malformed: int
-    duplicates: int
-    reordered: int
-    finals_skipped: int
-    drops: int
-    stalls: int
-    restarts: int
-    pings: int
-    pong_timeouts: int
-    rate_limit_closes: int
-    idle_closes: int
-    lifetime_closes: int
-    rest_requests: int
-    rest_rate_limited: int
-    rest_banned: int
-    rest_unavailable: int
-
-
-class SimContext:
-    """What every session reads: the market, the clock, the config and the live faults."""
-
-    def __init__(self, config: SimConfig, market: MarketModel, clock: SimClock) -> None:
-        self.config = config
-        self.market = market
-        self.clock = clock
-        self.faults = config.faults
-        self.faults_set_at = -1e18
-        self.faults_changed = asyncio.Event()
-        self.counters = SessionCounters()
-
-    def set_faults(self, faults: FaultConfig, now_real: float) -> None:
-        self.faults = faults
-        self.faults_set_at = now_real
-        changed, self.faults_changed = self.faults_changed, asyncio.Event()
-        changed.set()
 
 
 class SimExchange:
@@ -290,7 +245,7 @@ class SimExchange:
             pong_timeouts=c.pong_timeouts, rate_limit_closes=c.rate_limit_closes,
             idle_closes=c.idle_closes, lifetime_closes=c.lifetime_closes,
             rest_requests=r.requests, rest_rate_limited=r.rate_limited, rest_banned=r.banned,
-            rest_unavailable=r.unavailable,
+            rest_unavailable=r.unavailable, client_close_frames=c.client_close_frames,
         )
 
     # --- serving -----------------------------------------------------------------
@@ -304,14 +259,22 @@ class SimExchange:
 
     def _session_factory(self, path: str) -> Callable[[SimContext, ServerConnection, int], Session] | None:
         route = urlsplit(path).path.rstrip("/")
-        for protocol in (self._binance_usdm, self._binance_spot):
-            prefix = protocol.ws_path_prefix
+        binance: BinanceProtocol
+        for binance in (self._binance_usdm, self._binance_spot):
+            prefix = binance.ws_path_prefix
             if route in (f"{prefix}/ws", f"{prefix}/stream") or route.startswith(f"{prefix}/ws/"):
-                return lambda ctx, ws, n, p=protocol: BinanceSession(ctx, ws, n, p, path)
-        for category, protocol in self._bybit.items():
+                def binance_session(ctx: SimContext, ws: ServerConnection, n: int,
+                                    p: BinanceProtocol = binance) -> Session:
+                    return BinanceSession(ctx, ws, n, p, path)
+
+                return binance_session
+        for category, bybit in self._bybit.items():
             if route == f"/v5/public/{category}":
-                listed = self._bybit_listed[category]
-                return lambda ctx, ws, n, p=protocol, names=listed: BybitSession(ctx, ws, n, p, names)
+                def bybit_session(ctx: SimContext, ws: ServerConnection, n: int, p: BybitProtocol = bybit,
+                                  names: frozenset[str] = self._bybit_listed[category]) -> Session:
+                    return BybitSession(ctx, ws, n, p, names)
+
+                return bybit_session
         return None
 
     async def _handle_connection(self, ws: ServerConnection) -> None:

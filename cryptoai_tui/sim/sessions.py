@@ -33,7 +33,7 @@ from cryptoai_tui.sim.faults import FaultDice, FaultKind
 from cryptoai_tui.sim.market import parse_interval
 
 if TYPE_CHECKING:
-    from cryptoai_tui.sim.server import SimContext
+    from cryptoai_tui.sim.context import SimContext
 
 #: well-formed Binance stream names: lowercase symbol, '@', a stream type (+ options)
 _BINANCE_STREAM = re.compile(r"^[a-z0-9_.\-]{1,30}@[A-Za-z0-9_]+(@[A-Za-z0-9+:]+)?$")
@@ -56,27 +56,6 @@ class Subscription:
     next_final: int = 0
     last_push: float = -math.inf
     push_every: float = 2.0
-
-
-@dataclass
-class SessionCounters:
-    """Shared by all sessions of one server (single event loop: no locking needed)."""
-
-    opened: int = 0
-    kline_messages: int = 0
-    finals: int = 0
-    forming: int = 0
-    malformed: int = 0
-    duplicates: int = 0
-    reordered: int = 0
-    finals_skipped: int = 0
-    drops: int = 0
-    stalls: int = 0
-    pings: int = 0
-    pong_timeouts: int = 0
-    rate_limit_closes: int = 0
-    idle_closes: int = 0
-    lifetime_closes: int = 0
 
 
 class Session(ABC):
@@ -110,6 +89,8 @@ class Session(ABC):
         except ConnectionClosed:
             pass
         finally:
+            if not self._closing and getattr(self.ws.protocol, "close_rcvd", None) is not None:
+                self.context.counters.client_close_frames += 1
             for task in self._tasks:
                 task.cancel()
             await asyncio.gather(*self._tasks, return_exceptions=True)
@@ -465,7 +446,7 @@ class BinanceSession(Session):
             except ConnectionClosed:
                 return
             self.context.counters.pings += 1
-            waiter.add_done_callback(self._on_pong)
+            asyncio.ensure_future(waiter).add_done_callback(self._on_pong)  # ping() gives a Future
 
     def _on_pong(self, future: asyncio.Future[float]) -> None:
         if not future.cancelled() and future.exception() is None:

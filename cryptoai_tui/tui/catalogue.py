@@ -95,6 +95,7 @@ def default_catalogue() -> Catalogue:
     """
     from cryptoai_tui.exchanges.registry import get_protocol
     from cryptoai_tui.strategies.registry import STRATEGIES, STRATEGY_NAMES
+    from cryptoai_tui.wiring import protocol_name
 
     strategies = tuple(
         StrategyInfo(
@@ -107,6 +108,5 @@ def default_catalogue() -> Catalogue:
     )
     intervals: dict[str, tuple[str, ...]] = {}
     for info in EXCHANGES:
-        protocol_name = "binance" if info.name == "sim" else info.name
-        intervals[info.name] = tuple(get_protocol(protocol_name).intervals)
+        intervals[info.name] = tuple(get_protocol(protocol_name(info.name)).intervals)
     return Catalogue(strategies=strategies, intervals=MappingProxyType(intervals))

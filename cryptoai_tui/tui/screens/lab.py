@@ -30,6 +30,7 @@ from cryptoai_tui.tui.screens.strategy_picker import StrategyPicker
 from cryptoai_tui.tui.services import Services
 from cryptoai_tui.tui.session import AppConfig, Endpoint, LabChoices, LabStep
 from cryptoai_tui.tui.widgets.lab_menu import LabMenu
+from cryptoai_tui.wiring import display_title
 
 SUGGESTED_INTERVAL = "1m"  # on the simulator a 1m candle closes every two seconds
 
@@ -300,7 +301,7 @@ class LabScreen(Screen[None]):
             LiveScreen(
                 session,
                 self._services.engine_factory,
-                exchange_title=self._exchange_title(),
+                exchange_title=display_title(session.exchange, self._exchange_title(), session.ws_url, session.rest_url),
                 clock=self._services.clock,
                 frame_rate=self._services.frame_rate,
             ),

@@ -36,7 +36,7 @@ from cryptoai_tui.tui.widgets.price_panel import PricePanel
 from cryptoai_tui.tui.widgets.signal_panel import SignalPanel
 from cryptoai_tui.tui.widgets.strategy_table import StrategyTable
 
-SIM_EXCHANGE = "sim"
+from cryptoai_tui.wiring import SIM as SIM_EXCHANGE
 
 LIVE_KEYS = (
     ("Esc", "back to the Strategy Lab (stops the feed)"),

@@ -1,0 +1,78 @@
+"""What every long-running command shares: the simulator options and a clean stop on a signal.
+
+`stream` and `signals` run one coroutine until it ends or the user stops it. Ctrl+C and
+SIGTERM both cancel that coroutine, so every `async with` on the way out runs (the feed
+sends its WebSocket close frames, the in-process simulator stops) and nothing is printed
+half-way; the command then exits 130 (Ctrl+C) or 143 (SIGTERM), as shells report a process
+a signal stopped.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import signal
+from collections.abc import Coroutine
+from typing import Any
+
+from cryptoai_tui.errors import UserFacingError, raise_terminated
+
+_STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+
+
+def apply_sim_options(args: argparse.Namespace) -> int | None:
+    """Hand `--seed`/`--sim-speed` to the wiring; the seed the simulator will use, or None
+    when the exchange is not the simulator (where the options would silently do nothing)."""
+    from cryptoai_tui.wiring import configure_simulator, is_simulator
+
+    seed: int | None = getattr(args, "seed", None)
+    speed: float | None = getattr(args, "sim_speed", None)
+    if not is_simulator(args.exchange):
+        given = [name for name, value in (("--seed", seed), ("--sim-speed", speed)) if value is not None]
+        if given:
+            raise UserFacingError(
+                f"{' and '.join(given)} only appl{'ies' if len(given) == 1 else 'y'} to the built-in "
+                f"simulator; add --exchange sim, or leave {'it' if len(given) == 1 else 'them'} out."
+            )
+        return None
+    return configure_simulator(seed=seed, speed=speed, fresh_seed=True)
+
+
+def run_until_stopped(main: Coroutine[Any, Any, Any]) -> int | None:
+    """`asyncio.run(main)`, where Ctrl+C or SIGTERM cancels `main` and waits for it to
+    unwind. Returns None when `main` ended by itself, else the exit status for the signal."""
+
+    async def runner() -> int | None:
+        task = asyncio.current_task()
+        assert task is not None
+        loop = asyncio.get_running_loop()
+        received: list[int] = []
+
+        def stop(signum: int) -> None:
+            received.append(signum)
+            task.cancel()
+
+        for signum in _STOP_SIGNALS:
+            with contextlib.suppress(NotImplementedError, RuntimeError):  # no handlers on Windows
+                loop.add_signal_handler(signum, stop, signum)
+        try:
+            await main
+        except asyncio.CancelledError:
+            if not received:
+                raise
+        finally:
+            for signum in _STOP_SIGNALS:
+                with contextlib.suppress(NotImplementedError, RuntimeError):
+                    loop.remove_signal_handler(signum)
+            _restore_python_handlers()
+        return 128 + received[0] if received else None
+
+    return asyncio.run(runner())
+
+
+def _restore_python_handlers() -> None:
+    """asyncio leaves SIGTERM at the default (kill at once) when its handler goes; put back
+    the command line's own, so a SIGTERM during the exit flush still ends in a clean status."""
+    signal.signal(signal.SIGTERM, raise_terminated)
+    signal.signal(signal.SIGINT, signal.default_int_handler)
