@@ -27,7 +27,7 @@ from cryptoai_tui.strategies.rates import default_rules, signal_rates  # noqa: E
 from cryptoai_tui.strategies.registry import parse_strategy_spec  # noqa: E402
 
 # The one place this script names the history path (it may move to engine/).
-from cryptoai_tui.strategies.history import run_history  # noqa: E402
+from cryptoai_tui.engine.history import history_signals as run_history  # noqa: E402
 
 CANDLES_DIR = ROOT / "tests" / "data" / "candles"
 WINDOW = 1000

@@ -12,7 +12,7 @@ from cryptoai_tui.strategies.rates import default_rules, signal_rates
 from cryptoai_tui.strategies.signal import ConfluenceMode, ConfluenceRule
 
 # The one place this test names the history path (it may move to engine/).
-from cryptoai_tui.strategies.history import run_history
+from cryptoai_tui.engine.history import history_signals as run_history
 from tests.conftest import load_candles
 
 FILES = ("BTCUSDT-1h.csv", "ETHUSDT-1h.csv")

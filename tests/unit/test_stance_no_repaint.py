@@ -16,7 +16,7 @@ from cryptoai_tui.strategies.rates import default_rules
 from cryptoai_tui.strategies.signal import ConfluenceResult
 
 # The one place this test names the history path (it may move to engine/).
-from cryptoai_tui.strategies.history import run_history
+from cryptoai_tui.engine.history import history_signals as run_history
 from tests.conftest import load_candles
 
 BARS = 1600
