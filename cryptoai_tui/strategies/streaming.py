@@ -91,28 +91,34 @@ def _wilder_decay(period: int) -> float:
 class _Handle:
     """One TA-Lib streaming handle, or the bars seen so far while there are too few to open it.
 
-    `value` is NaN until the handle opens, which is where the Function API reports NaN too.
+    `update` and `peek` are the handle's own (C) methods once it is open, so a ready state
+    costs one Python call per bar; until then they keep the bars and answer NaN, which is
+    where the Function API reports NaN too.
     """
 
-    __slots__ = ("_open", "_handle", "_pending", "_nan")
+    __slots__ = ("_open", "_handle", "_pending", "_nan", "update", "peek")
 
     def __init__(self, open_: Callable[..., Any], nan: Any) -> None:
         self._open = open_
-        self._handle: Any = None
-        self._pending: list[list[float]] = []
         self._nan = nan
+        self._pending: list[list[float]] = []
+        self._handle: Any = None
+        self.update: Callable[..., Any] = self._update_warming
+        self.peek: Callable[..., Any] = self._peek_warming
 
     def warm(self, arrays: Sequence[np.ndarray]) -> None:
         self._handle = None
+        self.update, self.peek = self._update_warming, self._peek_warming
         self._pending = [np.asarray(a, dtype=np.float64).tolist() for a in arrays]
         self._try_open()
 
     def _try_open(self) -> None:
         try:
-            self._handle = self._open(*(np.array(p, dtype=np.float64) for p in self._pending))
+            handle = self._open(*(np.array(p, dtype=np.float64) for p in self._pending))
         except _InsufficientHistory:
             return
-        self._pending = []
+        self._handle, self._pending = handle, []
+        self.update, self.peek = handle.update, handle.peek
 
     @property
     def ready(self) -> bool:
@@ -122,10 +128,7 @@ class _Handle:
     def value(self) -> Any:
         return self._nan if self._handle is None else self._handle.value
 
-    def update(self, *bar: float) -> Any:
-        handle = self._handle
-        if handle is not None:
-            return handle.update(*bar)
+    def _update_warming(self, *bar: float) -> Any:
         if not self._pending:
             self._pending = [[] for _ in bar]
         for column, x in zip(self._pending, bar):
@@ -133,16 +136,17 @@ class _Handle:
         self._try_open()
         return self.value
 
-    def peek(self, *bar: float) -> Any:
-        handle = self._handle
-        if handle is not None:
-            return handle.peek(*bar)
+    def _peek_warming(self, *bar: float) -> Any:
         columns = self._pending or [[] for _ in bar]
         try:
             trial = self._open(*(np.array(c + [x], dtype=np.float64) for c, x in zip(columns, bar)))
         except _InsufficientHistory:
             return self._nan
         return trial.value
+
+
+# Multi-output handles answer plain tuples; `tuple.__new__(Value, t)` names them without
+# unpacking (a third of the cost of `Value(*t)` on a sub-microsecond path).
 
 
 class MacdValue(NamedTuple):
@@ -202,10 +206,10 @@ class RsiState:
         return float(self._h.value)
 
     def update(self, bar: Candle) -> float:
-        return float(self._h.update(bar.close))
+        return self._h.update(bar.close)
 
     def peek(self, bar: Candle) -> float:
-        return float(self._h.peek(bar.close))
+        return self._h.peek(bar.close)
 
 
 class EmaState:
@@ -237,10 +241,10 @@ class EmaState:
         return float(self._h.value)
 
     def update(self, bar: Candle) -> float:
-        return float(self._h.update(bar.close))
+        return self._h.update(bar.close)
 
     def peek(self, bar: Candle) -> float:
-        return float(self._h.peek(bar.close))
+        return self._h.peek(bar.close)
 
 
 class EmaPairState:
@@ -273,10 +277,12 @@ class EmaPairState:
         return EmaPairValue(self.fast.value, self.slow.value)
 
     def update(self, bar: Candle) -> EmaPairValue:
-        return EmaPairValue(self.fast.update(bar), self.slow.update(bar))
+        close = bar.close
+        return EmaPairValue(self.fast._h.update(close), self.slow._h.update(close))
 
     def peek(self, bar: Candle) -> EmaPairValue:
-        return EmaPairValue(self.fast.peek(bar), self.slow.peek(bar))
+        close = bar.close
+        return EmaPairValue(self.fast._h.peek(close), self.slow._h.peek(close))
 
 
 class MacdState:
@@ -312,10 +318,10 @@ class MacdState:
         return MacdValue(*self._h.value)
 
     def update(self, bar: Candle) -> MacdValue:
-        return MacdValue(*self._h.update(bar.close))
+        return tuple.__new__(MacdValue, self._h.update(bar.close))
 
     def peek(self, bar: Candle) -> MacdValue:
-        return MacdValue(*self._h.peek(bar.close))
+        return tuple.__new__(MacdValue, self._h.peek(bar.close))
 
 
 class BollingerState:
@@ -351,10 +357,10 @@ class BollingerState:
         return BollingerValue(*self._h.value)
 
     def update(self, bar: Candle) -> BollingerValue:
-        return BollingerValue(*self._h.update(bar.close))
+        return tuple.__new__(BollingerValue, self._h.update(bar.close))
 
     def peek(self, bar: Candle) -> BollingerValue:
-        return BollingerValue(*self._h.peek(bar.close))
+        return tuple.__new__(BollingerValue, self._h.peek(bar.close))
 
 
 class StochasticState:
@@ -392,10 +398,10 @@ class StochasticState:
         return StochasticValue(*self._h.value)
 
     def update(self, bar: Candle) -> StochasticValue:
-        return StochasticValue(*self._h.update(bar.high, bar.low, bar.close))
+        return tuple.__new__(StochasticValue, self._h.update(bar.high, bar.low, bar.close))
 
     def peek(self, bar: Candle) -> StochasticValue:
-        return StochasticValue(*self._h.peek(bar.high, bar.low, bar.close))
+        return tuple.__new__(StochasticValue, self._h.peek(bar.high, bar.low, bar.close))
 
 
 class DirectionalState:
@@ -442,19 +448,13 @@ class DirectionalState:
 
     def update(self, bar: Candle) -> DirectionalValue:
         h, l, c = bar.high, bar.low, bar.close
-        return DirectionalValue(
-            float(self._adx.update(h, l, c)),
-            float(self._plus.update(h, l, c)),
-            float(self._minus.update(h, l, c)),
-        )
+        return DirectionalValue(self._adx.update(h, l, c), self._plus.update(h, l, c),
+                                self._minus.update(h, l, c))
 
     def peek(self, bar: Candle) -> DirectionalValue:
         h, l, c = bar.high, bar.low, bar.close
-        return DirectionalValue(
-            float(self._adx.peek(h, l, c)),
-            float(self._plus.peek(h, l, c)),
-            float(self._minus.peek(h, l, c)),
-        )
+        return DirectionalValue(self._adx.peek(h, l, c), self._plus.peek(h, l, c),
+                                self._minus.peek(h, l, c))
 
 
 class AtrState:
@@ -486,7 +486,7 @@ class AtrState:
         return float(self._h.value)
 
     def update(self, bar: Candle) -> float:
-        return float(self._h.update(bar.high, bar.low, bar.close))
+        return self._h.update(bar.high, bar.low, bar.close)
 
     def peek(self, bar: Candle) -> float:
-        return float(self._h.peek(bar.high, bar.low, bar.close))
+        return self._h.peek(bar.high, bar.low, bar.close)
