@@ -171,28 +171,28 @@ def test_peek_on_a_forming_candle_revised_many_times_matches_and_commits_nothing
 
 
 @pytest.mark.parametrize("case", sorted(CASES))
-def test_state_equals_talib_over_a_sliding_1000_candle_series(
-    btc: list[Candle], case: str
-) -> None:
+@pytest.mark.parametrize("file", ["BTCUSDT-1h.csv", "ETHUSDT-1h.csv"])
+def test_state_equals_talib_over_a_sliding_1000_candle_series(file: str, case: str) -> None:
     """What the live path does: warm on the series once, then update per accepted close,
     while the strategies' reference keeps reading only the series' 1,000 candles."""
     make, reference = CASES[case]
+    candles = load_candles(file)
     rng = np.random.default_rng(7)
     series = CandleSeries(1000)
-    series.extend(btc[:1000])
+    series.extend(candles[:1000])
     state = make()
     assert state.exact_for(1000), f"{case} needs {state.exact_window} bars"
     state.warm(series.view())
-    for i in range(1000, len(btc)):
+    for i in range(1000, len(candles)):
         if i % 97 == 0:
-            for n, forming in enumerate(_revisions(btc[i], 12, rng)):
+            for n, forming in enumerate(_revisions(candles[i], 12, rng)):
                 assert series.set_forming(forming)
                 view = series.view(include_forming=True)
                 expected = reference(view.high, view.low, view.close)
                 _assert_equal(state.peek(forming), [out[-1] for out in expected],
                               f"{case} forming {i}.{n}")
-        assert series.append(btc[i])
-        state.update(btc[i])
+        assert series.append(candles[i])
+        state.update(candles[i])
         view = series.view()
         assert len(view) == 1000
         expected = reference(view.high, view.low, view.close)
@@ -233,3 +233,23 @@ def test_values_are_nan_until_enough_bars_then_ready(btc: list[Candle]) -> None:
         value = state.update(candle)
         assert state.ready == (i >= 33)  # first MACD output at (26 - 1) + (9 - 1)
         assert all(math.isnan(x) for x in value) != state.ready
+
+
+def test_the_default_cases_are_the_strategies_defaults() -> None:
+    """The first case of each indicator uses exactly the parameters the classic strategies
+    default to, so the proof above covers what runs when nobody sets a parameter."""
+    from cryptoai_tui.strategies.registry import STRATEGIES
+
+    d = {name: dict(STRATEGIES[name].defaults) for name in
+         ("rsi", "ema_cross", "macd", "bollinger", "stochastic", "adx")}
+    expected = {
+        f"rsi-{d['rsi']['period']}",
+        f"ema-{d['ema_cross']['fast']}-{d['ema_cross']['slow']}",
+        f"macd-{d['macd']['fast']}-{d['macd']['slow']}-{d['macd']['signal']}",
+        f"bollinger-{d['bollinger']['period']}-{d['bollinger']['nbdev']:g}",
+        f"stoch-{d['stochastic']['fastk']}-{d['stochastic']['slowk']}-{d['stochastic']['slowd']}",
+        f"adx-{d['adx']['period']}",
+        f"atr-{d['ema_cross']['atr_period']}",
+        f"atr-{d['macd']['atr_period']}",
+    }
+    assert expected <= set(CASES), sorted(expected - set(CASES))
