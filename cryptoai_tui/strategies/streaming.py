@@ -41,9 +41,11 @@ not quietly disagree with any of them.
   bar on every call, while the state remembers every bar since warm-up. The difference is
   the seed's error times `decay ** (window - lookback)`, with `decay` the recurrence's
   memory ((p-1)/(p+1) for an EMA, (p-1)/p for Wilder's smoothing). For the strategies'
-  defaults on a 1,000-candle window that factor is below 1e-30, far under rounding. For a
-  long period on a short window it is not: EMA 300 over 1,000 candles differs by ~3e-4
-  relative, a genuinely different number.
+  defaults on a 1,000-candle window that factor is below 1e-30, far under rounding (on the
+  real candles in tests/data/candles, sliding through 4,482 closes: RSI, MACD, ADX/DI, ATR
+  and EMA 9/21 bit-identical, EMA 50 within 2e-16, Bollinger and Stochastic within 2.1e-13
+  relative). For a long period on a short window it is not: EMA 300 over 1,000 candles
+  differs by ~3e-4 relative, a genuinely different number.
 
 So each state says, with `exact_for(window)`, whether it may stand in for the full-window
 call on a window of that length: True when `window >= exact_window`, the length at which
