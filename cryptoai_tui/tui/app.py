@@ -17,7 +17,6 @@ from textual.screen import Screen
 
 from cryptoai_tui.tui.catalogue import Catalogue, default_catalogue
 from cryptoai_tui.tui.screens.lab import LabScreen
-from cryptoai_tui.tui.screens.live import SIM_EXCHANGE, LiveScreen
 from cryptoai_tui.tui.services import (
     Clock,
     EngineFactory,
@@ -51,6 +50,8 @@ class CryptoAIApp(App[None]):
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
         """The screen's own steps and keys, findable by name in the command palette."""
+        from cryptoai_tui.tui.screens.live import SIM_EXCHANGE, LiveScreen
+
         yield from super().get_system_commands(screen)
         if isinstance(screen, LabScreen):
             for step in LabStep:

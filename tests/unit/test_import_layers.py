@@ -58,3 +58,54 @@ def test_core_layers_import_neither_textual_nor_pandas() -> None:
     assert report["culprits"] == {}, "first loaded while importing: " + ", ".join(
         f"{heavy} <- {module}" for heavy, module in report["culprits"].items()
     )
+
+
+# What `cryptoai-tui --exchange sim` does before its first frame: parse the command line,
+# build the config and the app, and mount the Lab (headless here). The network clients, pandas
+# and the live screen must still be unloaded then; they load when a session needs them.
+STARTUP_PROBE = """
+import asyncio, json, sys
+DEFERRED = ("httpx", "websockets", "pandas", "cryptoai_tui.tui.screens.live",
+            "cryptoai_tui.feed.kline_feed", "cryptoai_tui.sim.server")
+
+def loaded():
+    return sorted(name for name in DEFERRED if name in sys.modules)
+
+from cryptoai_tui.cli import build_parser
+from cryptoai_tui.commands.app import config_from_args
+from cryptoai_tui.tui.app import make_app
+from cryptoai_tui.tui.screens.lab import LabScreen
+
+report = {}
+app = make_app(config_from_args(build_parser().parse_args(["--exchange", "sim"])))
+report["built"] = loaded()
+
+async def first_frame():
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        report["lab_shown"] = isinstance(app.screen, LabScreen)
+        report["mounted"] = loaded()
+
+asyncio.run(first_frame())
+from cryptoai_tui.tui.screens.live import LiveScreen  # noqa: F401  (the probe sees a real load)
+report["after_live_import"] = loaded()
+from cryptoai_tui.feed import KlineFeed  # noqa: F401  (what starting a session imports)
+report["after_feed_import"] = loaded()
+print(json.dumps(report))
+"""
+
+
+def test_app_start_up_loads_no_network_client_pandas_or_live_screen() -> None:
+    result = subprocess.run(
+        [sys.executable, "-c", STARTUP_PROBE],
+        cwd=ROOT, capture_output=True, text=True, timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout.strip().splitlines()[-1])
+    assert report["lab_shown"]
+    assert report["built"] == [], "loaded by building the app: " + ", ".join(report["built"])
+    assert report["mounted"] == [], "loaded by the Lab's first frame: " + ", ".join(report["mounted"])
+    # The probe does see these modules when they load: opening the live screen loads it, and
+    # the feed (asked for when a session starts) brings the network clients.
+    assert "cryptoai_tui.tui.screens.live" in report["after_live_import"]
+    assert {"httpx", "websockets", "cryptoai_tui.feed.kline_feed"} <= set(report["after_feed_import"])

@@ -8,7 +8,7 @@ only place that changes them.
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import Sequence
+from typing import TYPE_CHECKING, Sequence
 
 from textual import on, work
 from textual.app import ComposeResult
@@ -25,12 +25,14 @@ from cryptoai_tui.tui.catalogue import describe_interval
 from cryptoai_tui.tui.screens.asset_picker import AssetPicker
 from cryptoai_tui.tui.screens.choice_picker import Choice, ChoicePicker
 from cryptoai_tui.tui.screens.help import HelpScreen
-from cryptoai_tui.tui.screens.live import SIM_EXCHANGE, LiveOutcome, LiveScreen
 from cryptoai_tui.tui.screens.strategy_picker import StrategyPicker
 from cryptoai_tui.tui.services import Services
 from cryptoai_tui.tui.session import AppConfig, Endpoint, LabChoices, LabStep
 from cryptoai_tui.tui.widgets.lab_menu import LabMenu
 from cryptoai_tui.wiring import display_title
+
+if TYPE_CHECKING:  # the live screen (and the feed under it) loads when a session starts
+    from cryptoai_tui.tui.screens.live import LiveOutcome
 
 SUGGESTED_INTERVAL = "1m"  # on the simulator a 1m candle closes every two seconds
 
@@ -261,6 +263,8 @@ class LabScreen(Screen[None]):
         self.say(problem, error=True)
         if not open_picker:
             return
+        from cryptoai_tui.tui.screens.live import LiveScreen
+
         live = self.app.screen
         if isinstance(live, LiveScreen):
             live.reject(LabStep.ASSET, problem)
@@ -271,6 +275,8 @@ class LabScreen(Screen[None]):
 
     # --- start -----------------------------------------------------------------------------
     def action_start(self) -> None:
+        from cryptoai_tui.tui.screens.live import LiveScreen
+
         choices = self.choices
         missing = choices.missing()
         if missing:
@@ -314,6 +320,8 @@ class LabScreen(Screen[None]):
         if outcome.mode is not self.choices.mode:
             self._set_choices(replace(self.choices, mode=outcome.mode))
         if outcome.switch_to_sim:
+            from cryptoai_tui.tui.screens.live import SIM_EXCHANGE
+
             self._switch_exchange(SIM_EXCHANGE)
             self.say("Switched to the simulated exchange: offline, seeded, candles close every few seconds.")
             self.call_after_refresh(self.action_start)
