@@ -64,12 +64,12 @@ class AssetPicker(ModalScreen[str | None]):
     AUTO_FOCUS = "#asset-filter"
 
     def compose(self) -> ComposeResult:
-        prompt = Static(self._prompt, id="asset-prompt", classes="picker-prompt")
+        prompt = Static(Content(self._prompt), id="asset-prompt", classes="picker-prompt")
         prompt.display = bool(self._prompt)
         field = Input(placeholder="type to filter: btc, eth/usdt, sol…", id="asset-filter")
         field.cursor_blink = False  # a blinking cursor would make screenshots differ
         with Vertical(classes="picker picker-tall"):
-            yield Label(f"Asset on {self._exchange_title}", classes="picker-title")
+            yield Label(Content(f"Asset on {self._exchange_title}"), classes="picker-title")
             yield prompt
             yield field
             yield Static("", id="asset-status", classes="picker-status")
@@ -120,7 +120,8 @@ class AssetPicker(ModalScreen[str | None]):
 
     def _show_status(self, text: str, *, error: bool = False) -> None:
         status = self.query_one("#asset-status", Static)
-        status.update(text)
+        # The text quotes what the user typed and what the exchange replied: plain, never markup.
+        status.update(Content(text))
         status.set_class(error, "-error")
 
     @on(Input.Changed, "#asset-filter")

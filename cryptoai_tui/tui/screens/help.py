@@ -32,8 +32,8 @@ class HelpScreen(ModalScreen[None]):
             Content.assemble((keys.ljust(width), "bold $accent"), what) for keys, what in self._keys
         ]
         with Vertical(classes="picker"):
-            yield Label(f"Help · {self._title}", classes="picker-title")
-            yield Static(self._purpose, classes="picker-prompt")
+            yield Label(Content(f"Help · {self._title}"), classes="picker-title")
+            yield Static(Content(self._purpose), classes="picker-prompt")
             yield Static(Content("\n").join(lines), id="help-keys")
             yield Static("Esc or ? closes this help", classes="picker-hint")
         yield Footer()

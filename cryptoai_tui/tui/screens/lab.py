@@ -105,7 +105,7 @@ class LabScreen(Screen[None]):
     def say(self, text: str, *, error: bool = False) -> None:
         """An inline message under the menu (it stays until the next one, unlike a toast)."""
         message = self.query_one("#lab-message", Static)
-        message.update(text)
+        message.update(Content(text))  # names symbols the user typed: never parse it as markup
         message.set_class(error, "-error")
         message.set_class(not error and bool(text), "-info")
 

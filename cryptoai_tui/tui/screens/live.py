@@ -223,7 +223,7 @@ class LiveScreen(Screen[LiveOutcome]):
         self.mode = self.mode.next()
         if self.engine is not None:
             self.engine.set_mode(self.mode)
-        self.notify(f"Confluence mode {self.mode.name}: {self.mode.description}", timeout=3)
+        self.notify(f"Confluence mode {self.mode.name}: {self.mode.description}", timeout=3, markup=False)
         if not self.draw_newest():
             self._redraw_header()  # paused: no frame, but the header names the new mode
 

@@ -136,7 +136,7 @@ class StrategyPicker(ModalScreen[tuple[str, ...] | None]):
     def compose(self) -> ComposeResult:
         with Vertical(classes="picker picker-wide"):
             yield Label("Strategies", classes="picker-title")
-            yield Static(self._prompt, id="strategy-message", classes="picker-prompt")
+            yield Static(Content(self._prompt), id="strategy-message", classes="picker-prompt")
             yield StrategyChecklist(self._strategies, self._initial, id="strategy-list")
             yield Static("", id="strategy-count", classes="picker-hint")
         yield Footer()
