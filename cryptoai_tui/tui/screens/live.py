@@ -40,9 +40,9 @@ from cryptoai_tui.tui.widgets.strategy_table import StrategyTable
 SIM_EXCHANGE = "sim"
 SIM_LAG_NOTE = (
     "Lag is the time from the exchange stamping a message to this app receiving it. The "
-    "simulator's clock runs faster than real time (a 1m candle closes every few seconds), so "
-    "its stamps cannot be compared with ours: lag shows — there; it is measured on a real "
-    "exchange, or on a simulator running at --sim-speed 1."
+    "simulator's clock runs faster than real time (a 1m candle closes every few seconds): "
+    "while it does, its stamps cannot be compared with ours and lag shows —. It is "
+    "measured on a real exchange, or on a simulator running at --sim-speed 1."
 )
 
 @dataclass(frozen=True, slots=True)

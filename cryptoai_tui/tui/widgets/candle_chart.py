@@ -128,10 +128,16 @@ def chart_grid(
 
     # Time axis: first and last open time (UTC).
     time_row = height - 1
+    # The newest candle's label always shows; the oldest one only where both fit (a few
+    # candles with dates under them leave no room for two).
     first_label = format_candle_time(shown[0].open_time, interval)
-    _write(grid, time_row, offset, first_label, Ink.AXIS)
     last_label = format_candle_time(shown[-1].open_time, interval) + " UTC"
-    _write(grid, time_row, max(offset + len(first_label) + 1, plot_width - len(last_label)), last_label, Ink.AXIS)
+    last_x = max(offset + len(first_label) + 1, plot_width - len(last_label))
+    if last_x + len(last_label) <= width:  # the row under the price axis is free to use
+        _write(grid, time_row, offset, first_label, Ink.AXIS)
+    else:
+        last_x = max(0, width - len(last_label))
+    _write(grid, time_row, last_x, last_label, Ink.AXIS)
     return grid
 
 
