@@ -18,9 +18,11 @@ from cryptoai_tui.market import Symbol
 from cryptoai_tui.strategies.signal import ConfluenceMode
 from cryptoai_tui.tui.formatting import format_clock
 from cryptoai_tui.tui.screens.asset_picker import AssetPicker, ListState
+from cryptoai_tui.tui.screens.choice_picker import ChoicePicker
 from cryptoai_tui.tui.screens.help import HelpScreen
 from cryptoai_tui.tui.screens.lab import LabScreen
 from cryptoai_tui.tui.screens.live import SIM_LAG_NOTE, LiveScreen
+from cryptoai_tui.tui.screens.strategy_picker import StrategyPicker
 from cryptoai_tui.tui.session import AppConfig, Endpoint, LabStep
 from cryptoai_tui.tui.widgets.event_log import EventLog
 from cryptoai_tui.tui.widgets.lab_menu import LabMenu
@@ -198,3 +200,31 @@ async def test_lag_on_a_real_exchange_has_no_simulator_note() -> None:
     async with app.run_test(size=(120, 40)) as pilot:
         live = await settle_live(pilot)
         assert live.query_one(LiveHeader).tooltip is None
+
+
+# --- 80x24 ---------------------------------------------------------------------------------
+async def test_at_80x24_the_strategy_pickers_message_leaves_its_key_hint_on_screen() -> None:
+    app = build_app(AppConfig())
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("2")
+        await pilot.pause()
+        await pilot.press("enter")  # nothing chosen: the refusal appears above the list
+        await pilot.pause()
+        picker = app.screen
+        assert isinstance(picker, StrategyPicker)
+        assert picker.query_one("#strategy-message").display
+        box = picker.query_one(".picker").content_region
+        hint = picker.query_one("#strategy-count").region
+        assert hint.height == 1 and box.contains_region(hint), (box, hint)
+
+
+async def test_at_80x24_the_mode_picker_stays_inside_the_labs_border() -> None:
+    app = build_app(AppConfig())
+    async with app.run_test(size=(80, 24)) as pilot:
+        menu = lab_of(app).query_one(LabMenu).region
+        await pilot.press("4")
+        await pilot.pause()
+        picker = app.screen
+        assert isinstance(picker, ChoicePicker)
+        box = picker.query_one(".picker").region
+        assert menu.x < box.x and box.right < menu.right, (menu, box)
