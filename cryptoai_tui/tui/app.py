@@ -37,7 +37,7 @@ THEME = "textual-dark"
 class CryptoAIApp(App[None]):
     CSS_PATH = "app.tcss"
     TITLE = "cryptoai-tui"
-    BINDINGS = [Binding("q", "quit", "Quit")]
+    BINDINGS = [Binding("q", "quit", "Quit", tooltip="quit (Ctrl+Q works everywhere, even while typing)")]
 
     def __init__(self, config: AppConfig, services: Services, *, sim_speed: float | None = None) -> None:
         """`sim_speed`: how much faster than real time the in-app simulator runs (known

@@ -8,14 +8,17 @@ came and the app must keep running.
 
 from __future__ import annotations
 
+from types import MappingProxyType
 from typing import Sequence
 
-from textual.app import App
+from textual.app import App, ComposeResult
 from textual.widgets import Static
 
 from cryptoai_tui.exchanges.errors import ExchangeUnavailableError
 from cryptoai_tui.feed.status import ConnectionState, FeedStatus
 from cryptoai_tui.market import Symbol
+from cryptoai_tui.snapshot import StrategyRow
+from cryptoai_tui.strategies.signal import Action, Signal
 from cryptoai_tui.tui.screens.asset_picker import AssetPicker, ListState
 from cryptoai_tui.tui.screens.lab import LabScreen
 from cryptoai_tui.tui.screens.live import LiveScreen
@@ -23,6 +26,7 @@ from cryptoai_tui.tui.session import AppConfig, Endpoint, LiveSession
 from cryptoai_tui.tui.widgets.event_log import EventLog
 from cryptoai_tui.tui.widgets.live_header import LiveHeader
 from cryptoai_tui.tui.widgets.signal_panel import SignalPanel
+from cryptoai_tui.tui.widgets.strategy_table import StrategyTable
 from tests.integration.test_app_flow import wait_for
 from tests.snapshots.apps import build_app, live_config, settle_live, status_factory
 
@@ -92,6 +96,7 @@ async def test_markup_in_feed_messages_is_plain_in_the_header_signal_panel_and_l
     app = build_app(live_config(), engine_factory=factory)
     async with app.run_test(size=(120, 40)) as pilot:
         live = await settle_live(pilot)
+        assert "[/]</html> [bold red]boom[/bold red] [link=x]y" in plain(live.query_one(LiveHeader))
         assert "[/]" in plain(live.query_one(SignalPanel))
         assert any("[/]</html> [bold red]boom" in line for line in live.query_one(EventLog).lines)
         assert app.is_running
@@ -110,3 +115,24 @@ async def test_markup_in_an_engine_refusal_is_plain_in_the_header_and_log() -> N
         assert HOSTILE_BODY in plain(live.query_one(LiveHeader))
         assert any(HOSTILE_BODY in line for line in live.query_one(EventLog).lines)
         assert app.is_running
+
+
+class TableHost(App[None]):
+    def compose(self) -> ComposeResult:
+        yield StrategyTable(id="table")
+
+
+async def test_markup_in_a_strategy_error_or_reason_is_plain_in_the_table() -> None:
+    signal = Signal(Action.HOLD, 0.0, "[/] reason [bold red]x", MappingProxyType({}))
+    rows = (
+        StrategyRow("rsi", signal),
+        StrategyRow("macd", Signal(Action.ERROR, 0.0, "", MappingProxyType({})), error=HOSTILE_BODY),
+    )
+    async with TableHost().run_test(size=(120, 12)) as pilot:
+        table = pilot.app.query_one(StrategyTable)
+        await pilot.pause()
+        table.show_rows(rows)
+        await pilot.pause()  # rendered, not only stored
+        assert table.get_cell("rsi", "note").plain == "[/] reason [bold red]x"
+        assert table.get_cell("macd", "note").plain == HOSTILE_BODY
+        assert pilot.app.is_running

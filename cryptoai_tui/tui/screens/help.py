@@ -37,7 +37,16 @@ def bindings_help(app: App[object], *groups: Iterable[BindingType]) -> list[KeyH
                 key = app.get_key_display(key_binding)
                 if key not in line[0]:
                     line[0].append(key)
-    return [(" ".join(keys), what) for keys, what in lines.values()]
+    return [(_key_list(keys), what) for keys, what in lines.values()]
+
+
+def _key_list(keys: list[str]) -> str:
+    """`1…6` for a run of digit keys, else the keys one after another."""
+    if len(keys) > 2 and all(key.isdigit() and len(key) == 1 for key in keys):
+        numbers = [int(key) for key in keys]
+        if numbers == list(range(numbers[0], numbers[0] + len(numbers))):
+            return f"{keys[0]} … {keys[-1]}"
+    return " ".join(keys)
 
 
 class HelpScreen(ModalScreen[None]):
