@@ -76,6 +76,10 @@ class LiveScreen(Screen[LiveOutcome]):
     """Drawing is stopped (the feed keeps running); the footer offers p Resume meanwhile."""
     troubled: reactive[bool] = reactive(False, bindings=True, init=False)
     """The feed cannot reach the exchange (or stopped): the footer offers s Use simulator."""
+    mode: reactive[ConfluenceMode] = reactive(ConfluenceMode.MAJORITY, init=False)
+    """The confluence mode in force; `m` changes it, the engine and the header follow."""
+    failure: reactive[str | None] = reactive(None, init=False)
+    """Why the session stopped (the engine refused the choice or the feed ended), or None."""
 
     def __init__(
         self,
@@ -97,10 +101,9 @@ class LiveScreen(Screen[LiveOutcome]):
         self._clock = clock
         self._frame_period = 1.0 / max(1.0, frame_rate)
         self.engine: LiveEngine | None = None
-        self.mode = session.mode
+        self.set_reactive(LiveScreen.mode, session.mode)
         self.drawn_sequence = -1
         self.frames_drawn = 0
-        self.failure: str | None = None
         self._previous: Snapshot | None = None
         self._frame_timer: Timer | None = None
 
@@ -124,8 +127,6 @@ class LiveScreen(Screen[LiveOutcome]):
             self.engine = self._engine_factory(self.session)
         except ValueError as error:  # a choice the engine refuses: say so, keep the app
             self.failure = str(error)
-            self.query_one(LiveHeader).show(None, failure=self.failure)
-            self.query_one(EventLog).add([LiveEvent(EventKind.ERROR, self.failure)])
             return
         self._run_engine()
         self._frame_timer = self.set_interval(self._frame_period, self.draw_newest, name="live-frames")
@@ -186,6 +187,22 @@ class LiveScreen(Screen[LiveOutcome]):
         snapshot = self.engine.snapshot if self.engine is not None else None
         self.query_one(LiveHeader).show(snapshot, paused=self.paused, failure=self.failure)
 
+    def watch_failure(self, failure: str | None) -> None:
+        if failure is None:
+            return
+        started = self.engine is not None
+        self.query_one(EventLog).add([LiveEvent(EventKind.ERROR, f"feed stopped: {failure}" if started else failure)])
+        self._show_header()
+        # A feed that ran and stopped can be tried on the simulator; a refused choice cannot.
+        self.troubled = started
+
+    def watch_mode(self, mode: ConfluenceMode) -> None:
+        if self.engine is not None:
+            self.engine.set_mode(mode)
+        self.notify(f"Confluence mode {mode.name}: {mode.description}", timeout=3, markup=False)
+        if not self.draw_newest():
+            self._show_header()  # paused: no frame, but the header names the new mode
+
     def watch_paused(self, paused: bool) -> None:
         self._show_header()
         if not paused:
@@ -212,11 +229,8 @@ class LiveScreen(Screen[LiveOutcome]):
             self._leave(LiveOutcome(self.mode, rejected_step=step, message=text))
             return
         self.failure = text
-        self.query_one(EventLog).add([LiveEvent(EventKind.ERROR, f"feed stopped: {text}")])
         self.drawn_sequence = -1  # draw the final snapshot with the failure on it
-        if not self.draw_newest():
-            self._show_header()
-            self.troubled = True
+        self.draw_newest()
 
     # --- keys ------------------------------------------------------------------------------
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
@@ -243,11 +257,6 @@ class LiveScreen(Screen[LiveOutcome]):
 
     def action_cycle_mode(self) -> None:
         self.mode = self.mode.next()
-        if self.engine is not None:
-            self.engine.set_mode(self.mode)
-        self.notify(f"Confluence mode {self.mode.name}: {self.mode.description}", timeout=3, markup=False)
-        if not self.draw_newest():
-            self._show_header()  # paused: no frame, but the header names the new mode
 
     def action_toggle_chart(self) -> None:
         """Tall screens show or hide the chart; short ones swap it with the table."""
