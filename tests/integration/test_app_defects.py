@@ -27,6 +27,7 @@ from cryptoai_tui.tui.session import AppConfig, Endpoint, LabStep
 from cryptoai_tui.tui.widgets.event_log import EventLog
 from cryptoai_tui.tui.widgets.lab_menu import LabMenu
 from cryptoai_tui.tui.widgets.live_header import LiveHeader
+from cryptoai_tui.tui.widgets.strategy_table import StrategyTable
 from tests.integration.test_app_flow import wait_for
 from tests.snapshots.apps import FROZEN_NOW, build_app, listed_symbols, live_config, settle_live
 
@@ -86,7 +87,7 @@ async def test_event_log_stamps_history_verdicts_with_their_candle_time() -> Non
         assert any(line.startswith(now + "  live") for line in lines)
 
 
-async def test_daily_candles_show_dates_in_the_price_panel_signal_panel_log_and_chart() -> None:
+async def test_daily_candles_show_dates_in_the_price_panel_signal_panel_log_chart_and_table() -> None:
     app = build_app(live_config(interval="1d"))
     async with app.run_test(size=(120, 40)) as pilot:
         live = await settle_live(pilot)
@@ -98,6 +99,9 @@ async def test_daily_candles_show_dates_in_the_price_panel_signal_panel_log_and_
         chart = live.query_one("#candle-chart")
         bottom = "".join(segment.text for segment in chart.render_line(chart.size.height - 1))
         assert re.fullmatch(rf"\s*{DATE}\s+{DATE} UTC\s*", bottom), bottom
+        table = live.query_one(StrategyTable)
+        changed = {table.get_cell(row.name, "changed").plain for row in live.engine.snapshot.rows if row.changed_at}
+        assert changed and all(re.fullmatch(r"\d{2}-\d{2}", text) for text in changed), changed
 
 
 # --- an unlisted --symbol, a bare base typed offline ---------------------------------------

@@ -78,3 +78,5 @@ def test_candle_times_are_clock_times_intraday_and_dates_for_days_weeks_and_mont
     assert format_candle_time(monday, "1w") == "2024-03-18"
     assert format_candle_time(1_709_251_200_000, "1M") == "2024-03"  # 2024-03-01
     assert format_candle_time(None, "1d") == "—"
+    assert format_candle_time(monday, "1w", short=True) == "03-18"  # the table's narrow column
+    assert format_candle_time(monday + 60_000, "1m", short=True) == "00:01"

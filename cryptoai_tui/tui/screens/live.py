@@ -112,7 +112,7 @@ class LiveScreen(Screen[LiveOutcome]):
         with Horizontal(id="live-top"):
             yield PricePanel(id="price-panel")
             yield SignalPanel(id="signal-panel")
-        yield StrategyTable(id="strategy-table")
+        yield StrategyTable(interval=self.session.interval, id="strategy-table")
         with Horizontal(id="live-bottom"):
             yield CandleChart(id="candle-chart")
             yield EventLog(self._clock, id="event-log")
