@@ -7,6 +7,8 @@ Nothing in here parses argv or reads the environment.
 
 from __future__ import annotations
 
+import asyncio
+import signal
 import time
 from functools import partial
 from typing import Iterable
@@ -34,16 +36,36 @@ THEME = "textual-dark"
 class CryptoAIApp(App[None]):
     CSS_PATH = "app.tcss"
     TITLE = "cryptoai-tui"
-    BINDINGS = [Binding("q", "quit", "Quit")]
+    BINDINGS = [Binding("q", "quit", "Quit", tooltip="quit (Ctrl+Q works everywhere, even while typing)")]
 
-    def __init__(self, config: AppConfig, services: Services) -> None:
+    def __init__(self, config: AppConfig, services: Services, *, sim_speed: float | None = None) -> None:
+        """`sim_speed`: how much faster than real time the in-app simulator runs (known
+        before the engine can measure it, so the candle countdown is right from the start)."""
         super().__init__()
         self.config = config
         self.services = services
+        self.sim_speed = sim_speed
 
     def on_mount(self) -> None:
         # Set here rather than left to TEXTUAL_THEME, so screenshots do not depend on the shell.
         self.theme = THEME
+        self._handle_sigterm(True)
+
+    def on_unmount(self) -> None:
+        self._handle_sigterm(False)
+
+    def _handle_sigterm(self, install: bool) -> None:
+        """SIGTERM (a `kill`, a closing terminal multiplexer, systemd) exits like q: the live
+        screen unmounts, the engine stops and the terminal is restored, instead of the
+        process dying with the screen in the alternate buffer and the socket unclosed."""
+        try:
+            loop = asyncio.get_running_loop()
+            if install:
+                loop.add_signal_handler(signal.SIGTERM, self.exit)
+            else:
+                loop.remove_signal_handler(signal.SIGTERM)
+        except (NotImplementedError, RuntimeError, ValueError):
+            pass  # no signal handlers here (Windows, or not the main thread): nothing to undo
 
     def get_default_screen(self) -> LabScreen:
         return LabScreen(self.config, self.services)
@@ -78,8 +100,17 @@ def make_app(
     engine_factory: EngineFactory = engine_for_session,
     clock: Clock = time.time,
     catalogue: Catalogue | None = None,
+    sim_speed: float | None = None,
 ) -> CryptoAIApp:
-    """Build the app. The defaults talk to real exchanges (or start the simulator for "sim")."""
+    """Build the app. The defaults talk to real exchanges (or start the simulator for "sim").
+
+    `sim_speed` is the in-app simulator's speed; default: the config's `sim_speed` when it
+    has one (`--sim-speed`), else the speed the wiring starts the simulator with.
+    """
+    from cryptoai_tui.wiring import DEMO_SIM_SPEED
+
+    if sim_speed is None:
+        sim_speed = getattr(config, "sim_speed", None) or DEMO_SIM_SPEED
     services = Services(
         catalogue=catalogue if catalogue is not None else default_catalogue(),
         symbols=SymbolDirectory(symbols_loader),
@@ -87,4 +118,4 @@ def make_app(
         clock=clock,
         frame_rate=config.frame_rate,
     )
-    return CryptoAIApp(config, services)
+    return CryptoAIApp(config, services, sim_speed=sim_speed)

@@ -110,6 +110,27 @@ def format_clock(time_ms: int | None, *, seconds: bool = True) -> str:
     return moment.strftime("%H:%M:%S" if seconds else "%H:%M")
 
 
+_DAY_MS = 86_400_000
+
+
+def format_candle_time(time_ms: int | None, interval: str | None, *, short: bool = False) -> str:
+    """A candle's open time as a trader names that candle: `14:05` for intraday candles,
+    `2024-03-18` for daily and weekly ones, `2024-03` for monthly ones (UTC); `short`
+    drops the year of a daily or weekly date (`03-18`) for narrow columns.
+
+    A clock time alone says nothing about a daily candle: every one of them opens at 00:00.
+    """
+    if time_ms is None:
+        return "—"
+    unit = interval[-1:] if interval else ""
+    if unit not in ("d", "w", "M"):
+        return format_clock(time_ms, seconds=False)
+    moment = datetime.fromtimestamp(time_ms / 1000, tz=timezone.utc)
+    if unit == "M":
+        return moment.strftime("%Y-%m")
+    return moment.strftime("%m-%d" if short else "%Y-%m-%d")
+
+
 def format_confidence(confidence: float) -> str:
     return f"{max(0.0, min(1.0, confidence)) * 100:.0f}%"
 

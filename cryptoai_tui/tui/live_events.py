@@ -12,7 +12,7 @@ from enum import Enum
 
 from cryptoai_tui.feed.status import ConnectionState
 from cryptoai_tui.snapshot import Snapshot
-from cryptoai_tui.tui.formatting import format_clock, format_confidence, format_price
+from cryptoai_tui.tui.formatting import format_candle_time, format_confidence, format_price
 
 
 FIRST_SIGNALS_SHOWN = 3
@@ -31,6 +31,8 @@ class EventKind(Enum):
 class LiveEvent:
     kind: EventKind
     text: str
+    at_ms: int | None = None  # when it happened by the exchange's clock; None: when seen here
+    interval: str | None = None  # the candle interval `at_ms` belongs to (how to write it)
 
 
 def snapshot_events(previous: Snapshot | None, current: Snapshot) -> list[LiveEvent]:
@@ -65,10 +67,15 @@ def snapshot_events(previous: Snapshot | None, current: Snapshot) -> list[LiveEv
             continue
         action = signal.confluence.action
         if action is not last_action:
+            # Stamped with its candle's time: the history's verdicts arrive all at once, and
+            # stamping them "now" made a week-old verdict look like it just happened.
             changes.append(LiveEvent(
                 EventKind.SIGNAL,
                 f"confirmed {action.value} {format_confidence(signal.confluence.confidence)} "
-                f"on the {format_clock(signal.open_time, seconds=False)} candle, close {format_price(signal.close)}",
+                f"on the {format_candle_time(signal.open_time, current.interval)} candle, "
+                f"close {format_price(signal.close)}",
+                at_ms=signal.open_time,
+                interval=current.interval,
             ))
         last_action = action
     if seen_until is None:

@@ -14,14 +14,16 @@ from typing import Sequence
 import pytest
 from textual.app import App
 from textual.command import CommandPalette
+from textual.message import Message
 
-from cryptoai_tui.exchanges.errors import ExchangeUnavailableError
+from cryptoai_tui.exchanges.errors import ExchangeUnavailableError, InvalidSymbolError
 from cryptoai_tui.feed.status import ConnectionState
 from cryptoai_tui.market import Symbol
 from cryptoai_tui.sim.config import SimConfig
 from cryptoai_tui.sim.server import SimExchange
 from cryptoai_tui.strategies.signal import ConfluenceMode
 from cryptoai_tui.tui.app import make_app
+from cryptoai_tui.tui.messages import EngineStopped
 from cryptoai_tui.tui.screens.asset_picker import AssetPicker, ListState
 from cryptoai_tui.tui.screens.choice_picker import ChoicePicker
 from cryptoai_tui.tui.screens.lab import LabScreen
@@ -210,3 +212,34 @@ async def test_command_palette_finds_the_lab_steps() -> None:
         assert isinstance(app.screen, CommandPalette)
         await pilot.press(*"Lab: 3 Timeframe", "enter")
         await wait_for(pilot, lambda: isinstance(app.screen, ChoicePicker), "the timeframe picker")
+
+
+async def test_symbol_the_exchange_refuses_after_the_list_failed_returns_from_live_to_the_asset_picker(
+    sim: SimExchange,
+) -> None:
+    # The list could not be loaded, so the Lab lets the session start; the exchange then
+    # refuses the symbol itself, and the live screen's EngineStopped takes the user back.
+    async def unreachable(endpoint: Endpoint) -> Sequence[Symbol]:
+        raise ExchangeUnavailableError("Cannot reach the symbol list.")
+
+    config = AppConfig(exchange="sim", ws_url=sim.ws_url, rest_url=sim.rest_url, symbol="FOOUSDT",
+                       interval="1m", strategies=("rsi",), mode=ConfluenceMode.ANY)
+    app = make_app(config, symbols_loader=unreachable)
+    messages: list[Message] = []
+    async with app.run_test(size=(120, 40), message_hook=messages.append) as pilot:
+        await wait_for(pilot, lambda: isinstance(app.screen, AssetPicker)
+                       and app.screen.list_state is ListState.FAILED, "the asset picker")
+        stops = [m for m in messages if isinstance(m, EngineStopped)]
+        assert len(stops) == 1 and isinstance(stops[0].error, InvalidSymbolError)
+        lab = lab_of(app)
+        assert "FOOUSDT" in lab.message and lab.choices.symbol is None
+        assert not any(isinstance(screen, LiveScreen) for screen in app.screen_stack)
+
+
+async def test_strategy_parameters_the_registry_refuses_keep_the_live_screen_closed() -> None:
+    app = build_app(AppConfig(symbol="BTCUSDT", interval="1m", strategies=("rsi:period=0",),
+                              mode=ConfluenceMode.ANY))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_for(pilot, lambda: isinstance(app.screen, StrategyPicker), "the strategy picker")
+        assert lab_of(app).message.startswith("rsi period must be at least 2, got 0.")
+        assert not any(isinstance(screen, LiveScreen) for screen in app.screen_stack)

@@ -84,3 +84,12 @@ def test_only_as_many_candles_as_fit_are_drawn_newest_kept() -> None:
 def test_empty_or_tiny_areas_say_why_there_is_no_chart() -> None:
     assert "waiting for candles" in "".join(text(chart_grid([], [], 40, 10)))
     assert "too small" in "".join(text(chart_grid(CANDLES, [], 30, 4)))
+
+
+def test_time_axis_writes_dates_for_daily_candles_and_clock_times_otherwise() -> None:
+    day = 86_400_000
+    daily = [Candle(19_000 * day + i * day, 10, 12, 8, 11, 1.0, 19_000 * day + (i + 1) * day - 1) for i in range(30)]
+    assert text(chart_grid(daily, (), 80, 10, "1d"))[-1].split() == ["2022-01-08", "2022-02-06", "UTC"]
+    # Three candles leave no room for two dates: the newest one shows, whole.
+    assert text(chart_grid(daily[:3], (), 30, 10, "1d"))[-1].split() == ["2022-01-10", "UTC"]
+    assert text(chart_grid(CANDLES, (), 60, 10, "1m"))[-1].split() == ["00:00", "00:02", "UTC"]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from cryptoai_tui.tui.formatting import (
     confidence_bar,
+    format_candle_time,
     format_change,
     format_clock,
     format_count,
@@ -66,3 +67,16 @@ def test_values_show_the_first_few_with_sensible_decimals() -> None:
     assert format_values({"rsi": 28.437, "ema": 65432.1, "x": 0.12345, "y": 1.0}) == (
         "rsi 28.44  ema 65,432  x 0.1235"
     )
+
+
+def test_candle_times_are_clock_times_intraday_and_dates_for_days_weeks_and_months() -> None:
+    monday = 1_710_720_000_000  # 2024-03-18 00:00 UTC, a Monday
+    assert format_candle_time(monday + 5 * 60_000, "5m") == "00:05"
+    assert format_candle_time(monday + 4 * 3_600_000, "4h") == "04:00"
+    assert format_candle_time(monday, "1d") == "2024-03-18"
+    assert format_candle_time(monday, "3d") == "2024-03-18"
+    assert format_candle_time(monday, "1w") == "2024-03-18"
+    assert format_candle_time(1_709_251_200_000, "1M") == "2024-03"  # 2024-03-01
+    assert format_candle_time(None, "1d") == "—"
+    assert format_candle_time(monday, "1w", short=True) == "03-18"  # the table's narrow column
+    assert format_candle_time(monday + 60_000, "1m", short=True) == "00:01"

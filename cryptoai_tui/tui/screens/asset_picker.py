@@ -10,6 +10,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.content import Content
+from textual.reactive import reactive
 from textual.screen import ModalScreen
 from textual.widgets import Footer, Input, Label, OptionList, Static
 from textual.widgets.option_list import Option
@@ -59,17 +60,18 @@ class AssetPicker(ModalScreen[str | None]):
         self._prompt = prompt
         self._entries: list[AssetEntry] = []
         self._shown: list[AssetEntry] = []
-        self.list_state = ListState.LOADING
 
     AUTO_FOCUS = "#asset-filter"
 
+    list_state: reactive[ListState] = reactive(ListState.LOADING, bindings=True, init=False)
+    """Loading, ready or failed: Ctrl+R (retry) is offered only after a failure."""
+
     def compose(self) -> ComposeResult:
-        prompt = Static(self._prompt, id="asset-prompt", classes="picker-prompt")
+        prompt = Static(Content(self._prompt), id="asset-prompt", classes="picker-prompt")
         prompt.display = bool(self._prompt)
         field = Input(placeholder="type to filter: btc, eth/usdt, sol…", id="asset-filter")
-        field.cursor_blink = False  # a blinking cursor would make screenshots differ
         with Vertical(classes="picker picker-tall"):
-            yield Label(f"Asset on {self._exchange_title}", classes="picker-title")
+            yield Label(Content(f"Asset on {self._exchange_title}"), classes="picker-title")
             yield prompt
             yield field
             yield Static("", id="asset-status", classes="picker-status")
@@ -86,7 +88,6 @@ class AssetPicker(ModalScreen[str | None]):
         self.list_state = ListState.LOADING
         self._show_status(f"Loading the symbol list from {self._exchange_title}…")
         self.query_one("#asset-list", OptionList).display = False
-        self.refresh_bindings()
         self._load()
 
     @work(exclusive=True, group="symbols", exit_on_error=False)
@@ -111,7 +112,6 @@ class AssetPicker(ModalScreen[str | None]):
                 "Press Ctrl+R to retry, or type the symbol and press Enter.",
                 error=True,
             )
-        self.refresh_bindings()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "retry":
@@ -120,7 +120,8 @@ class AssetPicker(ModalScreen[str | None]):
 
     def _show_status(self, text: str, *, error: bool = False) -> None:
         status = self.query_one("#asset-status", Static)
-        status.update(text)
+        # The text quotes what the user typed and what the exchange replied: plain, never markup.
+        status.update(Content(text))
         status.set_class(error, "-error")
 
     @on(Input.Changed, "#asset-filter")
@@ -173,9 +174,20 @@ class AssetPicker(ModalScreen[str | None]):
             return
         if self.list_state is ListState.FAILED and typed.strip():
             try:
-                self.dismiss(parse_symbol(typed).name)
+                ref = parse_symbol(typed)
             except ValueError as error:
                 self._show_status(str(error), error=True)
+                return
+            if ref.quote is None:
+                # Without the list nothing says what `eth` means: ETHUSDT? ETHBTC? A bare
+                # base is never a symbol on any exchange we speak, so ask for the pair.
+                self._show_status(
+                    f"{typed.strip()!r} names no quote currency, and the symbol list cannot be "
+                    f"loaded to look it up: type the pair, e.g. {ref.name}USDT or {ref.name}/USDT.",
+                    error=True,
+                )
+                return
+            self.dismiss(ref.name)
 
     def action_retry(self) -> None:
         if self.list_state is ListState.FAILED:

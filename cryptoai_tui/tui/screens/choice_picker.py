@@ -81,9 +81,9 @@ class ChoicePicker(ModalScreen[T | None], Generic[T]):
             for index, choice in enumerate(self._choices)
         ]
         with Vertical(classes="picker"):
-            yield Label(self._title, classes="picker-title")
+            yield Label(Content(self._title), classes="picker-title")
             if self._prompt:
-                yield Static(self._prompt, classes="picker-prompt")
+                yield Static(Content(self._prompt), classes="picker-prompt")
             yield OptionList(*options, classes="picker-options")
             yield Static("↑↓ move · Enter choose · Esc back", classes="picker-hint")
         yield Footer()

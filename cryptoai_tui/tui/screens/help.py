@@ -1,17 +1,52 @@
-"""The `?` screen: what the current screen is for and every key it answers to."""
+"""The `?` screen: what the current screen is for and every key it answers to.
+
+The key list is built from the screen's own BINDINGS (and the app's), never typed a second
+time: a binding's `tooltip` is its long explanation, its `description` the footer word
+(posting's help screen and Textual's HelpPanel do the same).
+"""
 
 from __future__ import annotations
 
-from typing import Sequence
+from typing import Iterable, Sequence
 
-from textual.app import ComposeResult
-from textual.binding import Binding
+from textual.app import App, ComposeResult
+from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.content import Content
 from textual.screen import ModalScreen
 from textual.widgets import Footer, Label, Static
 
 KeyHelp = tuple[str, str]  # (keys as the user presses them, what they do)
+
+
+def bindings_help(app: App[object], *groups: Iterable[BindingType]) -> list[KeyHelp]:
+    """One line per action, in binding order: the keys bound to it and what it does.
+
+    Bindings of one action with different keys share a line (`1 2 3` would be three lines
+    of the same sentence otherwise); bindings without a description are internal.
+    """
+    lines: dict[str, tuple[list[str], str]] = {}
+    for group in groups:
+        for item in group:
+            binding = item if isinstance(item, Binding) else Binding(*item)
+            for key_binding in Binding.make_bindings([binding]):
+                if not key_binding.description:
+                    continue
+                what = key_binding.tooltip or key_binding.description
+                line = lines.setdefault(what, ([], what))
+                key = app.get_key_display(key_binding)
+                if key not in line[0]:
+                    line[0].append(key)
+    return [(_key_list(keys), what) for keys, what in lines.values()]
+
+
+def _key_list(keys: list[str]) -> str:
+    """`1…6` for a run of digit keys, else the keys one after another."""
+    if len(keys) > 2 and all(key.isdigit() and len(key) == 1 for key in keys):
+        numbers = [int(key) for key in keys]
+        if numbers == list(range(numbers[0], numbers[0] + len(numbers))):
+            return f"{keys[0]} … {keys[-1]}"
+    return " ".join(keys)
 
 
 class HelpScreen(ModalScreen[None]):
@@ -32,10 +67,9 @@ class HelpScreen(ModalScreen[None]):
             Content.assemble((keys.ljust(width), "bold $accent"), what) for keys, what in self._keys
         ]
         with Vertical(classes="picker"):
-            yield Label(f"Help · {self._title}", classes="picker-title")
-            yield Static(self._purpose, classes="picker-prompt")
+            yield Label(Content(f"Help · {self._title}"), classes="picker-title")
+            yield Static(Content(self._purpose), classes="picker-prompt")
             yield Static(Content("\n").join(lines), id="help-keys")
-            yield Static("Esc or ? closes this help", classes="picker-hint")
         yield Footer()
 
     def action_close(self) -> None:

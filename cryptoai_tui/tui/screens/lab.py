@@ -7,76 +7,92 @@ only place that changes them.
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import dataclass, replace
+from enum import Enum
 from typing import TYPE_CHECKING, Sequence
 
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
+from textual.reactive import reactive
 from textual.containers import Vertical
 from textual.content import Content
 from textual.screen import Screen
 from textual.widgets import Footer, OptionList, Static
-from textual.worker import Worker, WorkerState
 
 from cryptoai_tui.market.symbol import Symbol, close_matches
 from cryptoai_tui.strategies.signal import ConfluenceMode
 from cryptoai_tui.tui.catalogue import describe_interval
 from cryptoai_tui.tui.screens.asset_picker import AssetPicker
 from cryptoai_tui.tui.screens.choice_picker import Choice, ChoicePicker
-from cryptoai_tui.tui.screens.help import HelpScreen
+from cryptoai_tui.tui.messages import SymbolChecked
+from cryptoai_tui.tui.screens.help import HelpScreen, bindings_help
 from cryptoai_tui.tui.screens.strategy_picker import StrategyPicker
 from cryptoai_tui.tui.services import Services
 from cryptoai_tui.tui.session import AppConfig, Endpoint, LabChoices, LabStep
 from cryptoai_tui.tui.widgets.lab_menu import LabMenu
-from cryptoai_tui.wiring import display_title
+from cryptoai_tui.wiring import display_title, is_simulator
 
 if TYPE_CHECKING:  # the live screen (and the feed under it) loads when a session starts
+    from cryptoai_tui.engine.strategy_choice import StrategySpec
     from cryptoai_tui.tui.screens.live import LiveOutcome
 
 SUGGESTED_INTERVAL = "1m"  # on the simulator a 1m candle closes every two seconds
-
-LAB_KEYS = (
-    ("1 … 6", "open that step (1 Asset, 2 Strategies, 3 Timeframe, 4 Mode, 5 Exchange, 6 Start)"),
-    ("↑ ↓ Enter", "move through the steps and open one"),
-    ("s", "start the live screen with the current choice"),
-    ("Esc", "in a picker: back without changing anything"),
-    ("?", "this help"),
-    ("q", "quit (Ctrl+Q works everywhere, even while typing)"),
-)
-
 
 def symbol_problem(symbol: str, listed: Sequence[Symbol], exchange_title: str) -> str | None:
     """A sentence saying `symbol` is not listed (with likely meant names), or None if it is."""
     names = [entry.name for entry in listed]
     if symbol in names:
         return None
-    suggestions = close_matches(symbol, names)
+    return unlisted_sentence(symbol, close_matches(symbol, names), exchange_title)
+
+
+def unlisted_sentence(symbol: str, suggestions: Sequence[str], exchange_title: str) -> str:
     hint = f" Did you mean {', '.join(suggestions)}?" if suggestions else ""
     return f"{symbol} is not listed on {exchange_title}.{hint} Pick an asset from the list."
 
 
+class AfterCheck(Enum):
+    """What the Lab does once a symbol check says the symbol is listed (or cannot tell)."""
+
+    NOTHING = "nothing"  # only say so if it is not listed
+    OPEN_PICKER = "open picker"  # not listed: open the asset picker
+    START = "start"  # listed (or the list is unreachable): start the live screen
+
+
+@dataclass(frozen=True, slots=True)
+class PendingCheck:
+    endpoint: Endpoint
+    symbol: str
+    then: AfterCheck
+
+
+_STEP_KEYS = "open that step (1 Asset, 2 Strategies, 3 Timeframe, 4 Mode, 5 Exchange, 6 Start)"
+
+
 class LabScreen(Screen[None]):
     BINDINGS = [
-        Binding("1", "open_step(1)", "Asset", show=False),
-        Binding("2", "open_step(2)", "Strategies", show=False),
-        Binding("3", "open_step(3)", "Timeframe", show=False),
-        Binding("4", "open_step(4)", "Mode", show=False),
-        Binding("5", "open_step(5)", "Exchange", show=False),
-        Binding("6", "open_step(6)", "Start", show=False),
-        Binding("s", "start", "Start"),
-        Binding("question_mark", "help", "Help"),
+        *(Binding(str(step.value), f"open_step({step.value})", step.title, show=False, tooltip=_STEP_KEYS)
+          for step in LabStep),
+        Binding("s", "start", "Start", tooltip="start the live screen with the current choice"),
+        Binding("question_mark", "help", "Help", tooltip="this help"),
     ]
+
+    launching: reactive[bool] = reactive(False, init=False)
+    """A straight-to-live launch is being validated: show one line, not the Lab."""
 
     def __init__(self, config: AppConfig, services: Services) -> None:
         super().__init__()
         self._config = config
         self._services = services
         self.choices = config.initial_choices()
-        self._symbol_check: tuple[Endpoint, str, bool] | None = None
+        self._pending_check: PendingCheck | None = None
 
     # --- layout ----------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
+        # A straight-to-live launch shows only this line until the live screen opens (or the
+        # choice is refused and the Lab appears to fix it), so the Lab never flashes by.
+        yield Static("", id="lab-launch")
         with Vertical(id="lab"):
             yield Static(
                 Content.assemble(("cryptoai-tui", "bold $accent"), ("  ·  Strategy Lab", "bold")),
@@ -96,10 +112,19 @@ class LabScreen(Screen[None]):
         menu = self.query_one(LabMenu)
         menu.highlight_step(self.choices.next_step())
         menu.focus()
-        if self.choices.symbol:
-            self._check_symbol(self.choices.endpoint, self.choices.symbol)
         if self._config.open_live:
-            self.call_after_refresh(self.action_start)
+            self.launching = True
+            self.action_start()
+        elif self.choices.symbol:
+            self._check_symbol(self.choices.endpoint, self.choices.symbol, AfterCheck.OPEN_PICKER)
+
+    def watch_launching(self, launching: bool) -> None:
+        self.set_class(launching, "-launching")
+        choices = self.choices
+        self.query_one("#lab-launch", Static).update(Content(
+            f"Starting {choices.symbol} {choices.interval} on {self._exchange_in_sentence()}…"
+            if launching else ""
+        ))
 
     def _show_choices(self) -> None:
         self.query_one(LabMenu).show_choices(self.choices, self._services.catalogue)
@@ -108,7 +133,7 @@ class LabScreen(Screen[None]):
     def say(self, text: str, *, error: bool = False) -> None:
         """An inline message under the menu (it stays until the next one, unlike a toast)."""
         message = self.query_one("#lab-message", Static)
-        message.update(text)
+        message.update(Content(text))  # names symbols the user typed: never parse it as markup
         message.set_class(error, "-error")
         message.set_class(not error and bool(text), "-info")
 
@@ -237,63 +262,72 @@ class LabScreen(Screen[None]):
         self.say(" ".join(notes), error=len(notes) > 1)
         self._set_choices(choices)
         if choices.symbol:
-            self._check_symbol(choices.endpoint, choices.symbol, open_picker=False)
+            self._check_symbol(choices.endpoint, choices.symbol, AfterCheck.NOTHING)
 
     # --- symbol check ----------------------------------------------------------------------
-    def _check_symbol(self, endpoint: Endpoint, symbol: str, *, open_picker: bool = True) -> None:
-        self._symbol_check = (endpoint, symbol, open_picker)
-        self._load_symbols_for_check(endpoint)
+    def _check_symbol(self, endpoint: Endpoint, symbol: str, then: AfterCheck) -> None:
+        """Ask (in the background) whether `symbol` is listed; `SymbolChecked` answers."""
+        self._pending_check = PendingCheck(endpoint, symbol, then)
+        self._load_symbols_for_check(endpoint, symbol)
 
     @work(exclusive=True, group="symbol-check", exit_on_error=False)
-    async def _load_symbols_for_check(self, endpoint: Endpoint) -> tuple[Symbol, ...]:
-        return await self._services.symbols.load(endpoint)
+    async def _load_symbols_for_check(self, endpoint: Endpoint, symbol: str) -> None:
+        try:
+            listed = await self._services.symbols.load(endpoint)
+        except Exception:  # a failed load says nothing about the symbol
+            self.post_message(SymbolChecked(endpoint, symbol, None))
+            return
+        names = [entry.name for entry in listed]
+        listed_here = symbol in names
+        suggestions = () if listed_here else tuple(close_matches(symbol, names))
+        self.post_message(SymbolChecked(endpoint, symbol, listed_here, suggestions))
 
-    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
-        # A failed load says nothing about the symbol: the live screen reports the network.
-        if event.worker.group != "symbol-check" or event.state is not WorkerState.SUCCESS:
+    def on_symbol_checked(self, message: SymbolChecked) -> None:
+        pending = self._pending_check
+        if pending is None or (pending.endpoint, pending.symbol) != (message.endpoint, message.symbol):
+            return  # an answer to a question no longer asked
+        self._pending_check = None
+        if (message.endpoint, message.symbol) != (self.choices.endpoint, self.choices.symbol):
             return
-        if self._symbol_check is None:
-            return
-        endpoint, symbol, open_picker = self._symbol_check
-        if endpoint != self.choices.endpoint or symbol != self.choices.symbol:
-            return
-        problem = symbol_problem(symbol, event.worker.result or (), self._exchange_in_sentence())
-        if problem is None:
-            return
+        if message.listed is False:
+            problem = unlisted_sentence(message.symbol, message.suggestions, self._exchange_in_sentence())
+            self._refuse_symbol(problem, open_picker=pending.then is not AfterCheck.NOTHING)
+        elif pending.then is AfterCheck.START:
+            # Listed, or the list cannot be loaded: then the live screen says why the
+            # network fails, which the Lab cannot (asking again would only loop).
+            self.action_start(symbol_checked=True)
+
+    def _refuse_symbol(self, problem: str, *, open_picker: bool) -> None:
+        """The exchange does not list the chosen symbol: drop it (Start is not "ready" with a
+        symbol that cannot run), say why, and open the picker unless one is already open."""
+        self.launching = False
+        self._set_choices(replace(self.choices, symbol=None))
         self.say(problem, error=True)
-        if not open_picker:
-            return
-        from cryptoai_tui.tui.screens.live import LiveScreen
-
-        live = self.app.screen
-        if isinstance(live, LiveScreen):
-            live.reject(LabStep.ASSET, problem)
-        elif self.app.screen is self:
-            # Not is_current: that stays true under an open picker, and a second picker would
-            # stack on the first. With a picker open, the Lab's message waits for the user.
+        # Not is_current: that stays true under an open picker, and a second picker would
+        # stack on the first. With a picker open, the Lab's message waits for the user.
+        if open_picker and self.is_active:
             self.action_open_step(LabStep.ASSET.value, problem)
 
     # --- start -----------------------------------------------------------------------------
-    def action_start(self) -> None:
+    def action_start(self, symbol_checked: bool = False) -> None:
+        """Validate the whole choice, then push the live screen; never the other way round.
+
+        `symbol_checked`: a `SymbolChecked` for exactly this choice did not refuse the symbol.
+        """
         from cryptoai_tui.tui.screens.live import LiveScreen
 
         choices = self.choices
         missing = choices.missing()
         if missing:
+            self.launching = False
             sentence = choices.missing_sentence() or ""
             self.say(sentence, error=True)
             self.action_open_step(missing[0].value, sentence)
             return
-        listed = self._services.symbols.cached(choices.endpoint)
         assert choices.symbol is not None and choices.interval is not None
-        if listed is not None:
-            problem = symbol_problem(choices.symbol, listed, self._exchange_in_sentence())
-            if problem is not None:
-                self.say(problem, error=True)
-                self.action_open_step(LabStep.ASSET.value, problem)
-                return
         intervals = self._services.catalogue.intervals_for(choices.exchange)
         if intervals and choices.interval not in intervals:
+            self.launching = False
             problem = (
                 f"{choices.interval} is not a timeframe {self._exchange_in_sentence()} offers; "
                 f"choose one of {', '.join(intervals)}."
@@ -301,8 +335,26 @@ class LabScreen(Screen[None]):
             self.say(problem, error=True)
             self.action_open_step(LabStep.TIMEFRAME.value, problem)
             return
-        session = choices.session()
+        problem = strategies_problem(choices.strategies)
+        if problem is not None:
+            self.launching = False
+            self.say(problem, error=True)
+            self.action_open_step(LabStep.STRATEGIES.value, problem)
+            return
+        listed = self._services.symbols.cached(choices.endpoint)
+        if listed is None and not symbol_checked:
+            # Not known yet: ask, and start when the answer says the symbol is listed (or the
+            # list cannot be loaded; the live screen then reports the network).
+            if self._pending_check is None or self._pending_check.then is not AfterCheck.START:
+                self.say(f"Checking that {self._exchange_in_sentence()} lists {choices.symbol}…")
+                self._check_symbol(choices.endpoint, choices.symbol, AfterCheck.START)
+            return
+        problem = symbol_problem(choices.symbol, listed, self._exchange_in_sentence()) if listed else None
+        if problem is not None:
+            self._refuse_symbol(problem, open_picker=True)
+            return
         self.say("")
+        session = choices.session()
         self.app.push_screen(
             LiveScreen(
                 session,
@@ -310,11 +362,22 @@ class LabScreen(Screen[None]):
                 exchange_title=display_title(session.exchange, self._exchange_title(), session.ws_url, session.rest_url),
                 clock=self._services.clock,
                 frame_rate=self._services.frame_rate,
+                expected_clock_rate=self._expected_clock_rate(choices),
             ),
             self._live_closed,
         )
+        # Under the live screen from now on: Esc there shows the full Lab.
+        self.call_after_refresh(setattr, self, "launching", False)
+
+    def _expected_clock_rate(self, choices: LabChoices) -> float | None:
+        """The in-app simulator's speed (None for a real exchange or an outside simulator)."""
+        app_rate = getattr(self.app, "sim_speed", None)
+        if not is_simulator(choices.exchange) or choices.ws_url or choices.rest_url:
+            return None
+        return app_rate if app_rate and app_rate != 1 else None
 
     def _live_closed(self, outcome: LiveOutcome | None) -> None:
+        self.launching = False
         if outcome is None:
             return
         if outcome.mode is not self.choices.mode:
@@ -325,6 +388,8 @@ class LabScreen(Screen[None]):
             self._switch_exchange(SIM_EXCHANGE)
             self.say("Switched to the simulated exchange: offline, seeded, candles close every few seconds.")
             self.call_after_refresh(self.action_start)
+        elif outcome.rejected_step is LabStep.ASSET:
+            self._refuse_symbol(outcome.message, open_picker=True)
         elif outcome.rejected_step is not None:
             self.say(outcome.message, error=True)
             self.action_open_step(outcome.rejected_step.value, outcome.message)
@@ -333,6 +398,17 @@ class LabScreen(Screen[None]):
         self.app.push_screen(HelpScreen(
             "Strategy Lab",
             "Choose an asset, strategies, a timeframe, a confluence mode and an exchange, "
-            "then start the live screen. Your choices show next to each step.",
-            LAB_KEYS,
+            "then start the live screen. Your choices show next to each step. "
+            "In the menu, ↑ ↓ move and Enter opens a step; in a picker, Esc goes back.",
+            bindings_help(self.app, self.BINDINGS, self.app.BINDINGS),
         ))
+
+
+def strategies_problem(specs: Sequence[StrategySpec]) -> str | None:
+    """A sentence naming what is wrong with the strategy parameters, or None when they run."""
+    try:
+        for spec in specs:
+            spec.create()
+    except (ValueError, KeyError) as error:
+        return f"{error} Choose the strategies again, or fix --strategies."
+    return None

@@ -15,10 +15,10 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.events import ScreenResume, ScreenSuspend
+from textual.reactive import reactive
 from textual.screen import Screen
 from textual.timer import Timer
 from textual.widgets import Footer
-from textual.worker import Worker, WorkerState
 
 from cryptoai_tui.exchanges.errors import InvalidIntervalError as ExchangeIntervalError
 from cryptoai_tui.exchanges.errors import InvalidSymbolError
@@ -27,7 +27,8 @@ from cryptoai_tui.snapshot import Snapshot
 from cryptoai_tui.strategies.signal import ConfluenceMode
 from cryptoai_tui.tui.services import Clock, EngineFactory, LiveEngine
 from cryptoai_tui.tui.live_events import EventKind, LiveEvent, snapshot_events
-from cryptoai_tui.tui.screens.help import HelpScreen
+from cryptoai_tui.tui.messages import EngineStopped
+from cryptoai_tui.tui.screens.help import HelpScreen, bindings_help
 from cryptoai_tui.tui.session import LabStep, LiveSession
 from cryptoai_tui.tui.widgets.candle_chart import CandleChart
 from cryptoai_tui.tui.widgets.event_log import EventLog
@@ -38,16 +39,12 @@ from cryptoai_tui.tui.widgets.strategy_table import StrategyTable
 
 from cryptoai_tui.wiring import SIM as SIM_EXCHANGE
 
-LIVE_KEYS = (
-    ("Esc", "back to the Strategy Lab (stops the feed)"),
-    ("p", "pause or resume drawing (the feed keeps running)"),
-    ("m", "next confluence mode: ALL → ANY → MAJORITY"),
-    ("c", "show or hide the candle chart"),
-    ("s", "switch to the simulated exchange (offered while the exchange cannot be reached)"),
-    ("?", "this help"),
-    ("q", "quit"),
+SIM_LAG_NOTE = (
+    "Lag is the time from the exchange stamping a message to this app receiving it. The "
+    "simulator's clock runs faster than real time (a 1m candle closes every few seconds): "
+    "while it does, its stamps cannot be compared with ours and lag shows —. It is "
+    "measured on a real exchange, or on a simulator running at --sim-speed 1."
 )
-
 
 @dataclass(frozen=True, slots=True)
 class LiveOutcome:
@@ -64,13 +61,26 @@ class LiveScreen(Screen[LiveOutcome]):
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (100, "-wide")]
     VERTICAL_BREAKPOINTS = [(0, "-short"), (34, "-tall")]
     BINDINGS = [
-        Binding("escape", "back", "Lab"),
-        Binding("p", "pause", "Pause"),
-        Binding("m", "cycle_mode", "Mode"),
-        Binding("c", "toggle_chart", "Chart"),
-        Binding("s", "switch_to_sim", "Use simulator"),
-        Binding("question_mark", "help", "Help"),
+        Binding("escape", "back", "Lab", tooltip="back to the Strategy Lab (stops the feed)"),
+        Binding("p", "pause", "Pause", tooltip="pause or resume drawing (the feed keeps running)"),
+        Binding("p", "resume", "Resume", tooltip="pause or resume drawing (the feed keeps running)"),
+        Binding("m", "cycle_mode", "Mode", tooltip="next confluence mode: ALL → ANY → MAJORITY"),
+        Binding("c", "toggle_chart", "Chart", tooltip="show or hide the candle chart"),
+        Binding(
+            "s", "switch_to_sim", "Use simulator",
+            tooltip="switch to the simulated exchange (offered while the exchange cannot be reached)",
+        ),
+        Binding("question_mark", "help", "Help", tooltip="this help"),
     ]
+
+    paused: reactive[bool] = reactive(False, bindings=True, init=False)
+    """Drawing is stopped (the feed keeps running); the footer offers p Resume meanwhile."""
+    troubled: reactive[bool] = reactive(False, bindings=True, init=False)
+    """The feed cannot reach the exchange (or stopped): the footer offers s Use simulator."""
+    mode: reactive[ConfluenceMode] = reactive(ConfluenceMode.MAJORITY, init=False)
+    """The confluence mode in force; `m` changes it, the engine and the header follow."""
+    failure: reactive[str | None] = reactive(None, init=False)
+    """Why the session stopped (the engine refused the choice or the feed ended), or None."""
 
     def __init__(
         self,
@@ -80,62 +90,66 @@ class LiveScreen(Screen[LiveOutcome]):
         exchange_title: str,
         clock: Clock,
         frame_rate: float = 15.0,
+        expected_clock_rate: float | None = None,
     ) -> None:
+        """`expected_clock_rate` is the exchange clock's known speed (the in-app simulator's),
+        used for the candle countdown until the engine has measured the real one."""
         super().__init__()
+        self._expected_clock_rate = expected_clock_rate
         self.session = session
         self._engine_factory = engine_factory
         self._exchange_title = exchange_title
         self._clock = clock
         self._frame_period = 1.0 / max(1.0, frame_rate)
         self.engine: LiveEngine | None = None
-        self.mode = session.mode
-        self.paused = False
+        self.set_reactive(LiveScreen.mode, session.mode)
         self.drawn_sequence = -1
         self.frames_drawn = 0
-        self.failure: str | None = None
         self._previous: Snapshot | None = None
         self._frame_timer: Timer | None = None
-        self._troubled = False
-        self._pending_outcome: LiveOutcome | None = None
-        self._leaving = False
 
     def compose(self) -> ComposeResult:
         yield LiveHeader(self.session, self._exchange_title, id="live-header")
         with Horizontal(id="live-top"):
             yield PricePanel(id="price-panel")
             yield SignalPanel(id="signal-panel")
-        yield StrategyTable(id="strategy-table")
+        yield StrategyTable(interval=self.session.interval, id="strategy-table")
         with Horizontal(id="live-bottom"):
             yield CandleChart(id="candle-chart")
             yield EventLog(self._clock, id="event-log")
         yield Footer()
 
     def on_mount(self) -> None:
-        self.query_one(LiveHeader).show(None)
+        header = self.query_one(LiveHeader)
+        if self.session.exchange == SIM_EXCHANGE:
+            header.tooltip = SIM_LAG_NOTE  # "lag —" on the simulator explains itself
+        header.show(None)
         try:
             self.engine = self._engine_factory(self.session)
         except ValueError as error:  # a choice the engine refuses: say so, keep the app
             self.failure = str(error)
-            self.query_one(LiveHeader).show(None, failure=self.failure)
-            self.query_one(EventLog).add([LiveEvent(EventKind.ERROR, self.failure)])
             return
         self._run_engine()
         self._frame_timer = self.set_interval(self._frame_period, self.draw_newest, name="live-frames")
 
     @work(exclusive=True, group="engine", exit_on_error=False)
     async def _run_engine(self) -> None:
+        """Run the engine until it ends, then say how in one typed message."""
         assert self.engine is not None
-        await self.engine.start()
+        try:
+            await self.engine.start()
+        except Exception as error:  # every ending is reported, none kills the app
+            self.post_message(EngineStopped(error))
+        else:
+            self.post_message(EngineStopped(None))
 
     # --- drawing -------------------------------------------------------------------------
     def draw_newest(self) -> bool:
-        """Draw the engine's newest snapshot if it is new; returns whether a frame was drawn.
-
-        Also called directly by tests, so a screenshot does not wait for the timer.
-        """
+        """Draw the engine's newest snapshot if it is new; returns whether a frame was drawn."""
         # A modal pushed on top suspends the timer only when its message arrives; until
-        # then a tick must not draw behind it (is_current stays true under a modal).
-        if self.paused or self.engine is None or self._leaving or self.app.screen is not self:
+        # then a tick must not draw behind it (is_current stays true under a modal), and a
+        # screen already popped (on its way out) draws nothing either.
+        if self.paused or self.engine is None or not self.is_active:
             return False
         snapshot = self.engine.snapshot
         if snapshot.sequence == self.drawn_sequence:
@@ -151,19 +165,49 @@ class LiveScreen(Screen[LiveOutcome]):
         offer_sim = troubled and self.session.exchange != SIM_EXCHANGE
         self.query_one(LiveHeader).show(snapshot, paused=self.paused, failure=self.failure)
         assert self.engine is not None
-        self.query_one(PricePanel).show(snapshot, clock_rate=self.engine.exchange_clock_rate)
+        self.query_one(PricePanel).show(snapshot, clock_rate=self.clock_rate)
         self.query_one(SignalPanel).show(snapshot, offer_sim=offer_sim, failure=self.failure)
         self.query_one(StrategyTable).show_rows(snapshot.rows)
-        self.query_one(CandleChart).show(snapshot.recent_candles, snapshot.recent_signals)
+        self.query_one(CandleChart).show(snapshot.recent_candles, snapshot.recent_signals, snapshot.interval)
         self.query_one(EventLog).add(snapshot_events(self._previous, snapshot))
         self._previous = snapshot
-        if troubled != self._troubled:
-            self._troubled = troubled
-            self.refresh_bindings()
+        self.troubled = troubled
 
-    def _redraw_header(self) -> None:
+    @property
+    def clock_rate(self) -> float | None:
+        """Exchange seconds per real second for the countdown: measured, else the known one.
+
+        The engine measures the rate only after a few seconds of messages; until then a
+        sped-up simulator's countdown would be read as real seconds (48 -> 33 -> 18 s for a
+        candle closing every 2 s), so the speed the app started the simulator with is used.
+        """
+        measured = self.engine.exchange_clock_rate if self.engine is not None else None
+        return measured if measured is not None else self._expected_clock_rate
+
+    def _show_header(self) -> None:
         snapshot = self.engine.snapshot if self.engine is not None else None
         self.query_one(LiveHeader).show(snapshot, paused=self.paused, failure=self.failure)
+
+    def watch_failure(self, failure: str | None) -> None:
+        if failure is None:
+            return
+        started = self.engine is not None
+        self.query_one(EventLog).add([LiveEvent(EventKind.ERROR, f"feed stopped: {failure}" if started else failure)])
+        self._show_header()
+        # A feed that ran and stopped can be tried on the simulator; a refused choice cannot.
+        self.troubled = started
+
+    def watch_mode(self, mode: ConfluenceMode) -> None:
+        if self.engine is not None:
+            self.engine.set_mode(mode)
+        self.notify(f"Confluence mode {mode.name}: {mode.description}", timeout=3, markup=False)
+        if not self.draw_newest():
+            self._show_header()  # paused: no frame, but the header names the new mode
+
+    def watch_paused(self, paused: bool) -> None:
+        self._show_header()
+        if not paused:
+            self.draw_newest()
 
     def on_screen_suspend(self, event: ScreenSuspend) -> None:
         """A modal (help) covers the screen: stop drawing what nobody sees."""
@@ -171,35 +215,32 @@ class LiveScreen(Screen[LiveOutcome]):
             self._frame_timer.pause()
 
     def on_screen_resume(self, event: ScreenResume) -> None:
-        if self._pending_outcome is not None:
-            self._leave(self._pending_outcome)
-            return
         if self._frame_timer is not None:
             self._frame_timer.resume()
 
     # --- engine outcome --------------------------------------------------------------------
-    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
-        if event.worker.group != "engine":
-            return
-        if event.state is WorkerState.ERROR:
-            error = event.worker.error
-            step = _rejected_step(error)
-            message = str(error) or type(error).__name__
-            if step is not None:
-                self._leave(LiveOutcome(self.mode, rejected_step=step, message=message))
-                return
-            self.failure = message
-            self.query_one(EventLog).add([LiveEvent(EventKind.ERROR, f"feed stopped: {message}")])
-            if self.engine is not None:
-                self.drawn_sequence = -1  # draw the final snapshot with the failure on it
-                self.draw_newest()
-        elif event.state is WorkerState.SUCCESS:
+    def on_engine_stopped(self, message: EngineStopped) -> None:
+        error = message.error
+        if error is None:
             self.draw_newest()
+            return
+        step = _rejected_step(error)
+        text = str(error) or type(error).__name__
+        if step is not None:
+            self._leave(LiveOutcome(self.mode, rejected_step=step, message=text))
+            return
+        self.failure = text
+        self.drawn_sequence = -1  # draw the final snapshot with the failure on it
+        self.draw_newest()
 
     # --- keys ------------------------------------------------------------------------------
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "switch_to_sim":
-            return self._troubled and self.session.exchange != SIM_EXCHANGE
+            return self.troubled and self.session.exchange != SIM_EXCHANGE
+        if action == "pause":
+            return not self.paused
+        if action == "resume":
+            return self.paused
         return True
 
     # Leaving never waits for the feed: the engine is stopped as the screen unmounts.
@@ -209,23 +250,14 @@ class LiveScreen(Screen[LiveOutcome]):
     def action_switch_to_sim(self) -> None:
         self._leave(LiveOutcome(self.mode, switch_to_sim=True))
 
-    def reject(self, step: LabStep, message: str) -> None:
-        """The Lab found out the exchange does not offer this choice: go back and fix it."""
-        self._leave(LiveOutcome(self.mode, rejected_step=step, message=message))
-
     def action_pause(self) -> None:
-        self.paused = not self.paused
-        self._redraw_header()
-        if not self.paused:
-            self.draw_newest()
+        self.paused = True
+
+    def action_resume(self) -> None:
+        self.paused = False
 
     def action_cycle_mode(self) -> None:
         self.mode = self.mode.next()
-        if self.engine is not None:
-            self.engine.set_mode(self.mode)
-        self.notify(f"Confluence mode {self.mode.name}: {self.mode.description}", timeout=3)
-        if not self.draw_newest():
-            self._redraw_header()  # paused: no frame, but the header names the new mode
 
     def action_toggle_chart(self) -> None:
         """Tall screens show or hide the chart; short ones swap it with the table."""
@@ -244,8 +276,9 @@ class LiveScreen(Screen[LiveOutcome]):
         self.app.push_screen(HelpScreen(
             "Live",
             "Live signals for one asset: every kline update runs the chosen strategies; the "
-            "verdict is provisional until the candle closes, then confirmed.",
-            LIVE_KEYS,
+            "verdict is provisional until the candle closes, then confirmed."
+            + (" " + SIM_LAG_NOTE if self.session.exchange == SIM_EXCHANGE else ""),
+            bindings_help(self.app, self.BINDINGS, self.app.BINDINGS),
         ))
 
     async def _stop_engine(self) -> None:
@@ -253,19 +286,16 @@ class LiveScreen(Screen[LiveOutcome]):
             await self.engine.stop()
 
     def _leave(self, outcome: LiveOutcome) -> None:
-        # dismiss() pops whatever screen is on top, so a second reason to leave (the engine
-        # failing as the Lab's symbol check rejects the same symbol) must not dismiss again:
-        # it would pop the picker the first outcome opened, before that picker mounted.
-        if self._leaving:
+        """Dismiss with `outcome`, once: a screen already popped ignores later reasons."""
+        if self not in self.app.screen_stack:
             return
-        # dismiss() pops the top screen: with help open on top, wait until it closes.
-        if self.is_current:
-            self._pending_outcome = None
-            # The pop completes a few loop turns later; a screen on its way out draws nothing.
-            self._leaving = True
-            self.dismiss(outcome)
-        else:
-            self._pending_outcome = outcome
+        if not self.is_active:
+            # dismiss() pops the top screen: close what covers this one (help) first, then
+            # leave in a later turn, when this screen is on top again.
+            self.pop_until_active()
+            self.app.call_later(self._leave, outcome)
+            return
+        self.dismiss(outcome)
 
     async def on_unmount(self) -> None:
         await self._stop_engine()

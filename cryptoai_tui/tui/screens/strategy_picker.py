@@ -136,7 +136,7 @@ class StrategyPicker(ModalScreen[tuple[str, ...] | None]):
     def compose(self) -> ComposeResult:
         with Vertical(classes="picker picker-wide"):
             yield Label("Strategies", classes="picker-title")
-            yield Static(self._prompt, id="strategy-message", classes="picker-prompt")
+            yield Static(Content(self._prompt), id="strategy-message", classes="picker-prompt")
             yield StrategyChecklist(self._strategies, self._initial, id="strategy-list")
             yield Static("", id="strategy-count", classes="picker-hint")
         yield Footer()
@@ -145,7 +145,7 @@ class StrategyPicker(ModalScreen[tuple[str, ...] | None]):
         checklist = self.query_one(StrategyChecklist)
         checklist.focus()
         self._show_count(checklist.chosen)
-        self.query_one("#strategy-message", Static).display = bool(self._prompt)
+        self._show_message(bool(self._prompt))
 
     @on(StrategyChecklist.Changed)
     def _chosen_changed(self, event: StrategyChecklist.Changed) -> None:
@@ -153,7 +153,13 @@ class StrategyPicker(ModalScreen[tuple[str, ...] | None]):
         message = self.query_one("#strategy-message", Static)
         if event.chosen and message.has_class("-error"):
             message.remove_class("-error")
-            message.display = False  # the refusal no longer applies
+            self._show_message(False)  # the refusal no longer applies
+
+    def _show_message(self, visible: bool) -> None:
+        """Show or hide the line above the list; while shown the list is kept shorter
+        (app.tcss), so on a 24-row terminal the hint under it is not pushed off."""
+        self.query_one("#strategy-message", Static).display = visible
+        self.set_class(visible, "-prompted")
 
     def _show_count(self, chosen: tuple[str, ...]) -> None:
         self.query_one("#strategy-count", Static).update(
@@ -167,7 +173,7 @@ class StrategyPicker(ModalScreen[tuple[str, ...] | None]):
         if not chosen:
             message = self.query_one("#strategy-message", Static)
             message.update("Choose at least one strategy: Space toggles the highlighted one, a picks all.")
-            message.display = True
+            self._show_message(True)
             message.add_class("-error")
             return
         self.dismiss(chosen)

@@ -20,7 +20,7 @@ from textual.widget import Widget
 from cryptoai_tui.market.candle import Candle
 from cryptoai_tui.snapshot import ConfirmedSignal
 from cryptoai_tui.strategies.signal import Action
-from cryptoai_tui.tui.formatting import format_clock, format_price, price_decimals
+from cryptoai_tui.tui.formatting import format_candle_time, format_price, price_decimals
 
 
 class Ink(Enum):
@@ -61,9 +61,13 @@ class ChartLayout:
 
 
 def chart_grid(
-    candles: Sequence[Candle], signals: Sequence[ConfirmedSignal], width: int, height: int
+    candles: Sequence[Candle], signals: Sequence[ConfirmedSignal], width: int, height: int,
+    interval: str | None = None,
 ) -> list[list[Cell]]:
-    """The chart as `height` rows of `width` cells. Newest candle at the right edge."""
+    """The chart as `height` rows of `width` cells. Newest candle at the right edge.
+
+    `interval` says how to write the time axis: clock times, or dates for daily and longer.
+    """
     grid: list[list[Cell]] = [[(" ", Ink.BLANK)] * width for _ in range(height)]
     if not candles or width < 16 or height < 5:
         message = "waiting for candles" if not candles else "too small for the chart"
@@ -124,9 +128,16 @@ def chart_grid(
 
     # Time axis: first and last open time (UTC).
     time_row = height - 1
-    _write(grid, time_row, offset, format_clock(shown[0].open_time, seconds=False), Ink.AXIS)
-    last_label = format_clock(shown[-1].open_time, seconds=False) + " UTC"
-    _write(grid, time_row, max(offset + 6, plot_width - len(last_label)), last_label, Ink.AXIS)
+    # The newest candle's label always shows; the oldest one only where both fit (a few
+    # candles with dates under them leave no room for two).
+    first_label = format_candle_time(shown[0].open_time, interval)
+    last_label = format_candle_time(shown[-1].open_time, interval) + " UTC"
+    last_x = max(offset + len(first_label) + 1, plot_width - len(last_label))
+    if last_x + len(last_label) <= width:  # the row under the price axis is free to use
+        _write(grid, time_row, offset, first_label, Ink.AXIS)
+    else:
+        last_x = max(0, width - len(last_label))
+    _write(grid, time_row, last_x, last_label, Ink.AXIS)
     return grid
 
 
@@ -151,14 +162,18 @@ class CandleChart(Widget):
         super().__init__(id=id)
         self._candles: tuple[Candle, ...] = ()
         self._signals: tuple[ConfirmedSignal, ...] = ()
+        self._interval: str | None = None
         self._strips: list[Strip] = []
         self._strips_size: Size | None = None
 
-    def show(self, candles: tuple[Candle, ...], signals: tuple[ConfirmedSignal, ...]) -> None:
-        if candles == self._candles and signals == self._signals:
+    def show(
+        self, candles: tuple[Candle, ...], signals: tuple[ConfirmedSignal, ...], interval: str | None = None,
+    ) -> None:
+        if candles == self._candles and signals == self._signals and interval == self._interval:
             return
         self._candles = candles
         self._signals = signals
+        self._interval = interval
         self._strips_size = None
         self.refresh()
 
@@ -168,7 +183,7 @@ class CandleChart(Widget):
 
     def _build_strips(self) -> None:
         size = self.size
-        grid = chart_grid(self._candles, self._signals, size.width, size.height)
+        grid = chart_grid(self._candles, self._signals, size.width, size.height, self._interval)
         base = self.rich_style
         styles = {ink: base + self.get_component_rich_style(f"candle-chart--{ink.value}", partial=True)
                   for ink in Ink if ink is not Ink.BLANK}

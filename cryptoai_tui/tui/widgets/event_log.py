@@ -8,7 +8,7 @@ from typing import Callable, Iterable
 from textual.content import Content
 from textual.widgets import Static
 
-from cryptoai_tui.tui.formatting import format_clock
+from cryptoai_tui.tui.formatting import format_candle_time, format_clock
 from cryptoai_tui.tui.live_events import EventKind, LiveEvent
 
 _KIND_STYLE = {
@@ -31,14 +31,19 @@ class EventLog(Static):
         self._lines: deque[Content] = deque(maxlen=MAX_EVENTS)
 
     def add(self, events: Iterable[LiveEvent]) -> None:
-        """Stamp events with the local clock, when the trader saw them: the exchange clock is
-        unknown before the first message and runs fast on a sped-up simulator, so mixing the
-        two put the log out of order. Candle times stay in the texts, in exchange time."""
+        """Stamp events with when they happened: a verdict with its candle's time (exchange
+        time, a date for daily and longer candles), everything else with the local clock,
+        when the trader saw it (the exchange clock is unknown before the first message and
+        runs fast on a sped-up simulator)."""
         added = False
-        time_ms = int(self._clock() * 1000)
+        now_ms = int(self._clock() * 1000)
         for event in events:
+            if event.at_ms is not None:
+                stamp = format_candle_time(event.at_ms, event.interval)
+            else:
+                stamp = format_clock(now_ms)
             self._lines.appendleft(Content.assemble(
-                (format_clock(time_ms), "$text-muted"), "  ", (event.text, _KIND_STYLE[event.kind]),
+                (stamp, "$text-muted"), "  ", (event.text, _KIND_STYLE[event.kind]),
             ))
             added = True
         if added:

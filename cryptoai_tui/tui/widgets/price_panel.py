@@ -9,7 +9,7 @@ from textual.widgets import Digits, Static
 
 from cryptoai_tui.snapshot import Snapshot
 from cryptoai_tui.tui.formatting import (
-    first_fitting, format_change, format_clock, format_duration, format_price, price_decimals,
+    first_fitting, format_candle_time, format_change, format_duration, format_price, price_decimals,
 )
 
 _DIRECTION_STYLE = {1: "$success", -1: "$error", 0: "$text-muted"}
@@ -37,7 +37,7 @@ def change_lines(snapshot: Snapshot, clock_rate: float | None = None, width: int
     candle, candle_dir = format_change(snapshot.price, snapshot.candle_open, decimals)
     left = candle_time_left(snapshot)
     muted = "$text-muted"
-    opened = format_clock(snapshot.candle_open_time, seconds=False)
+    opened = format_candle_time(snapshot.candle_open_time, snapshot.interval)
     if snapshot.candle_open_time is None:
         timing = Content.styled("no candle yet", muted)
     elif snapshot.provisional:

@@ -8,7 +8,9 @@ from textual.widgets import Static
 from cryptoai_tui.feed.status import ConnectionState
 from cryptoai_tui.snapshot import Snapshot
 from cryptoai_tui.strategies.signal import Action
-from cryptoai_tui.tui.formatting import confidence_bar, first_fitting, format_clock, format_confidence, format_price
+from cryptoai_tui.tui.formatting import (
+    confidence_bar, first_fitting, format_candle_time, format_confidence, format_price,
+)
 from cryptoai_tui.tui.widgets.big_word import big_word
 from cryptoai_tui.tui.widgets.live_header import feed_trouble, state_reason
 
@@ -113,7 +115,7 @@ def signal_content(
             last_line = Content.styled("no confirmed signal yet", muted)
         else:
             action = (last.confluence.action.value, f"bold {ACTION_STYLE[last.confluence.action]}")
-            candle = format_clock(last.open_time, seconds=False)
+            candle = format_candle_time(last.open_time, snapshot.interval)
             close = (format_price(last.close), "bold")
             variants = [
                 Content.assemble(("last confirmed ", muted), action, (f" at {candle} UTC candle, close ", muted), close),

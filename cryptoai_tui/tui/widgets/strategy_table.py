@@ -14,7 +14,7 @@ from textual.widgets import DataTable
 
 from cryptoai_tui.snapshot import StrategyRow
 from cryptoai_tui.strategies.signal import Action
-from cryptoai_tui.tui.formatting import format_clock, format_confidence, format_values
+from cryptoai_tui.tui.formatting import format_candle_time, format_confidence, format_values
 
 Column = tuple[str, str, int]  # (key, label, width); width 0: whatever is left
 
@@ -71,8 +71,10 @@ class StrategyTable(DataTable[Text]):
         "strategy-table--muted",
     }
 
-    def __init__(self, *, id: str | None = None) -> None:
+    def __init__(self, *, interval: str | None = None, id: str | None = None) -> None:
+        """`interval` says how to write the bar a signal changed on (a date for daily bars)."""
         super().__init__(id=id, cursor_type="row", zebra_stripes=False, show_cursor=False)
+        self._interval = interval
         # What each cell shows, as (text, style) so an unchanged cell is never touched.
         self._cells: dict[tuple[str, str], tuple[str, str]] = {}
         self._names: tuple[str, ...] = ()
@@ -111,7 +113,9 @@ class StrategyTable(DataTable[Text]):
             "signal": Text(action.value, style=action_style + Style(bold=True)),
             "confidence": Text(format_confidence(signal.confidence) if action in (Action.BUY, Action.SELL) else "", justify="right"),
             "values": Text(format_values(signal.values), no_wrap=True, overflow="ellipsis"),
-            "changed": Text(format_clock(row.changed_at, seconds=False) if row.changed_at else "—", style=muted),
+            "changed": Text(
+                format_candle_time(row.changed_at, self._interval, short=True) if row.changed_at else "—", style=muted,
+            ),
             "note": note,
         }
 
