@@ -9,8 +9,6 @@ app, which knows the exchange's list and takes the user to the asset picker.
 from __future__ import annotations
 
 import argparse
-import asyncio
-import signal
 import sys
 from typing import TYPE_CHECKING
 
@@ -103,22 +101,8 @@ def run(args: argparse.Namespace) -> int:
     config = config_from_args(args)
     seed = apply_sim_options(args)
     app = make_app(config)
-    terminated: list[int] = []
-
-    def on_sigterm(signum: int, frame: object) -> None:
-        # SIGTERM quits like the quit key: screens unmount, the engine stops, close frames go.
-        terminated.append(signum)
-        try:
-            asyncio.get_running_loop().call_soon_threadsafe(app.exit)
-        except RuntimeError:  # no loop yet, or gone: nothing to close, stop now
-            raise SystemExit(128 + signum) from None
-
-    previous = signal.signal(signal.SIGTERM, on_sigterm)
-    try:
-        app.run()
-    finally:
-        signal.signal(signal.SIGTERM, previous)
+    app.run()  # SIGTERM exits it like q, with status 143 (tui/app.py)
     if seed is not None:  # the terminal is back: say how to see this market again
         print(f"cryptoai-tui: the simulated exchange ran with seed {seed}; --seed {seed} shows this "
               "market again.", file=sys.stderr)
-    return 128 + terminated[0] if terminated else 0
+    return app.return_code or 0

@@ -56,16 +56,21 @@ class CryptoAIApp(App[None]):
 
     def _handle_sigterm(self, install: bool) -> None:
         """SIGTERM (a `kill`, a closing terminal multiplexer, systemd) exits like q: the live
-        screen unmounts, the engine stops and the terminal is restored, instead of the
-        process dying with the screen in the alternate buffer and the socket unclosed."""
+        screen unmounts, the engine stops (close frames sent) and the terminal is restored,
+        instead of the process dying with the screen in the alternate buffer and the socket
+        unclosed; the exit status is still 143, so a script sees it was terminated."""
         try:
             loop = asyncio.get_running_loop()
             if install:
-                loop.add_signal_handler(signal.SIGTERM, self.exit)
+                loop.add_signal_handler(signal.SIGTERM, self._terminated)
             else:
                 loop.remove_signal_handler(signal.SIGTERM)
         except (NotImplementedError, RuntimeError, ValueError):
             pass  # no signal handlers here (Windows, or not the main thread): nothing to undo
+
+    def _terminated(self) -> None:
+        # 128 + 15, as a shell reports a process SIGTERM stopped, like `stream` and `signals`
+        self.exit(return_code=128 + signal.SIGTERM)
 
     def get_default_screen(self) -> LabScreen:
         return LabScreen(self.config, self.services)

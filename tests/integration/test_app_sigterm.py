@@ -1,4 +1,5 @@
-"""SIGTERM ends the app like q: the live screen unmounts, the engine stops, exit status 0.
+"""SIGTERM ends the app like q: the live screen unmounts, the engine stops, and the app's
+exit status is 143 (128 + SIGTERM, as for `stream` and `signals`).
 
 Before, a `kill` (or a terminal multiplexer closing) killed the process with status 143 and
 left the terminal in the app's alternate screen. The app runs headless in its own process,
@@ -34,7 +35,7 @@ async def auto_pilot(pilot):
     # returning leaves the app running: only the signal ends it
 
 app.run(headless=True, auto_pilot=auto_pilot)
-sys.__stdout__.write(f"exited engine_stopped={bool(stopped)}\\n")
+sys.__stdout__.write(f"exited engine_stopped={bool(stopped)} return_code={app.return_code}\\n")
 """
 
 
@@ -52,4 +53,4 @@ def test_sigterm_exits_the_app_cleanly_and_stops_the_engine() -> None:
             process.kill()
             process.wait()
     assert process.returncode == 0, err
-    assert out.strip() == "exited engine_stopped=True", err
+    assert out.strip() == "exited engine_stopped=True return_code=143", err

@@ -16,6 +16,7 @@ from textual.app import App
 from textual.command import CommandPalette
 from textual.message import Message
 
+from cryptoai_tui.engine.strategy_choice import StrategySpec
 from cryptoai_tui.exchanges.errors import ExchangeUnavailableError, InvalidSymbolError
 from cryptoai_tui.feed.status import ConnectionState
 from cryptoai_tui.market import Symbol
@@ -237,7 +238,7 @@ async def test_symbol_the_exchange_refuses_after_the_list_failed_returns_from_li
 
 
 async def test_strategy_parameters_the_registry_refuses_keep_the_live_screen_closed() -> None:
-    app = build_app(AppConfig(symbol="BTCUSDT", interval="1m", strategies=("rsi:period=0",),
+    app = build_app(AppConfig(symbol="BTCUSDT", interval="1m", strategies=(StrategySpec("rsi", {"period": 0}),),
                               mode=ConfluenceMode.ANY))
     async with app.run_test(size=(120, 40)) as pilot:
         await wait_for(pilot, lambda: isinstance(app.screen, StrategyPicker), "the strategy picker")
