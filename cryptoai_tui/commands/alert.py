@@ -1,0 +1,182 @@
+"""`cryptoai-tui alert add|list|remove|test|preview`: manage the alert rules in the config file."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from datetime import datetime, timezone
+from pathlib import Path
+
+from cryptoai_tui.alerts.book import Alert, AlertBook, PriceTick
+from cryptoai_tui.alerts.dispatcher import Delivery, Dispatcher
+from cryptoai_tui.alerts.notifiers import mask_target, parse_target
+from cryptoai_tui.alerts.rules import (
+    GRAMMAR,
+    AlertRule,
+    Frequency,
+    MoveCondition,
+    PriceCondition,
+    RuleError,
+    parse_condition,
+    parse_duration,
+    parse_frequency,
+    parse_percent,
+)
+from cryptoai_tui.config import ConfigError, config_path, load_config, save_config
+from cryptoai_tui.errors import UserFacingError
+
+
+def add_parser(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    parser = commands.add_parser(
+        "alert", help="price and signal alerts: add, list, remove, test, preview",
+        description=f"Alert rules live in the config file. Rules: {GRAMMAR}.",
+    )
+    parser.add_argument("--config", metavar="PATH", help="the config file (default: config.toml in "
+                        "the user config directory, or $CRYPTOAI_TUI_CONFIG)")
+    actions = parser.add_subparsers(dest="alert_action", metavar="ACTION", required=True)
+    add = actions.add_parser("add", help="arm a new rule")
+    add.add_argument("--symbol", required=True, help="e.g. BTCUSDT")
+    add.add_argument("--interval", help="only this timeframe (default: any the session watches)")
+    add.add_argument("--when", required=True, metavar="RULE", help=f"the rule: {GRAMMAR}")
+    add.add_argument("--notify", action="append", default=[], metavar="URL",
+                     help="where to send it, in apprise's URL syntax (tgram://TOKEN/CHAT, discord://ID/TOKEN, "
+                     "json://host:port/path); repeat for several")
+    add.add_argument("--frequency", default="per-candle", help="once, per-candle (default) or every")
+    add.add_argument("--cooldown", default="0s", help="least time between two fires, e.g. 15m (default 0)")
+    add.add_argument("--rearm", default="0.1%", help="how far the price must move back past a level "
+                     "before the rule can fire on it again (default 0.1%%)")
+    add.add_argument("--expires", metavar="DATE", help="stop after this UTC date, e.g. 2027-01-31")
+    add.add_argument("--no-in-app", action="store_true", help="no toast or bell in the app")
+    actions.add_parser("list", help="the armed rules (secrets masked)")
+    remove = actions.add_parser("remove", help="disarm a rule")
+    remove.add_argument("id")
+    test = actions.add_parser("test", help="send a test message to a rule's targets")
+    test.add_argument("id")
+    preview = actions.add_parser("preview", help="how often a rule would have fired over history")
+    preview.add_argument("rule", metavar="RULE", help=f"the rule: {GRAMMAR}")
+    preview.add_argument("--replay", required=True, metavar="CSV", help="candles to replay "
+                         "(open_time_ms,open,high,low,close,volume)")
+    preview.add_argument("--symbol", default="REPLAY", help="the symbol the rule is for")
+    preview.add_argument("--interval", required=True, help="the CSV's timeframe, e.g. 1h")
+    preview.add_argument("--frequency", default="per-candle")
+    preview.add_argument("--cooldown", default="0s")
+    preview.add_argument("--rearm", default="0.1%")
+
+
+def run(args: argparse.Namespace) -> int:
+    path = config_path(args.config)
+    try:
+        if args.alert_action == "add":
+            return _add(path, args)
+        if args.alert_action == "list":
+            return _list(path)
+        if args.alert_action == "remove":
+            config = load_config(path).without_alert(args.id)
+            save_config(path, config)
+            print(f"Removed alert {args.id}.")
+            return 0
+        if args.alert_action == "test":
+            return _test(path, args.id)
+        return _preview(args)
+    except (RuleError, ConfigError) as error:
+        raise UserFacingError(str(error)) from None
+
+
+def _rule_from(args: argparse.Namespace, rule_id: str) -> AlertRule:
+    for url in getattr(args, "notify", []):
+        parse_target(url)  # refuse a bad URL now, not when the alert fires
+    expires = None
+    if getattr(args, "expires", None):
+        try:
+            moment = datetime.fromisoformat(args.expires)
+        except ValueError:
+            raise RuleError(f"--expires {args.expires!r} is not a date: write it like 2027-01-31.") from None
+        expires = int((moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)).timestamp() * 1000)
+    return AlertRule(
+        id=rule_id, symbol=args.symbol.strip().upper().replace("/", "").replace("-", ""),
+        condition=parse_condition(args.when if hasattr(args, "when") else args.rule),
+        notify=tuple(getattr(args, "notify", ())), interval=args.interval,
+        frequency=parse_frequency(args.frequency), cooldown_s=parse_duration(args.cooldown),
+        rearm=parse_percent(args.rearm), expires_at=expires, in_app=not getattr(args, "no_in_app", False),
+    )
+
+
+def _add(path: Path, args: argparse.Namespace) -> int:
+    if not args.symbol.strip():
+        raise RuleError("--symbol needs a symbol, e.g. BTCUSDT.")
+    config = load_config(path)
+    rule = _rule_from(args, config.next_alert_id())
+    save_config(path, config.with_alert(rule))
+    targets = ", ".join(mask_target(u) for u in rule.notify) or "in the app only"
+    print(f"Armed alert {rule.id}: {rule.describe()} ({rule.frequency.value}) -> {targets}.")
+    return 0
+
+
+def _list(path: Path) -> int:
+    config = load_config(path)
+    if not config.alerts:
+        print(f"No alerts are armed (config: {path}).")
+        return 0
+    for rule in config.alerts:
+        extras = [rule.frequency.value]
+        if rule.cooldown_s:
+            extras.append(f"cooldown {rule.cooldown_s:g} s")
+        if rule.expires_at:
+            extras.append("expires " + datetime.fromtimestamp(rule.expires_at / 1000, tz=timezone.utc).date().isoformat())
+        targets = ", ".join(mask_target(u) for u in rule.notify) or "in the app only"
+        print(f"{rule.id:<4} {rule.describe():<48} {'; '.join(extras):<28} -> {targets}")
+    return 0
+
+
+def _test(path: Path, rule_id: str) -> int:
+    config = load_config(path)
+    rule = next((r for r in config.alerts if r.id == rule_id), None)
+    if rule is None:
+        config.without_alert(rule_id)  # raises the sentence naming the known ids
+        return 2
+    if not rule.notify:
+        print(f"Alert {rule_id} has no --notify target; it shows in the app only.")
+        return 0
+    ledger: list[Delivery] = []
+
+    async def send() -> None:
+        dispatcher = Dispatcher(ledger=ledger.append)
+        alert = Alert(rule.id, rule.symbol, rule.interval or "", f"Test of alert {rule.id}: {rule.describe()}",
+                      0, 0, 0.0)
+        dispatcher.submit(alert, [parse_target(u) for u in rule.notify])
+        await dispatcher.close(timeout_s=60.0)
+
+    asyncio.run(send())
+    failed = False
+    for delivery in ledger:
+        if delivery.state != "retried":
+            print(f"{delivery.target}: {delivery.state}" + (f" ({delivery.error})" if delivery.error else ""))
+            failed = failed or delivery.state == "dropped"
+    return 1 if failed else 0
+
+
+def _preview(args: argparse.Namespace) -> int:
+    from cryptoai_tui.market.interval import Interval
+    from cryptoai_tui.replay import read_candles_csv
+
+    rule = _rule_from(args, "preview")
+    if not isinstance(rule.condition, (PriceCondition, MoveCondition)):
+        raise RuleError("alert preview replays prices: it previews price and move rules.")
+    candles = read_candles_csv(args.replay, Interval.parse(args.interval))
+    counts = []
+    for use_cooldown in (True, False):
+        book = AlertBook([rule], use_cooldown=use_cooldown)
+        for candle in candles:
+            book.on_price(PriceTick(rule.symbol, args.interval, candle.close, candle.open_time,
+                                    candle.close_time, closed=True))
+        counts.append(book.fired("preview"))
+    span = f"{len(candles)} candles"
+    if rule.cooldown_s:
+        print(f"{rule.condition.describe()} would have fired {counts[0]} times over {span} "
+              f"({counts[1]} without the {rule.cooldown_s:g} s cooldown).")
+    else:
+        print(f"{rule.condition.describe()} would have fired {counts[0]} times over {span}.")
+    if rule.frequency is Frequency.ONCE and counts[1]:
+        print("With --frequency once it fires only the first time.", file=sys.stderr)
+    return 0
