@@ -12,6 +12,7 @@ import signal
 import sys
 from typing import Callable, NoReturn, Sequence
 
+from cryptoai_tui.alerts.rules import GRAMMAR as ALERT_GRAMMAR
 from cryptoai_tui.errors import Terminated, UserFacingError, raise_terminated
 
 # These names are copied here, not imported, so `--help` loads nothing heavy; the tests
@@ -276,7 +277,75 @@ def build_parser() -> argparse.ArgumentParser:
         help="feed the candles of a CSV through the live code path, as fast as possible",
     )
     _add_connection_options(signals, default_exchange="binance")
+    _add_journal_parser(commands)
+    _add_alert_parser(commands)
     return parser
+
+
+_ALERT_GRAMMAR_HELP = ALERT_GRAMMAR.replace("%", "%%")  # argparse formats help with %
+
+
+def _add_journal_parser(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    parser = commands.add_parser(
+        "journal", help="read the signal journal (every confirmed signal, graded)",
+        description="Every confirmed signal of every session is journaled in SQLite and graded once "
+        "1, 5 and 20 candles have closed after it.",
+    )
+    actions = parser.add_subparsers(dest="journal_action", metavar="ACTION", required=True)
+    listing = actions.add_parser("list", help="the newest signals")
+    export = actions.add_parser("export", help="every signal as CSV")
+    export.add_argument("--csv", required=True, metavar="FILE", help="where to write; - for stdout")
+    stats = actions.add_parser("stats", help="hit rate and mean return by strategy and mode")
+    stats.add_argument("--horizon", type=int, choices=(1, 5, 20), default=5,
+                       help="candles after the signal to grade at (default 5)")
+    for sub in (listing, export, stats):
+        sub.add_argument("--journal", metavar="PATH", help="the journal file (default: journal.sqlite "
+                         "in the user data directory, or $CRYPTOAI_TUI_DATA_DIR)")
+        sub.add_argument("--symbol", help="only this symbol (e.g. BTCUSDT)")
+        sub.add_argument("--interval", help="only this timeframe")
+        sub.add_argument("--mode", help="only this confluence mode")
+        sub.add_argument("--action", type=str.upper, choices=("BUY", "SELL"), help="only BUY or SELL")
+        sub.add_argument("--since", metavar="DATE", help="only candles from this UTC date or time "
+                         "(2026-11-01 or 2026-11-01T12:00)")
+    listing.add_argument("--limit", type=int, default=50, help="how many rows (default 50)")
+
+
+def _add_alert_parser(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    parser = commands.add_parser(
+        "alert", help="price and signal alerts: add, list, remove, test, preview",
+        description=f"Alert rules live in the config file. Rules: {ALERT_GRAMMAR}.",
+    )
+    actions = parser.add_subparsers(dest="alert_action", metavar="ACTION", required=True)
+    add = actions.add_parser("add", help="arm a new rule")
+    add.add_argument("--symbol", required=True, help="e.g. BTCUSDT")
+    add.add_argument("--interval", help="only this timeframe (default: any the session watches)")
+    add.add_argument("--when", required=True, metavar="RULE", help=f"the rule: {_ALERT_GRAMMAR_HELP}")
+    add.add_argument("--notify", action="append", default=[], metavar="URL",
+                     help="where to send it, in apprise's URL syntax (tgram://TOKEN/CHAT, discord://ID/TOKEN, "
+                     "json://host:port/path); repeat for several")
+    add.add_argument("--frequency", default="per-candle", help="once, per-candle (default) or every")
+    add.add_argument("--cooldown", default="0s", help="least time between two fires, e.g. 15m (default 0)")
+    add.add_argument("--rearm", default="0.1%", help="how far the price must move back past a level "
+                     "before the rule can fire on it again (default 0.1%%)")
+    add.add_argument("--expires", metavar="DATE", help="stop after this UTC date, e.g. 2027-01-31")
+    add.add_argument("--no-in-app", action="store_true", help="no toast or bell in the app")
+    list_ = actions.add_parser("list", help="the armed rules (secrets masked)")
+    remove = actions.add_parser("remove", help="disarm a rule")
+    remove.add_argument("id")
+    test = actions.add_parser("test", help="send a test message to a rule's targets")
+    test.add_argument("id")
+    preview = actions.add_parser("preview", help="how often a rule would have fired over history")
+    preview.add_argument("rule", metavar="RULE", help=f"the rule: {_ALERT_GRAMMAR_HELP}")
+    preview.add_argument("--replay", required=True, metavar="CSV", help="candles to replay "
+                         "(open_time_ms,open,high,low,close,volume)")
+    preview.add_argument("--symbol", default="REPLAY", help="the symbol the rule is for")
+    preview.add_argument("--interval", required=True, help="the CSV's timeframe, e.g. 1h")
+    preview.add_argument("--frequency", default="per-candle")
+    preview.add_argument("--cooldown", default="0s")
+    preview.add_argument("--rearm", default="0.1%")
+    for sub in (add, list_, remove, test, preview):
+        sub.add_argument("--config", metavar="PATH", help="the config file (default: config.toml in "
+                         "the user config directory, or $CRYPTOAI_TUI_CONFIG)")
 
 
 def _version() -> str:
@@ -298,6 +367,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             from cryptoai_tui.commands.stream import run
         elif args.command == "signals":
             from cryptoai_tui.commands.signals import run
+        elif args.command == "journal":
+            from cryptoai_tui.commands.journal import run
+        elif args.command == "alert":
+            from cryptoai_tui.commands.alert import run
         else:
             from cryptoai_tui.commands.app import run
         return run(args)

@@ -27,43 +27,6 @@ from cryptoai_tui.config import ConfigError, config_path, load_config, save_conf
 from cryptoai_tui.errors import UserFacingError
 
 
-def add_parser(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
-    parser = commands.add_parser(
-        "alert", help="price and signal alerts: add, list, remove, test, preview",
-        description=f"Alert rules live in the config file. Rules: {GRAMMAR}.",
-    )
-    parser.add_argument("--config", metavar="PATH", help="the config file (default: config.toml in "
-                        "the user config directory, or $CRYPTOAI_TUI_CONFIG)")
-    actions = parser.add_subparsers(dest="alert_action", metavar="ACTION", required=True)
-    add = actions.add_parser("add", help="arm a new rule")
-    add.add_argument("--symbol", required=True, help="e.g. BTCUSDT")
-    add.add_argument("--interval", help="only this timeframe (default: any the session watches)")
-    add.add_argument("--when", required=True, metavar="RULE", help=f"the rule: {GRAMMAR}")
-    add.add_argument("--notify", action="append", default=[], metavar="URL",
-                     help="where to send it, in apprise's URL syntax (tgram://TOKEN/CHAT, discord://ID/TOKEN, "
-                     "json://host:port/path); repeat for several")
-    add.add_argument("--frequency", default="per-candle", help="once, per-candle (default) or every")
-    add.add_argument("--cooldown", default="0s", help="least time between two fires, e.g. 15m (default 0)")
-    add.add_argument("--rearm", default="0.1%", help="how far the price must move back past a level "
-                     "before the rule can fire on it again (default 0.1%%)")
-    add.add_argument("--expires", metavar="DATE", help="stop after this UTC date, e.g. 2027-01-31")
-    add.add_argument("--no-in-app", action="store_true", help="no toast or bell in the app")
-    actions.add_parser("list", help="the armed rules (secrets masked)")
-    remove = actions.add_parser("remove", help="disarm a rule")
-    remove.add_argument("id")
-    test = actions.add_parser("test", help="send a test message to a rule's targets")
-    test.add_argument("id")
-    preview = actions.add_parser("preview", help="how often a rule would have fired over history")
-    preview.add_argument("rule", metavar="RULE", help=f"the rule: {GRAMMAR}")
-    preview.add_argument("--replay", required=True, metavar="CSV", help="candles to replay "
-                         "(open_time_ms,open,high,low,close,volume)")
-    preview.add_argument("--symbol", default="REPLAY", help="the symbol the rule is for")
-    preview.add_argument("--interval", required=True, help="the CSV's timeframe, e.g. 1h")
-    preview.add_argument("--frequency", default="per-candle")
-    preview.add_argument("--cooldown", default="0s")
-    preview.add_argument("--rearm", default="0.1%")
-
-
 def run(args: argparse.Namespace) -> int:
     path = config_path(args.config)
     try:

@@ -27,31 +27,6 @@ def default_journal_path() -> Path:
     return data_dir() / "journal.sqlite"
 
 
-def add_parser(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
-    parser = commands.add_parser(
-        "journal", help="read the signal journal (every confirmed signal, graded)",
-        description="Every confirmed signal of every session is journaled in SQLite and graded once "
-        "1, 5 and 20 candles have closed after it.",
-    )
-    parser.add_argument("--journal", metavar="PATH", help="the journal file (default: journal.sqlite "
-                        "in the user data directory)")
-    actions = parser.add_subparsers(dest="journal_action", metavar="ACTION", required=True)
-    listing = actions.add_parser("list", help="the newest signals")
-    export = actions.add_parser("export", help="every signal as CSV")
-    export.add_argument("--csv", required=True, metavar="FILE", help="where to write; - for stdout")
-    stats = actions.add_parser("stats", help="hit rate and mean return by strategy and mode")
-    stats.add_argument("--horizon", type=int, choices=GRADE_HORIZONS, default=5,
-                       help="candles after the signal to grade at (default 5)")
-    for sub in (listing, export, stats):
-        sub.add_argument("--symbol", help="only this symbol (e.g. BTCUSDT)")
-        sub.add_argument("--interval", help="only this timeframe")
-        sub.add_argument("--mode", help="only this confluence mode")
-        sub.add_argument("--action", type=str.upper, choices=("BUY", "SELL"), help="only BUY or SELL")
-        sub.add_argument("--since", metavar="DATE", help="only candles from this UTC date or time "
-                         "(2026-11-01 or 2026-11-01T12:00)")
-    listing.add_argument("--limit", type=int, default=50, help="how many rows (default 50)")
-
-
 def run(args: argparse.Namespace) -> int:
     path = Path(args.journal).expanduser() if args.journal else default_journal_path()
     if not path.exists():
