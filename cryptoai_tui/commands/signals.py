@@ -115,7 +115,12 @@ class StatusPrinter:
         if key != self._last and snapshot.state_message:
             self._last = key
             self.printed.add(snapshot.state_message)
-            print(f"cryptoai-tui: {snapshot.state_message}", file=self.err, flush=True)
+            # the feed carries the retry time as data; this front end says it in words
+            from cryptoai_tui.feed.status import retry_sentence
+
+            retry = retry_sentence(snapshot.state, snapshot.retry_in)
+            line = f"{snapshot.state_message} {retry}" if retry else snapshot.state_message
+            print(f"cryptoai-tui: {line}", file=self.err, flush=True)
 
 
 def run(args: argparse.Namespace) -> int:

@@ -214,6 +214,7 @@ class RealtimeStrategyEngine:
             f"Connecting to {exchange_display_name(exchange)} for {self.symbol} {self.interval.name}."
         )
         self._retry_in: float | None = None
+        self._retry_at: float | None = None
         self._bootstrap_progress = 0
         self._bootstrap_total = 0
         self._reconnects_seen = 0
@@ -351,7 +352,7 @@ class RealtimeStrategyEngine:
             if self._state is not ConnectionState.ERROR:
                 self._state = ConnectionState.STOPPED
                 self._state_message = "Stopped."
-            self._retry_in = None
+            self._retry_in = self._retry_at = None
             self._running = False
             self._publish(None)
             for queue in list(self._confirmed_queues):
@@ -441,6 +442,7 @@ class RealtimeStrategyEngine:
         self._state = status.state
         self._state_message = status.message
         self._retry_in = status.retry_in
+        self._retry_at = status.retry_at
         if status.total:
             self._bootstrap_progress = status.progress
             self._bootstrap_total = status.total
@@ -605,6 +607,7 @@ class RealtimeStrategyEngine:
             state=self._state,
             state_message=self._state_message,
             retry_in=self._retry_in,
+            retry_at=self._retry_at,
             bootstrap_progress=self._bootstrap_progress,
             bootstrap_total=self._bootstrap_total,
             price=self._price,

@@ -6,9 +6,10 @@ synchronous code (`StreamManager`, `fetch_realtime_data`) is a front end and liv
 `cryptoai_tui.api`.
 """
 
+from cryptoai_tui.exchanges.errors import FeedConfigError
 from cryptoai_tui.feed.config import FeedConfig
-from cryptoai_tui.feed.kline_feed import FeedConfigError, KlineFeed
-from cryptoai_tui.feed.status import ConnectionState, FeedCounters, FeedStatus
+from cryptoai_tui.feed.kline_feed import KlineFeed
+from cryptoai_tui.feed.status import ConnectionState, FeedCounters, FeedStatus, retry_sentence
 
 __all__ = [
     "ConnectionState",
@@ -17,4 +18,5 @@ __all__ = [
     "FeedCounters",
     "FeedStatus",
     "KlineFeed",
+    "retry_sentence",
 ]

@@ -83,4 +83,8 @@ def _state_text(snapshot: Snapshot) -> str:
     message = snapshot.state_message.strip()
     if not message:
         return word
-    return message if message.lower().startswith(word) else f"{word}: {message}"
+    text = message if message.lower().startswith(word) else f"{word}: {message}"
+    if snapshot.retry_in is not None and snapshot.state is not ConnectionState.LIVE:
+        # the feed gives the retry time as data; a log line states it as of its moment
+        text += " (retrying now)" if snapshot.retry_in <= 0 else f" (retrying in {snapshot.retry_in:.1f} s)"
+    return text

@@ -60,17 +60,25 @@ def test_backoff_grows_on_average_across_many_seeds() -> None:
     assert means[4] > 4 * means[0]
 
 
-def test_backoff_resets_only_after_a_stable_connection() -> None:
-    backoff = Backoff(BackoffPolicy(reset_after_s=60.0), random.Random(1))
+def test_backoff_resets_only_after_a_healthy_connection_and_then_retries_at_once() -> None:
+    backoff = Backoff(BackoffPolicy(reset_after_s=1.0), random.Random(1))
     for _ in range(4):
         backoff.next_delay()
     backoff.connected(now=100.0)
-    backoff.disconnected(now=130.0)  # up for 30 s: not stable, failures kept
+    assert not backoff.healthy_if_up(now=100.5)  # data, but up for only 0.5 s
+    backoff.disconnected(now=100.5)
     assert backoff.failures == 4
     backoff.connected(now=200.0)
-    backoff.disconnected(now=260.0)  # up for 60 s: stable
+    backoff.disconnected(now=260.0)  # up a minute but never delivered data: not healthy
+    assert backoff.failures == 4
+    backoff.connected(now=300.0)
+    assert backoff.healthy_if_up(now=301.0)  # delivered data and up for 1 s: healthy
+    backoff.disconnected(now=301.0)
     assert backoff.failures == 0
-    assert backoff.next_delay() <= backoff.policy.ceiling(0)
+    assert backoff.next_delay() == 0.0  # the first retry after a healthy link is immediate
+    assert backoff.failures == 0
+    assert 0.0 < backoff.next_delay() <= backoff.policy.ceiling(0)  # then backoff as usual
+    assert backoff.failures == 1
 
 
 def test_backoff_policy_rejects_nonsense() -> None:
