@@ -9,7 +9,7 @@ import pytest
 
 from cryptoai_tui.exchanges.binance import BinanceSpot, BinanceUsdm
 from cryptoai_tui.feed.backoff import Backoff, BackoffPolicy, ConnectionAttemptBudget
-from cryptoai_tui.feed.planning import SendPacer, group_streams, plan_connection
+from cryptoai_tui.feed.planning import SendPacer, plan_connection
 from cryptoai_tui.feed.sequencer import KlineSequencer, Verdict, next_open_time
 from cryptoai_tui.market import Candle, Interval
 
@@ -171,13 +171,6 @@ def test_next_open_time_follows_the_calendar_for_months() -> None:
 
 
 # --- planning --------------------------------------------------------------------------
-
-def test_streams_are_split_within_the_per_connection_limit() -> None:
-    names = [f"s{i}" for i in range(450)]
-    groups = group_streams(names, BinanceUsdm().limits.max_streams_per_connection)
-    assert [len(g) for g in groups] == [200, 200, 50]
-    assert [s for g in groups for s in g] == names
-
 
 def test_binance_plan_puts_streams_in_the_url_until_it_is_too_long() -> None:
     protocol = BinanceSpot(ws_base="ws://127.0.0.1:9")
