@@ -189,3 +189,18 @@ def test_send_pacer_spaces_frames_under_the_rate() -> None:
     waits = [pacer.reserve(now=0.0) for _ in range(5)]
     assert waits == [0.0, 0.25, 0.5, 0.75, 1.0]
     assert pacer.reserve(now=10.0) == 0.0
+
+
+def test_attempt_budget_window_edge_never_lets_a_fourth_attempt_in() -> None:
+    # The exchange counts 3 attempts per 10 s: at the exact edge the oldest one leaves the
+    # window as the new one enters it, never both in it at once.
+    budget = ConnectionAttemptBudget(max_attempts=3, window_s=10.0)
+    for moment in (0.0, 1.0, 2.0):
+        budget.record(moment)
+    assert budget.wait_time(5.0) == pytest.approx(5.0)
+    assert budget.wait_time(10.0) == 0.0
+    budget.record(10.0)
+    # 1, 2 and 10 are in the window now (0 left as 10 came); the next fits when 1 leaves, at 11
+    assert budget.wait_time(10.0) == pytest.approx(1.0)
+    assert budget.wait_time(10.5) == pytest.approx(0.5)
+    assert budget.wait_time(11.0) == 0.0
