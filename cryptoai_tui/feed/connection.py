@@ -306,7 +306,9 @@ def close_reason(name: str, ws: ClientConnection, closed: ConnectionClosed | Non
             size, limit = int(match.group(1)), int(match.group(2))
             return (f"{name} sent a frame too large ({_mib(size)} > {_mib_limit(limit)}); "
                     "the connection was closed.", MESSAGE_TOO_BIG)
-        return f"{name} sent a frame too large (> {_mib_limit(MAX_FRAME_BYTES)}).", MESSAGE_TOO_BIG
+        # compressed: the size is known only as "more than the cap"
+        return (f"{name} sent a frame too large (> {_mib_limit(MAX_FRAME_BYTES)}); "
+                "the connection was closed.", MESSAGE_TOO_BIG)
     code, reason = ws.close_code, ws.close_reason
     if code is None or code == 1006:
         return f"The connection to {name} was lost.", None
