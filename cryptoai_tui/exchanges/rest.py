@@ -128,7 +128,7 @@ class RestClient:
         except ValueError:
             raise MalformedMessageError(
                 f"{self.protocol.display_name} answered {request.path} with a body that is not "
-                f"JSON: {body_snippet(text, 100)!r}."
+                f"JSON: {body_snippet(text, 100)!r}.", reason="bad JSON"
             ) from None
 
     def _too_large(self, request: RestRequest, size: int, cap: int) -> MalformedMessageError:

@@ -185,3 +185,49 @@ async def test_a_kline_from_the_future_is_refused_and_the_genuine_candle_after_i
             assert not any("continuing after the hole" in s.message for s in run.statuses)
             assert_exactly_once_in_order(sim, run)
             assert max(run.behind(sim).values()) <= 3
+
+
+async def test_a_bootstrap_that_gets_no_valid_history_goes_live_on_the_websocket_and_says_so() -> None:
+    """Issue 9 §3: a 502 page or garbage in every klines reply blocked the stream forever."""
+    import json
+
+    async with SimExchange(SimConfig(speed=300, seed=34)) as sim:
+        klines_asked = 0
+
+        async def rest(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+            nonlocal klines_asked
+            head = await reader.readuntil(b"\r\n\r\n")
+            path = head.split(b" ", 2)[1].decode()
+            if path.startswith(ENCODER.time_path):
+                body = json.dumps(ENCODER.encode_server_time(sim.now_ms()))
+            else:
+                klines_asked += 1
+                body = "<html><body><h1>502 Bad Gateway</h1> [/] </body></html>"
+            data = body.encode()
+            writer.write(b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nConnection: close\r\n"
+                         + f"Content-Length: {len(data)}\r\n\r\n".encode() + data)
+            await writer.drain()
+            writer.close()
+
+        server = await asyncio.start_server(rest, "127.0.0.1", 0)
+        try:
+            port = server.sockets[0].getsockname()[1]
+            protocol = get_protocol("binance", sim.ws_url, f"http://127.0.0.1:{port}")
+            streams = [("BTCUSDT", "1m")]
+            config = FeedConfig(seed=3, backoff_base_s=0.02, backoff_cap_s=0.05, stall_timeout_s=2.0,
+                                bootstrap_malformed_tries=3)
+            feed = KlineFeed(protocol, streams, history=50, config=config)
+            run = Run(streams)
+            await run_until(feed, run, lambda: len(run.closed[streams[0]]) >= 8, deadline=10.0)
+        finally:
+            server.close()
+            await server.wait_closed()
+        said = [s for s in run.statuses if s.message.startswith("Could not load the BTCUSDT 1m history")]
+        assert len(said) == 1 and "Going live on the WebSocket without it." in said[0].message
+        assert said[0].state is ConnectionState.LIVE and said[0].symbol == "BTCUSDT"
+        assert klines_asked == 3
+        assert feed.counters.refused.get("bad JSON") == 3
+        assert any(s.message.startswith("Live:") for s in run.statuses)
+        assert all(not e.backfilled for e in run.closed[streams[0]])
+        assert_exactly_once_in_order(sim, run)
+        assert max(run.behind(sim).values()) <= 2
