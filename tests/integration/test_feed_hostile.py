@@ -231,3 +231,25 @@ async def test_a_bootstrap_that_gets_no_valid_history_goes_live_on_the_websocket
         assert all(not e.backfilled for e in run.closed[streams[0]])
         assert_exactly_once_in_order(sim, run)
         assert max(run.behind(sim).values()) <= 2
+
+
+async def test_while_unreachable_one_loop_retries_counting_attempts_with_the_time_as_data() -> None:
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    protocol = get_protocol("binance", f"ws://user:hunter2@127.0.0.1:{port}", f"http://user:hunter2@127.0.0.1:{port}")
+    config = FeedConfig(seed=1, backoff_base_s=0.02, backoff_cap_s=0.05, connect_timeout_s=1.0, rest_timeout_s=1.0)
+    feed = KlineFeed(protocol, [("BTCUSDT", "1m")], history=10, config=config)
+    run = Run([("BTCUSDT", "1m")])
+    await run_until(feed, run, lambda: sum(s.state is ConnectionState.RECONNECTING for s in run.statuses) >= 5,
+                    deadline=10.0)
+    retrying = [s for s in run.statuses if s.retry_in is not None]
+    # the socket's retry loop is the one said; the REST bootstrap waits quietly meanwhile
+    assert retrying and all(s.state is ConnectionState.RECONNECTING for s in retrying[1:])
+    for status in retrying:
+        assert status.retry_at == status.at + status.retry_in
+        assert "hunter2" not in status.message and "in 0." not in status.message
+    assert retrying[-1].message == f"127.0.0.1:{port} refused the connection: is Binance (or the simulator) running there?"
+    assert feed.counters.reconnects >= 4  # every attempt after the first

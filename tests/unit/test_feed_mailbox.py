@@ -135,3 +135,22 @@ def test_handshake_failures_are_said_and_http_answers_go_through_the_exchange_gr
     error = connect_error(InvalidStatus(limited), URL, "Binance", 10.0,
                           lambda status, headers, body: RateLimitedError(float(headers["Retry-After"])))
     assert isinstance(error, RateLimitedError) and error.retry_after == 7.0
+
+
+# --- each front end words the retry itself -------------------------------------------------
+
+def test_the_live_header_counts_down_from_retry_at_and_the_log_states_the_retry() -> None:
+    from cryptoai_tui.snapshot import Snapshot
+    from cryptoai_tui.strategies.signal import ConfluenceMode
+    from cryptoai_tui.tui.live_events import snapshot_events
+    from cryptoai_tui.tui.widgets.live_header import state_line
+
+    live = Snapshot("binance", "BTCUSDT", "1h", ConfluenceMode.MAJORITY, ConnectionState.LIVE, "Live.")
+    down = Snapshot("binance", "BTCUSDT", "1h", ConfluenceMode.MAJORITY, ConnectionState.RECONNECTING,
+                    "127.0.0.1:9 refused the connection.", retry_in=26.0, retry_at=1_000.0 + 26.0)
+    # it froze at "reconnecting in 26s" for 25 s: now it follows the clock
+    assert state_line(down, now=1_000.0).plain == "↻ reconnecting in 26s: 127.0.0.1:9 refused the connection."
+    assert state_line(down, now=1_025.0).plain.startswith("↻ reconnecting in 1s:")
+    assert state_line(down, now=1_100.0).plain.startswith("↻ reconnecting in 0s:")
+    texts = [e.text for e in snapshot_events(live, down)]
+    assert "reconnecting: 127.0.0.1:9 refused the connection. (retry in 26s)" in texts
