@@ -195,3 +195,18 @@ async def test_refused_frames_are_counted_by_reason_said_once_each_and_summed_up
                 assert set(parts) <= set(refused)
         assert_exactly_once_in_order(sim, run)
         assert max(run.behind(sim).values()) <= 3
+
+
+async def test_a_1008_too_many_requests_close_still_backs_off_instead_of_retrying_at_once() -> None:
+    async with SimExchange(SimConfig(speed=120, seed=5, faults=FaultConfig(drop_1008_every_s=1.2))) as sim:
+        protocol = get_protocol("binance", sim.ws_url, sim.rest_url)
+        streams = [("BTCUSDT", "1m")]
+        config = FeedConfig(seed=4, backoff_base_s=0.05, backoff_cap_s=0.2)
+        feed = KlineFeed(protocol, streams, history=3, config=config)
+        run = Run(streams)
+        await run_until(feed, run, lambda: sim.stats().drops >= 3, deadline=15.0)
+        closes = [s for s in run.statuses if s.state is ConnectionState.RECONNECTING and "1008" in s.message]
+        assert len(closes) >= 2
+        # healthy links otherwise retry at once; a 1008 is the exchange asking us to slow down
+        assert all(s.retry_in is not None and s.retry_in > 0 for s in closes), [s.retry_in for s in closes]
+        assert_exactly_once_in_order(sim, run)
