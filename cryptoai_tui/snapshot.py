@@ -62,6 +62,8 @@ class Snapshot:
     state: ConnectionState
     state_message: str = ""
     retry_in: float | None = None
+    #: the next attempt's time as epoch seconds (time.time()), so a screen counts down
+    retry_at: float | None = None
     bootstrap_progress: int = 0
     bootstrap_total: int = 0
     price: float | None = None

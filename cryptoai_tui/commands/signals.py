@@ -128,7 +128,12 @@ class StatusPrinter:
         if key != self._last and message:
             self._last = key
             self.printed.add(message)
-            print(f"cryptoai-tui: {message}", file=self.err, flush=True)
+            # the feed carries the retry time as data; this front end says it in words
+            from cryptoai_tui.feed.status import retry_sentence
+
+            retry = retry_sentence(snapshot.state, snapshot.retry_in)
+            line = f"{message} {retry}" if retry else message
+            print(f"cryptoai-tui: {line}", file=self.err, flush=True)
         if snapshot.state is ConnectionState.ERROR and snapshot.retry_in is None and not self.failed:
             self.failed = True
             if self.on_failure is not None:

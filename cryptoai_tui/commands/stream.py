@@ -65,7 +65,11 @@ class StatusWriter:
         self._last = ""
 
     def status(self, status: FeedStatus) -> None:
-        self.line(status.message)
+        # the feed carries the retry time as data; this front end says it in words
+        from cryptoai_tui.feed.status import retry_sentence
+
+        retry = retry_sentence(status.state, status.retry_in)
+        self.line(f"{status.message} {retry}" if retry else status.message)
 
     def line(self, message: str) -> None:
         from cryptoai_tui.exchanges.redact import mask_secrets

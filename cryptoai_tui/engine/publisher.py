@@ -30,6 +30,7 @@ class FeedState:
     state: ConnectionState
     message: str
     retry_in: float | None = None
+    retry_at: float | None = None  # epoch seconds of the next attempt (FeedStatus.retry_at)
     bootstrap_progress: int = 0
     bootstrap_total: int = 0
 
@@ -164,6 +165,7 @@ class Publisher:
             state=feed.state,
             state_message=feed.message,
             retry_in=feed.retry_in,
+            retry_at=feed.retry_at,
             bootstrap_progress=feed.bootstrap_progress,
             bootstrap_total=feed.bootstrap_total,
             price=price,

@@ -195,7 +195,7 @@ class RealtimeStrategyEngine:
             if self._feed.state is not ConnectionState.ERROR:
                 self._feed.state = ConnectionState.STOPPED
                 self._feed.message = "Stopped."
-            self._feed.retry_in = None
+            self._feed.retry_in = self._feed.retry_at = None
             self._running = False
             self._task = None
             self._publish(None)
@@ -293,6 +293,7 @@ class RealtimeStrategyEngine:
         feed.state = status.state
         feed.message = status.message
         feed.retry_in = status.retry_in
+        feed.retry_at = status.retry_at
         if status.total:
             feed.bootstrap_progress = status.progress
             feed.bootstrap_total = status.total

@@ -97,3 +97,7 @@ class MarketKindMismatchError(ExchangeError, ValueError):
         self.symbol = symbol
         self.exchange = exchange
         super().__init__(message)
+
+
+class FeedConfigError(ExchangeError):
+    """The feed was pointed somewhere it can never connect to (a malformed URL)."""

@@ -1,9 +1,11 @@
 """A thin async REST client over any ExchangeProtocol.
 
-It turns protocol requests into HTTP GETs, every response into data or a typed
-ExchangeError (through `protocol.parse_error`), and pages through the exchange's per-request
-limit for long histories. It never retries: the feed owns retry and backoff policy, and the
-typed errors carry what it needs (`retry_after`, `retryable`).
+It turns protocol requests into HTTP GETs and every response into data or a typed
+ExchangeError (through `protocol.parse_error`). Replies are bounded before they are parsed
+(bytes read as a stream, so a 400k-row reply cannot blow the memory) and checked after
+(no more rows than the exchange's own page limit, oldest first, strictly increasing open
+times). It never retries and never pages: the feed owns retry policy and paging
+(`feed/history.py`); the typed errors carry what it needs (`retry_after`, `retryable`).
 """
 
 from __future__ import annotations
@@ -11,7 +13,6 @@ from __future__ import annotations
 import json
 import socket
 from types import TracebackType
-from typing import Callable
 from urllib.parse import urlsplit
 
 import httpx
@@ -23,8 +24,10 @@ from cryptoai_tui.market import Candle, Interval, Symbol
 
 #: a runaway cursor chain (a server repeating itself) stops here rather than looping forever
 MAX_SYMBOL_PAGES = 100
-
-ProgressCallback = Callable[[int], None]
+#: a klines page of 1,500 rows is ~250 KB; anything past this is not a klines reply
+MAX_KLINES_REPLY_BYTES = 4 * 2**20
+#: symbol lists are larger (Binance spot's exchangeInfo is several MB)
+MAX_REPLY_BYTES = 64 * 2**20
 
 
 class RestClient:
@@ -40,7 +43,7 @@ class RestClient:
         self.timeout = timeout
         self._owns_client = client is None
         self._client = client if client is not None else httpx.AsyncClient(timeout=timeout)
-        # host[:port] only: a user:password@ in --rest-url must never reach a message
+        # host:port only: a password in --rest-url is never printed
         self.host = urlsplit(protocol.rest_base).netloc.rpartition("@")[2] or mask_url(protocol.rest_base)
 
     async def __aenter__(self) -> RestClient:
@@ -75,79 +78,49 @@ class RestClient:
     async def get_klines(self, symbol: str, interval: Interval | str, start_time: int | None = None,
                          end_time: int | None = None, limit: int | None = None) -> list[Candle]:
         """One request's worth of candles, oldest first (the exchange's selection rules)."""
-        request = self.protocol.klines_request(
+        protocol = self.protocol
+        request = protocol.klines_request(
             symbol, interval, start_time=start_time, end_time=end_time, limit=limit)
-        return self.protocol.parse_klines(await self._get(request), interval)
-
-    # --- paging ----------------------------------------------------------------------
-    async def get_klines_range(self, symbol: str, interval: Interval | str, start_time: int,
-                               end_time: int, on_page: ProgressCallback | None = None) -> list[Candle]:
-        """Candles opening in [start_time, end_time], oldest first, no duplicates.
-
-        Pages by time windows that each hold at most one request's worth of candles, so
-        the result is complete whichever way the exchange fills a page (Binance from the
-        start, Bybit possibly from the end). `on_page` gets the running count.
-        """
-        if end_time < start_time:
-            return []
-        step = Interval.parse(self.protocol.canonical_interval(interval)).ms
-        limit = self.protocol.rest_kline_limit_max
-        span = step * limit
-        collected: dict[int, Candle] = {}
-        cursor = start_time
-        while cursor <= end_time:
-            window_end = min(end_time, cursor + span - 1)
-            page = await self.get_klines(symbol, interval, start_time=cursor, end_time=window_end, limit=limit)
-            for candle in page:
-                if start_time <= candle.open_time <= end_time:
-                    collected[candle.open_time] = candle
-            if on_page is not None:
-                on_page(len(collected))
-            cursor = window_end + 1
-        return [collected[key] for key in sorted(collected)]
-
-    async def get_recent_klines(self, symbol: str, interval: Interval | str, n: int,
-                                on_page: ProgressCallback | None = None) -> list[Candle]:
-        """The newest `n` candles, oldest first, no duplicates (fewer if history is shorter).
-
-        The newest may still be forming; compare its close_time with `get_server_time()`.
-        Pages backwards with `end_time`, so it needs no clock of its own.
-        """
-        if n <= 0:
-            return []
-        limit_max = self.protocol.rest_kline_limit_max
-        collected: dict[int, Candle] = {}
-        end: int | None = None
-        while len(collected) < n:
-            want = min(limit_max, n - len(collected))
-            page = await self.get_klines(symbol, interval, end_time=end, limit=want)
-            fresh = [candle for candle in page if candle.open_time not in collected]
-            if not fresh:
-                break
-            for candle in fresh:
-                collected[candle.open_time] = candle
-            if on_page is not None:
-                on_page(min(len(collected), n))
-            if len(page) < want:
-                break  # the exchange has no older candles
-            end = min(candle.open_time for candle in page) - 1
-        ordered = [collected[key] for key in sorted(collected)]
-        return ordered[-n:]
+        rows = protocol.parse_klines(await self._get(request), interval)
+        cap = protocol.rest_kline_limit_max
+        if len(rows) > cap:
+            raise MalformedMessageError(
+                f"{protocol.display_name} answered {request.path} with {len(rows)} rows, more than its "
+                f"own limit of {cap} a page.", reason="too many rows")
+        for before, after in zip(rows, rows[1:]):
+            if after.open_time <= before.open_time:
+                raise MalformedMessageError(
+                    f"{protocol.display_name} answered {request.path} with rows out of order "
+                    f"(open time {after.open_time} after {before.open_time}).", reason="rows out of order")
+        return rows
 
     # --- transport -------------------------------------------------------------------
     async def _get(self, request: RestRequest) -> JSON:
         url = f"{self.protocol.rest_base}{request.path}"
+        cap = MAX_KLINES_REPLY_BYTES if request.path == self.protocol.klines_path else MAX_REPLY_BYTES
         try:
-            response = await self._client.get(url, params=dict(request.params), timeout=self.timeout)
+            async with self._client.stream("GET", url, params=dict(request.params),
+                                           timeout=self.timeout) as response:
+                declared = response.headers.get("content-length", "")
+                if declared.isdigit() and int(declared) > cap:
+                    raise self._too_large(request, int(declared), cap)
+                chunks: list[bytes] = []
+                size = 0
+                async for chunk in response.aiter_bytes():
+                    size += len(chunk)
+                    if size > cap:
+                        raise self._too_large(request, size, cap)
+                    chunks.append(chunk)
+                status, headers, encoding = response.status_code, response.headers, response.encoding
         except httpx.TimeoutException:
             raise self._unreachable(f"no answer within {self.timeout:g} s") from None
         except httpx.TransportError as exc:
             raise self._unreachable(mask_secrets(_reason(exc))) from None
         except httpx.InvalidURL as exc:
-            raise ValueError(mask_secrets(
-                f"The REST address {mask_url(url)!r} is not a valid URL ({exc}); check --rest-url.")) from None
-        text = response.text
-        error = self.protocol.parse_error(response.status_code, response.headers, text, request)
+            raise ValueError(f"The REST address {mask_url(url)!r} is not a valid URL ({mask_secrets(str(exc))}); "
+                             "check --rest-url.") from None
+        text = b"".join(chunks).decode(encoding or "utf-8", "replace")
+        error = self.protocol.parse_error(status, headers, text, request)
         if error is not None:
             raise error
         try:
@@ -155,8 +128,14 @@ class RestClient:
         except ValueError:
             raise MalformedMessageError(
                 f"{self.protocol.display_name} answered {request.path} with a body that is not "
-                f"JSON: {body_snippet(text, 100)!r}."
+                f"JSON: {body_snippet(text, 100)!r}.", reason="bad JSON"
             ) from None
+
+    def _too_large(self, request: RestRequest, size: int, cap: int) -> MalformedMessageError:
+        return MalformedMessageError(
+            f"{self.protocol.display_name} answered {request.path} with more than {cap / 2**20:g} MiB "
+            f"({size / 2**20:.1f} MiB read); no reply of it is that large, so it was not read on.",
+            reason="reply too large")
 
     def _unreachable(self, reason: str) -> ExchangeUnavailableError:
         return ExchangeUnavailableError(
@@ -174,7 +153,7 @@ def _reason(exc: httpx.TransportError) -> str:
         if isinstance(cause, socket.gaierror):
             return "the host name does not resolve"
         cause = cause.__cause__ or cause.__context__
-    text = str(exc).strip().rstrip(".")
+    text = mask_secrets(str(exc)).strip().rstrip(".")
     if isinstance(exc, httpx.ConnectError):
         return f"the connection failed ({text})" if text else "the connection failed"
     return text or type(exc).__name__

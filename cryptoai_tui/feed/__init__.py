@@ -14,15 +14,16 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from cryptoai_tui.feed.status import ConnectionState, FeedCounters, FeedStatus
+from cryptoai_tui.feed.status import ConnectionState, FeedCounters, FeedStatus, retry_sentence
 
 if TYPE_CHECKING:
     from cryptoai_tui.feed.config import FeedConfig
-    from cryptoai_tui.feed.kline_feed import FeedConfigError, KlineFeed
+    from cryptoai_tui.exchanges.errors import FeedConfigError
+    from cryptoai_tui.feed.kline_feed import KlineFeed
 
 _LAZY = {
     "FeedConfig": "cryptoai_tui.feed.config",
-    "FeedConfigError": "cryptoai_tui.feed.kline_feed",
+    "FeedConfigError": "cryptoai_tui.exchanges.errors",
     "KlineFeed": "cryptoai_tui.feed.kline_feed",
 }
 
@@ -33,6 +34,7 @@ __all__ = [
     "FeedCounters",
     "FeedStatus",
     "KlineFeed",
+    "retry_sentence",
 ]
 
 

@@ -19,8 +19,9 @@ class FeedConfig:
     #: reconnect delays: full jitter in [0, min(cap, base * 2**failures)]
     backoff_base_s: float = 1.0
     backoff_cap_s: float = 60.0
-    #: a connection that lived this long counts as stable and resets the failure count
-    backoff_reset_after_s: float = 60.0
+    #: a connection that delivered valid klines and stayed up this long was healthy: the
+    #: failure count resets and the next attempt is immediate (issue 9 §4; <= 10 s)
+    backoff_reset_after_s: float = 1.0
     #: seed of the jitter; None draws from the system
     seed: int | None = None
     connect_timeout_s: float = 10.0
@@ -51,3 +52,10 @@ class FeedConfig:
     #: during a planned reconnect the old socket keeps reading this long after the new one
     #: is subscribed, so no update falls between them (duplicates are dropped)
     handover_overlap_s: float = 2.0
+    #: refused frames and rows are said once per reason at once, then summed up this often
+    refusal_summary_s: float = 60.0
+    #: a kline opening more than this many intervals after the exchange's clock is refused
+    future_intervals: int = 3
+    #: a bootstrap whose REST history is malformed this many times in a row goes live on
+    #: the WebSocket without it (and says so) instead of waiting forever
+    bootstrap_malformed_tries: int = 3

@@ -4,15 +4,17 @@ How the guarantee is kept:
 - every kline goes through its stream's KlineSequencer, which judges it from the exchange's
   open times and closed flags: next one (emit), repeat or straggler (drop and count), or a
   jump that proves closed candles are missing (GAP);
-- a GAP parks the stream: newer klines wait in a per-stream list while the missing closed
-  candles are fetched over REST and emitted first, then the parked klines are replayed in
-  exchange order through the same judge;
-- the REST bootstrap is the same repair (parked from the start), so the race between the
-  history request and the first socket message cannot lose or double a bar (ccxt#25699);
-- after any reconnect a catch-up asks the exchange's clock whether a candle closed while we
-  were away, so a quiet stream is repaired without waiting for its next message.
+- a GAP parks the stream while `repair.StreamRepairer` fetches the missing closed candles
+  over REST and emits them first, then replays the parked klines through the same judge;
+- what the consumer reads waits in a `streams.Mailbox` that coalesces forming updates per
+  stream at the source: every closed candle and every status in order, and only the newest
+  unread forming update of each stream (superseded ones are counted in
+  `FeedCounters.forming_coalesced`), so a consumer needs no queue of its own;
+- frames and rows the protocol refuses are counted by reason, said once per reason at
+  once, and summed up every `FeedConfig.refusal_summary_s`.
 
-Sockets, timers and REST sit at the edges; the judging is pure (sequencer.py).
+This module is the public surface, the stream registry and the frame hot path; one socket's
+life is `connection.py`, REST repair is `repair.py`, connect errors are `connect_errors.py`.
 """
 
 from __future__ import annotations
@@ -24,123 +26,45 @@ import random
 import time
 from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from dataclasses import dataclass
+from types import MappingProxyType
 from typing import Any
-from urllib.parse import urlsplit
 
 import httpx
-from websockets.asyncio.client import ClientConnection, connect
-from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidStatus, InvalidURI
+from websockets.asyncio.client import ClientConnection
 
 from cryptoai_tui.exchanges.base import ControlMessage, ExchangeProtocol, KlineMessage, ShutdownNotice
-from cryptoai_tui.exchanges.registry import resolve_symbol
 from cryptoai_tui.exchanges.errors import (
     ExchangeError,
-    ExchangeUnavailableError,
-    InvalidIntervalError,
+    FeedConfigError,
     InvalidSymbolError,
-    IpBannedError,
     MalformedMessageError,
-    RateLimitedError,
-    RegionBlockedError,
 )
-from cryptoai_tui.feed.backoff import Backoff, BackoffPolicy, shared_attempt_budget
+from cryptoai_tui.exchanges.redact import mask_secrets
+from cryptoai_tui.exchanges.registry import resolve_symbol
+from cryptoai_tui.feed.backoff import BackoffPolicy
 from cryptoai_tui.feed.config import FeedConfig
+from cryptoai_tui.feed.connection import FATAL, FeedConnection
 from cryptoai_tui.feed.history import HistoryClient
-from cryptoai_tui.feed.planning import ConnectionPlan, SendPacer, plan_connection
-from cryptoai_tui.feed.sequencer import KlineSequencer, Verdict, next_open_time
+from cryptoai_tui.feed.repair import StreamRepairer
+from cryptoai_tui.feed.sequencer import Verdict
 from cryptoai_tui.feed.status import ConnectionState, FeedCounters, FeedStatus
+from cryptoai_tui.feed.streams import Counts, Mailbox, StreamState
 from cryptoai_tui.market import CandleEvent, Interval, Symbol
 from cryptoai_tui.market.symbol import close_matches
+
+__all__ = ["EventHandler", "FeedConfigError", "FeedEvent", "KlineFeed"]
 
 log = logging.getLogger(__name__)
 
 FeedEvent = CandleEvent | FeedStatus
 EventHandler = Callable[[FeedEvent], Awaitable[None] | None]
 
-#: errors that retrying cannot fix: they end the feed with an ERROR status
-_FATAL = (InvalidSymbolError, InvalidIntervalError, IpBannedError)
-
 _monotonic = time.monotonic
 _wall = time.time
 _ACCEPT = Verdict.ACCEPT
 _DUPLICATE = Verdict.DUPLICATE
 _STALE = Verdict.STALE
-
-
-class FeedConfigError(ExchangeError):
-    """The feed was pointed somewhere it can never connect to (a malformed URL)."""
-
-
-class _Counts:
-    """Mutable counters owned by the feed; `KlineFeed.counters` hands out frozen copies."""
-
-    __slots__ = ("received", "processed", "malformed", "reconnects", "backfilled", "duplicates", "stale")
-
-    def __init__(self) -> None:
-        self.received = self.processed = self.malformed = self.reconnects = 0
-        self.backfilled = self.duplicates = self.stale = 0
-
-
-class _Stream:
-    __slots__ = ("symbol", "interval", "interval_name", "name", "history", "seq", "repairing", "pending",
-                 "conn")
-
-    def __init__(self, symbol: str, interval: Interval, name: str, history: int) -> None:
-        self.symbol = symbol
-        self.history = history
-        self.interval = interval
-        self.interval_name = interval.name
-        self.name = name
-        self.seq = KlineSequencer(interval)
-        #: True while missing candles are fetched; klines then wait in `pending`
-        self.repairing = False
-        self.pending: list[tuple[KlineMessage, float]] = []
-        self.conn: _Connection | None = None
-
-    def park(self, message: KlineMessage, received_at: float) -> None:
-        pending = self.pending
-        candle = message.candle
-        if pending and not candle.closed:
-            last = pending[-1][0]
-            # Only the newest forming update of a candle matters; keeps the list short
-            # when a repair takes long on a busy stream.
-            if (not last.candle.closed and last.candle.open_time == candle.open_time
-                    and last.event_time <= message.event_time):
-                pending[-1] = (message, received_at)
-                return
-        pending.append((message, received_at))
-
-
-class _Connection:
-    __slots__ = ("index", "streams", "task", "ws", "ready", "rotate", "last_data", "pacer", "next_id", "up")
-
-    def __init__(self, index: int) -> None:
-        self.index = index
-        self.streams: list[_Stream] = []
-        self.task: asyncio.Task[None] | None = None
-        self.ws: ClientConnection | None = None
-        #: subscriptions sent; streams added later are subscribed at once
-        self.ready = False
-        self.rotate = asyncio.Event()
-        self.last_data = 0.0
-        self.pacer: SendPacer | None = None
-        self.next_id = 1
-        self.up = False
-
-
-@dataclass(frozen=True, slots=True)
-class _Handover:
-    """The old socket of a planned reconnect, still reading until the new one is subscribed."""
-
-    ws: ClientConnection
-    reader: asyncio.Task[str]
-
-
-@dataclass(frozen=True, slots=True)
-class _SessionEnd:
-    reason: str
-    planned: bool = False
-    handover: _Handover | None = None
+_GAP = Verdict.GAP
 
 
 @dataclass(frozen=True, slots=True)
@@ -160,7 +84,8 @@ class KlineFeed:
     FeedStatus(BOOTSTRAPPING, progress n/N) and closed by a per-stream FeedStatus(LIVE)
     carrying the stream's symbol), then live forming updates and closed candles; closed
     candles recovered after a gap carry backfilled=True and are followed by
-    FeedStatus(LIVE, backfilled=K).
+    FeedStatus(LIVE, backfilled=K). Every closed candle is delivered, in order; of the
+    forming updates a slow reader gets the newest unread one per stream.
     A fatal error (unknown symbol, IP ban) is yielded as FeedStatus(ERROR) and then raised
     from the iteration as its typed ExchangeError.
     """
@@ -183,22 +108,29 @@ class KlineFeed:
         self._rng = random.Random(config.seed)
         self._policy = BackoffPolicy(config.backoff_base_s, config.backoff_cap_s,
                                      reset_after_s=config.backoff_reset_after_s)
-        self._streams: dict[tuple[str, str], _Stream] = {}
+        self._streams: dict[tuple[str, str], StreamState] = {}
         for symbol, interval in streams:
             self._register(symbol, interval)
-        self._connections: list[_Connection] = []
-        self._counts = _Counts()
+        self._connections: list[FeedConnection] = []
+        self._counts = Counts()
         self._http = http
         self._own_http = False
         self._history: HistoryClient | None = None
-        self._events: asyncio.Queue[FeedEvent | _End] | None = None
+        self._mailbox: Mailbox | None = None
         self._tasks: set[asyncio.Task[Any]] = set()
         self._rest_slots: asyncio.Semaphore | None = None
+        self._repairer = StreamRepairer(self)
         self._started = False
         self._closing = False
         self._ended = False
         self._bootstrapping = 0
         self._live_announced = False
+        #: a connection is failing to connect: its retry loop is the one the user sees
+        self._retrying = False
+        #: the last connection-wide state said, so notices keep the state they are said in
+        self._state = ConnectionState.CONNECTING
+        #: refusals since the last summary, by reason
+        self._refused_window: dict[str, int] = {}
         self._parse = protocol.parse_ws_message
 
     # --- public surface ------------------------------------------------------------------
@@ -209,6 +141,7 @@ class KlineFeed:
     @property
     def counters(self) -> FeedCounters:
         c = self._counts
+        mailbox = self._mailbox
         return FeedCounters(
             messages_received=c.received,
             messages_processed=c.processed,
@@ -217,6 +150,8 @@ class KlineFeed:
             candles_backfilled=c.backfilled,
             duplicates_dropped=c.duplicates,
             out_of_order_dropped=c.stale,
+            forming_coalesced=mailbox.coalesced if mailbox is not None else 0,
+            refused=MappingProxyType(dict(c.refused)),
         )
 
     @property
@@ -242,7 +177,7 @@ class KlineFeed:
     async def exchange_symbols(self, on_wait: Callable[[str, float], None] | None = None) -> list[Symbol]:
         """The exchange's symbol list (through the feed's patient REST client when running)."""
         if self._history is not None:
-            return await self._rest(None, lambda history: history.symbols())
+            return await self._repairer.rest(None, lambda history: history.symbols())
         async with httpx.AsyncClient() as http:
             return await HistoryClient(self.protocol, http, timeout_s=self.config.rest_timeout_s,
                                        backoff=self._policy, rng=self._rng, report=on_wait).symbols()
@@ -255,12 +190,12 @@ class KlineFeed:
         if self._started and stream.conn is None:
             conn = self._place(stream)
             if stream.history > 0:
-                self._begin_bootstrap(stream)
+                self._repairer.begin_bootstrap(stream)
             if conn.task is None:
-                conn.task = self._spawn(self._run_connection(conn), f"feed-conn-{conn.index}")
+                conn.task = self._spawn(conn.run(), f"feed-conn-{conn.index}")
             elif conn.ready and conn.ws is not None:
-                self._spawn(self._send_control(conn, conn.ws, self.protocol.subscribe_messages,
-                                               [stream.name]), "feed-subscribe")
+                self._spawn(conn.send_control(conn.ws, self.protocol.subscribe_messages, [stream.name]),
+                            "feed-subscribe")
         return stream.symbol, stream.interval_name
 
     async def remove_stream(self, symbol: str, interval: str) -> None:
@@ -275,8 +210,8 @@ class KlineFeed:
             conn.task.cancel()
             conn.task = None
         elif conn.ready and conn.ws is not None:
-            self._spawn(self._send_control(conn, conn.ws, self.protocol.unsubscribe_messages,
-                                           [stream.name]), "feed-unsubscribe")
+            self._spawn(conn.send_control(conn.ws, self.protocol.unsubscribe_messages, [stream.name]),
+                        "feed-unsubscribe")
 
     async def run(self, on_event: EventHandler) -> None:
         """Callback style: call `on_event` for every event until the feed ends or is cancelled."""
@@ -290,21 +225,23 @@ class KlineFeed:
         if self._started:
             raise RuntimeError("A KlineFeed can be started only once; build a new one to restart.")
         self._started = True
-        self._events = asyncio.Queue()
+        self._mailbox = Mailbox()
         if self._http is None:
             self._http = httpx.AsyncClient()
             self._own_http = True
         self._history = HistoryClient(
             self.protocol, self._http, timeout_s=self.config.rest_timeout_s, backoff=self._policy,
-            rng=self._rng, report=self._rest_waits,
+            rng=self._rng, report=self._rest_waits, on_refused=self._refuse_row,
+            on_clock=self._clock_disagrees,
         )
         self._rest_slots = asyncio.Semaphore(max(1, self.config.rest_concurrency))
         for stream in self._streams.values():
             self._place(stream)
             if stream.history > 0:
-                self._begin_bootstrap(stream)
+                self._repairer.begin_bootstrap(stream)
         for conn in self._connections:
-            conn.task = self._spawn(self._run_connection(conn), f"feed-conn-{conn.index}")
+            conn.task = self._spawn(conn.run(), f"feed-conn-{conn.index}")
+        self._spawn(self._summaries(), "feed-refusal-summary")
         return self
 
     async def __aexit__(self, *exc_info: object) -> None:
@@ -322,18 +259,19 @@ class KlineFeed:
         return self
 
     async def __anext__(self) -> FeedEvent:
-        if self._events is None:
+        mailbox = self._mailbox
+        if mailbox is None:
             raise RuntimeError("Use `async with feed:` before iterating over it.")
-        item = await self._events.get()
+        item = await mailbox.get()
         if type(item) is _End:
-            self._events.put_nowait(item)  # every later call ends the same way
+            mailbox.put(item)  # every later call ends the same way
             if item.error is not None:
                 raise item.error
             raise StopAsyncIteration
         return item  # type: ignore[return-value]
 
     # --- streams and connections ----------------------------------------------------------
-    def _register(self, symbol: str, interval: str, history: int | None = None) -> _Stream:
+    def _register(self, symbol: str, interval: str, history: int | None = None) -> StreamState:
         # ccxt spellings are fine; a perpetual asked of a spot endpoint is refused, not
         # silently streamed as the spot pair of the same name.
         name = resolve_symbol(self.protocol, symbol)
@@ -344,45 +282,103 @@ class KlineFeed:
         key = (name, canonical)
         stream = self._streams.get(key)
         if stream is None:
-            stream = _Stream(name, Interval.parse(canonical), self.protocol.stream_name(name, canonical), count)
+            stream = StreamState(name, Interval.parse(canonical), self.protocol.stream_name(name, canonical), count)
             self._streams[key] = stream
         return stream
 
-    def _place(self, stream: _Stream) -> _Connection:
+    def _place(self, stream: StreamState) -> FeedConnection:
         limit = self.protocol.limits.max_streams_per_connection
         for conn in self._connections:
             if len(conn.streams) < limit and (conn.task is None or not conn.task.done()):
                 break
         else:
-            conn = _Connection(len(self._connections))
+            conn = FeedConnection(self, len(self._connections))
             self._connections.append(conn)
         conn.streams.append(stream)
         stream.conn = conn
         return conn
 
-    # --- events ----------------------------------------------------------------------------
-    def _emit(self, item: FeedEvent) -> None:
-        if self._events is not None and not self._ended:
-            self._events.put_nowait(item)
 
-    def _status(self, state: ConnectionState, message: str, stream: _Stream | None = None,
-                **extra: Any) -> None:
+    # --- events ----------------------------------------------------------------------------
+    def _put_candle(self, event: CandleEvent) -> None:
+        if self._mailbox is not None and not self._ended:
+            self._mailbox.put_candle(event)
+
+    def _emit(self, item: FeedEvent) -> None:
+        if self._mailbox is not None and not self._ended:
+            if type(item) is CandleEvent:
+                self._mailbox.put_candle(item)
+            else:
+                self._mailbox.put(item)
+
+    def _status(self, state: ConnectionState, message: str, stream: StreamState | None = None,
+                retry_in: float | None = None, **extra: Any) -> None:
+        """Say something on the status channel: the reason as text, the retry time as data
+        (`retry_in` seconds, `retry_at` epoch seconds), never a sentence with the figure in it."""
+        now = _wall()
+        if stream is None:
+            self._state = state
         self._emit(FeedStatus(
-            state, message, stream.symbol if stream else None, stream.interval_name if stream else None,
-            at=_wall(), **extra,
+            state, mask_secrets(message), stream.symbol if stream else None,
+            stream.interval_name if stream else None, at=now, retry_in=retry_in,
+            retry_at=None if retry_in is None else now + retry_in, **extra,
         ))
 
     def _rest_waits(self, message: str, wait: float) -> None:
         # A REST request waiting out a 429 or a 5xx is not a reconnect: the socket may be
-        # fine. Report it in the phase the feed is in.
+        # fine. Report it in the phase the feed is in; while a connection is failing to
+        # connect its retry loop is the one the user follows, so this one stays quiet.
+        if self._retrying:
+            log.debug("REST wait while reconnecting: %s (%.1f s)", message, wait)
+            return
         state = ConnectionState.BOOTSTRAPPING if self._bootstrapping else ConnectionState.LIVE
         self._status(state, message, retry_in=wait)
 
+    # --- refusals ----------------------------------------------------------------------------
+    def _refuse(self, reason: str, detail: str, count: int = 1) -> None:
+        """Count `count` refused frames/rows by reason; the first of a reason is said at once."""
+        refused = self._counts.refused
+        first = reason not in refused
+        refused[reason] = refused.get(reason, 0) + count
+        window = self._refused_window
+        window[reason] = window.get(reason, 0) + count
+        if first:
+            self._notice(f"Skipped a malformed message ({reason}): {detail} Further ones are counted "
+                         f"and summed up every {self.config.refusal_summary_s:g} s.")
+
+    def _refuse_row(self, error: MalformedMessageError) -> None:
+        self._refuse(error.reason, str(error))
+
+    def _clock_disagrees(self, message: str) -> None:
+        self._notice(message)
+
+    def _notice(self, message: str) -> None:
+        """A status that informs without changing the feed's state."""
+        self._emit(FeedStatus(self._state, mask_secrets(message), at=_wall()))
+
+    async def _summaries(self) -> None:
+        every = self.config.refusal_summary_s
+        while True:
+            await asyncio.sleep(every)
+            self._summarise(every)
+
+    def _summarise(self, window_s: float) -> None:
+        window = self._refused_window
+        if not window:
+            return
+        self._refused_window = {}
+        total = sum(window.values())
+        parts = ", ".join(f"{n} {reason}" for reason, n in sorted(window.items(), key=lambda kv: -kv[1]))
+        span = "minute" if window_s == 60 else f"{window_s:g} s"
+        noun = "message" if total == 1 else "messages"
+        self._notice(f"Skipped {total} malformed {noun} in the last {span}: {parts}.")
+
+    # --- lifecycle -------------------------------------------------------------------------------
     def _finish(self, error: BaseException | None) -> None:
-        if self._ended or self._events is None:
+        if self._ended or self._mailbox is None:
             return
         self._ended = True
-        self._events.put_nowait(_End(error))
+        self._mailbox.put(_End(error))
 
     def _fail(self, error: BaseException) -> None:
         if self._ended:
@@ -406,7 +402,7 @@ class KlineFeed:
             raise
         except InvalidSymbolError as error:
             self._fail(await self._with_suggestions(error))
-        except _FATAL as error:
+        except FATAL as error:
             self._fail(error)
         except FeedConfigError as error:
             self._fail(error)
@@ -439,18 +435,24 @@ class KlineFeed:
             self._status(ConnectionState.LIVE,
                          f"Live: {count} stream{'s' if count != 1 else ''} from {self.protocol.display_name}.")
 
+    @staticmethod
+    def _now_ms() -> float:
+        return _wall() * 1000.0
+
     # --- hot path ----------------------------------------------------------------------------
-    def _on_frame(self, raw: str | bytes, conn: _Connection, ws: ClientConnection) -> None:
+    def _on_frame(self, raw: str | bytes, conn: FeedConnection, ws: ClientConnection) -> None:
         counts = self._counts
         counts.received += 1
         try:
             messages = self._parse(raw)
-        except MalformedMessageError:
+        except MalformedMessageError as error:
             counts.malformed += 1
+            self._refuse(error.reason, str(error))
             return
-        except Exception:  # a protocol bug on odd input must not kill the reader
+        except Exception as error:  # a protocol bug on odd input must not kill the reader
             counts.malformed += 1
             log.debug("Unparseable frame counted as malformed", exc_info=True)
+            self._refuse("unparseable frame", f"{type(error).__name__}.")
             return
         counts.processed += 1
         received_at = _wall() * 1000.0
@@ -461,11 +463,12 @@ class KlineFeed:
                 stream = streams.get((message.symbol, message.interval))
                 if stream is None:
                     continue  # unsubscribed a moment ago
+                conn.delivered += 1
                 if stream.repairing:
                     stream.park(message, received_at)
-                elif self._apply(stream, message, received_at) is Verdict.GAP:
+                elif self._apply(stream, message, received_at) is _GAP:
                     stream.park(message, received_at)
-                    self._start_repair(stream, grace=True)
+                    self._repairer.start_repair(stream, grace=True)
             elif type(message) is ShutdownNotice:
                 if ws is conn.ws:
                     conn.rotate.set()
@@ -473,11 +476,11 @@ class KlineFeed:
                 self._status(ConnectionState.ERROR,
                              f"{self.protocol.display_name} rejected a request: {message.detail or 'no details'}.")
 
-    def _apply(self, stream: _Stream, message: KlineMessage, received_at: float,
+    def _apply(self, stream: StreamState, message: KlineMessage, received_at: float,
                backfilled: bool = False) -> Verdict:
         verdict = stream.seq.offer(message.candle, message.event_time)
         if verdict is _ACCEPT:
-            self._events.put_nowait(CandleEvent(  # type: ignore[union-attr]
+            self._mailbox.put_candle(CandleEvent(  # type: ignore[union-attr]
                 self.exchange, stream.symbol, stream.interval_name, message.candle, received_at,
                 message.event_time, backfilled,
             ))
@@ -486,369 +489,3 @@ class KlineFeed:
         elif verdict is _STALE:
             self._counts.stale += 1
         return verdict
-
-    # --- bootstrap and repair ---------------------------------------------------------------
-    def _begin_bootstrap(self, stream: _Stream) -> None:
-        stream.repairing = True
-        self._bootstrapping += 1
-        self._spawn(self._bootstrap(stream), f"feed-bootstrap-{stream.name}")
-
-    async def _bootstrap(self, stream: _Stream) -> None:
-        total = stream.history
-        label = f"{stream.symbol} {stream.interval_name}"
-        self._status(ConnectionState.BOOTSTRAPPING, f"Loading {total} closed {label} candles.", stream,
-                     progress=0, total=total)
-
-        def progress(done: int, of: int) -> None:
-            self._status(ConnectionState.BOOTSTRAPPING, f"Loading {label}: {done}/{of} candles.", stream,
-                         progress=done, total=of)
-
-        try:
-            candles = await self._rest(stream, lambda history: history.last_closed(
-                stream.symbol, stream.interval, total, progress=progress))
-            if stream.conn is None:
-                return  # removed while its history loaded
-            received_at = _wall() * 1000.0
-            emitted = 0
-            for candle in candles:
-                if stream.seq.offer(candle, candle.close_time) is _ACCEPT:
-                    self._emit(CandleEvent(self.exchange, stream.symbol, stream.interval_name, candle,
-                                           received_at, candle.close_time))
-                    emitted += 1
-            # The marker consumers wait for: what follows for this stream is live.
-            self._status(ConnectionState.LIVE, f"Loaded {emitted} closed {label} candles.", stream,
-                         progress=emitted, total=total)
-        finally:
-            self._bootstrapping -= 1
-        if not self._replay(stream):
-            await self._repair(stream, grace=False)
-        self._maybe_live()
-
-    def _start_repair(self, stream: _Stream, grace: bool) -> None:
-        stream.repairing = True
-        self._spawn(self._repair(stream, grace), f"feed-repair-{stream.name}")
-
-    async def _repair(self, stream: _Stream, grace: bool) -> None:
-        """Fetch the closed candles a stream is missing, emit them, then replay what waited."""
-        if grace:
-            await asyncio.sleep(self.config.gap_grace_s)
-            if self._replay(stream):
-                return  # a reordered frame filled the hole by itself
-        label = f"{stream.symbol} {stream.interval_name}"
-        while True:
-            total = 0
-            hole_checks = 0
-            while True:
-                start = stream.seq.expected_next
-                if start is None:
-                    break
-                target = min((m.candle.open_time for m, _ in stream.pending), default=None)
-                candles = await self._rest(stream, lambda history: history.closed_since(
-                    stream.symbol, stream.interval, start))
-                if stream.conn is None:
-                    return  # removed while it was being repaired
-                received_at = _wall() * 1000.0
-                for candle in candles:
-                    if stream.seq.offer(candle, candle.close_time) is _ACCEPT:
-                        self._emit(CandleEvent(self.exchange, stream.symbol, stream.interval_name, candle,
-                                               received_at, candle.close_time, True))
-                        total += 1
-                expected = stream.seq.expected_next
-                if target is None or expected is None or expected >= target:
-                    break
-                if hole_checks < self.config.hole_retries:
-                    # REST can trail the socket by a moment: ask again before calling it a hole.
-                    hole_checks += 1
-                    await asyncio.sleep(self.config.hole_retry_delay_s)
-                    continue
-                self._status(ConnectionState.LIVE,
-                             f"{self.protocol.display_name} has no {label} candles from {_utc(expected)} "
-                             f"to {_utc(target)}; continuing after the hole.", stream)
-                stream.seq.accept_hole(target)
-                break
-            if total:
-                self._counts.backfilled += total
-                self._status(ConnectionState.LIVE,
-                             f"Backfilled {total} missed {label} candle{'s' if total != 1 else ''}.", stream,
-                             backfilled=total)
-            if self._replay(stream):
-                return
-
-    def _replay(self, stream: _Stream) -> bool:
-        """Offer parked klines in exchange order; False (the rest still parked) at a new gap."""
-        pending = stream.pending
-        if pending:
-            pending.sort(key=_exchange_order)
-            stream.pending = []
-            for i, (message, received_at) in enumerate(pending):
-                if self._apply(stream, message, received_at) is Verdict.GAP:
-                    stream.pending = pending[i:]
-                    return False
-        stream.repairing = False
-        return True
-
-    async def _rest(self, stream: _Stream | None, call: Callable[[HistoryClient], Awaitable[Any]]) -> Any:
-        """A REST call that outlasts anything but a fatal answer, saying why it waits."""
-        assert self._history is not None and self._rest_slots is not None
-        backoff = Backoff(self._policy, self._rng)
-        while True:
-            try:
-                async with self._rest_slots:
-                    return await call(self._history)
-            except _FATAL:
-                raise
-            except RegionBlockedError as error:
-                wait = self.config.region_block_retry_s
-                self._status(ConnectionState.ERROR, f"{error} Trying again in {wait:g} s.", stream, retry_in=wait)
-                await asyncio.sleep(wait)
-            except ExchangeError as error:
-                wait = backoff.next_delay()
-                self._status(ConnectionState.ERROR, f"{error} Trying again in {wait:.1f} s.", stream, retry_in=wait)
-                await asyncio.sleep(wait)
-
-    async def _catch_up(self, conn: _Connection) -> None:
-        """After a reconnect: did any candle close while we were away? Repair those streams."""
-        waiting = [s for s in conn.streams if not s.repairing and s.seq.expected_next is not None]
-        if not waiting:
-            return
-        now = await self._rest(None, lambda history: history.server_time())
-        for stream in waiting:
-            expected = stream.seq.expected_next
-            if stream.repairing or stream.conn is not conn or expected is None:
-                continue
-            if next_open_time(stream.interval, expected) - 1 < now:
-                self._start_repair(stream, grace=False)
-
-    # --- connections --------------------------------------------------------------------------
-    async def _run_connection(self, conn: _Connection) -> None:
-        protocol = self.protocol
-        limits = protocol.limits
-        budget = shared_attempt_budget(protocol.ws_base, limits.max_connection_attempts,
-                                       limits.connection_attempt_window_s)
-        backoff = Backoff(self._policy, self._rng)
-        handover: _Handover | None = None
-        first = True
-        try:
-            while conn.streams:
-                wait = budget.wait_time(_monotonic())
-                if wait > 0:
-                    self._status(ConnectionState.RECONNECTING,
-                                 f"Waiting {wait:.0f} s: {protocol.display_name} allows "
-                                 f"{limits.max_connection_attempts} connection attempts per "
-                                 f"{limits.connection_attempt_window_s:g} s.", retry_in=wait)
-                    await asyncio.sleep(wait)
-                budget.record(_monotonic())
-                plan = plan_connection(protocol, [s.name for s in conn.streams], self.config.max_url_length)
-                self._status(ConnectionState.CONNECTING,
-                             f"Connecting to {protocol.display_name} ({_count(len(conn.streams), 'stream')}).")
-                try:
-                    ws = await connect(
-                        plan.url, open_timeout=self.config.connect_timeout_s, ping_interval=None,
-                        ping_timeout=None, close_timeout=1.0, max_size=2**22, max_queue=256,
-                        proxy=None if _is_loopback(plan.url) else True,
-                    )
-                except asyncio.CancelledError:
-                    raise
-                except Exception as exc:
-                    error = self._connect_error(exc, plan.url)
-                    if isinstance(error, (*_FATAL, FeedConfigError)):
-                        raise error from None
-                    if isinstance(error, RateLimitedError):
-                        delay = error.retry_after
-                    elif isinstance(error, RegionBlockedError):
-                        delay = self.config.region_block_retry_s
-                    else:
-                        delay = backoff.next_delay()
-                    state = ConnectionState.ERROR if isinstance(error, RegionBlockedError) else ConnectionState.RECONNECTING
-                    self._status(state, f"{error} Reconnecting in {delay:.1f} s.", retry_in=delay)
-                    await asyncio.sleep(delay)
-                    continue
-                backoff.connected(_monotonic())
-                # While the old socket of a planned reconnect still reads, the two overlap and
-                # nothing can fall between them; otherwise ask what closed while we were away.
-                overlapping = handover is not None and not handover.reader.done()
-                end = await self._session(conn, ws, plan, handover, catch_up=not first and not overlapping)
-                handover = end.handover
-                first = False
-                backoff.disconnected(_monotonic())
-                self._counts.reconnects += 1
-                self._live_announced = False
-                if end.planned:
-                    self._status(ConnectionState.RECONNECTING, f"{end.reason} Reconnecting now.", retry_in=0.0)
-                    continue
-                delay = backoff.next_delay()
-                self._status(ConnectionState.RECONNECTING, f"{end.reason} Reconnecting in {delay:.1f} s.",
-                             retry_in=delay)
-                await asyncio.sleep(delay)
-        finally:
-            conn.up = conn.ready = False
-            if handover is not None:
-                handover.reader.cancel()
-                await _close_quietly(handover.ws)
-            if conn.ws is not None:
-                await _close_quietly(conn.ws)
-                conn.ws = None
-
-    async def _session(self, conn: _Connection, ws: ClientConnection, plan: ConnectionPlan,
-                       handover: _Handover | None, catch_up: bool) -> _SessionEnd:
-        config = self.config
-        conn.ws = ws
-        conn.up = True
-        conn.ready = False
-        conn.rotate.clear()
-        conn.last_data = _monotonic()
-        conn.pacer = SendPacer(self.protocol.limits.max_incoming_messages_per_second * config.send_rate_share)
-        reader: asyncio.Task[str] = asyncio.ensure_future(self._read(conn, ws))
-        helpers: list[asyncio.Task[Any]] = []
-        planned = False
-        try:
-            try:
-                await self._send_control(conn, ws, self.protocol.subscribe_messages, plan.subscribe_streams)
-                planned_names = set(plan.url_streams) | set(plan.subscribe_streams)
-                late = [s.name for s in conn.streams if s.name not in planned_names]
-                if late:
-                    await self._send_control(conn, ws, self.protocol.subscribe_messages, late)
-            except ConnectionClosed:
-                pass
-            conn.ready = True
-            if handover is not None:
-                helpers.append(asyncio.ensure_future(self._retire(handover)))
-            if catch_up:
-                self._spawn(self._catch_up(conn), "feed-catch-up")
-            interval = self.protocol.client_ping_interval_s and (config.ping_interval_s
-                                                                 or self.protocol.client_ping_interval_s)
-            ping = self.protocol.ping_message()
-            if interval and ping:
-                helpers.append(asyncio.ensure_future(self._ping(conn, ws, ping, interval)))
-            self._maybe_live()
-            lifetime = config.max_connection_lifetime_s or self.protocol.limits.max_lifetime_s
-            rotate_at = None
-            if lifetime:
-                early = config.lifetime_margin_s if lifetime > 2 * config.lifetime_margin_s else lifetime * 0.1
-                rotate_at = _monotonic() + lifetime - early
-            rotation = asyncio.ensure_future(conn.rotate.wait())
-            helpers.append(rotation)
-            tick = max(0.01, min(config.stall_timeout_s / 4, 1.0))
-            while True:
-                await asyncio.wait((reader, rotation), timeout=tick, return_when=asyncio.FIRST_COMPLETED)
-                now = _monotonic()
-                if conn.rotate.is_set():
-                    planned = True
-                    return _SessionEnd(f"{self.protocol.display_name} announced a server shutdown.", True,
-                                       _Handover(ws, reader))
-                if rotate_at is not None and now >= rotate_at:
-                    planned = True
-                    return _SessionEnd(f"The connection is close to {self.protocol.display_name}'s "
-                                       f"{lifetime / 3600:g} h limit.", True, _Handover(ws, reader))
-                if reader.done():
-                    return _SessionEnd(reader.result())
-                silent = now - conn.last_data
-                if silent > config.stall_timeout_s:
-                    self._status(ConnectionState.STALLED,
-                                 f"No data from {self.protocol.display_name} for {silent:.0f} s.")
-                    return _SessionEnd("The connection stalled.")
-        finally:
-            conn.up = conn.ready = False
-            for helper in helpers:
-                helper.cancel()
-            if not planned:
-                reader.cancel()
-                await _close_quietly(ws)
-                conn.ws = None
-
-    async def _read(self, conn: _Connection, ws: ClientConnection) -> str:
-        on_frame = self._on_frame
-        try:
-            async for raw in ws:
-                on_frame(raw, conn, ws)
-        except ConnectionClosed:
-            pass
-        code, reason = ws.close_code, ws.close_reason
-        name = self.protocol.display_name
-        if code is None or code == 1006:
-            return f"The connection to {name} was lost."
-        return f"{name} closed the connection (code {code}{': ' + reason if reason else ''})."
-
-    async def _retire(self, handover: _Handover) -> None:
-        await asyncio.sleep(self.config.handover_overlap_s)
-        handover.reader.cancel()
-        await _close_quietly(handover.ws)
-
-    async def _send_control(self, conn: _Connection, ws: ClientConnection,
-                            build: Callable[..., list[str]], names: Sequence[str]) -> None:
-        if not names:
-            return
-        frames = build(list(names), conn.next_id)
-        conn.next_id += len(frames)
-        for frame in frames:
-            await self._paced_send(conn, ws, frame)
-
-    async def _paced_send(self, conn: _Connection, ws: ClientConnection, frame: str) -> None:
-        pacer = conn.pacer
-        if pacer is not None:
-            wait = pacer.reserve(_monotonic())
-            if wait > 0:
-                await asyncio.sleep(wait)
-        await ws.send(frame)
-
-    async def _ping(self, conn: _Connection, ws: ClientConnection, frame: str, every: float) -> None:
-        try:
-            while True:
-                await asyncio.sleep(every)
-                await self._paced_send(conn, ws, frame)
-        except ConnectionClosed:
-            return
-
-    def _connect_error(self, exc: Exception, url: str) -> Exception:
-        name = self.protocol.display_name
-        host = urlsplit(url).netloc or url
-        if isinstance(exc, InvalidStatus):
-            response = exc.response
-            body = response.body.decode("utf-8", "replace") if response.body else ""
-            error = self.protocol.parse_error(response.status_code, response.headers, body)
-            return error or ExchangeUnavailableError(
-                f"{name} refused the WebSocket connection (HTTP {response.status_code}).")
-        if isinstance(exc, InvalidURI):
-            return FeedConfigError(f"{url} is not a WebSocket address; use ws://host:port or wss://host.")
-        if isinstance(exc, TimeoutError):
-            return ExchangeUnavailableError(
-                f"Timed out connecting to {name} at {host} after {self.config.connect_timeout_s:g} s.")
-        if isinstance(exc, ConnectionRefusedError):
-            return ExchangeUnavailableError(
-                f"{host} refused the connection: is {name} (or the simulator) running there?")
-        if exc.__class__.__name__ == "gaierror":
-            return ExchangeUnavailableError(
-                f"Cannot resolve {host.split(':')[0]}: check the address and your network connection.")
-        if isinstance(exc, OSError):
-            return ExchangeUnavailableError(f"Cannot connect to {name} at {host}: {exc.strerror or exc}.")
-        if isinstance(exc, InvalidHandshake):
-            return ExchangeUnavailableError(f"{name} did not complete the WebSocket handshake: {exc}.")
-        return ExchangeUnavailableError(f"Cannot connect to {name} at {host}: {exc}.")
-
-
-def _exchange_order(item: tuple[KlineMessage, float]) -> tuple[int, bool, int]:
-    """Parked klines in the order the exchange produced them: by candle, forming before its
-    close, then by event time."""
-    message = item[0]
-    return message.candle.open_time, message.candle.closed, message.event_time
-
-
-def _utc(ms: int) -> str:
-    return time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime(ms / 1000))
-
-
-def _is_loopback(url: str) -> bool:
-    host = (urlsplit(url).hostname or "").lower()
-    return host in ("127.0.0.1", "localhost", "::1")
-
-
-async def _close_quietly(ws: ClientConnection) -> None:
-    try:
-        await ws.close()
-    except Exception:  # closing a broken socket may fail in many ways; it is going anyway
-        pass
-
-
-
-def _count(n: int, noun: str) -> str:
-    return f"{n} {noun}{'' if n == 1 else 's'}"

@@ -26,13 +26,6 @@ class ConnectionPlan:
     subscribe_streams: tuple[str, ...]
 
 
-def group_streams(streams: Sequence[str], max_per_connection: int) -> list[tuple[str, ...]]:
-    """Split stream names into connections of at most `max_per_connection` (order kept)."""
-    if max_per_connection < 1:
-        raise ValueError(f"A connection must carry at least one stream, not {max_per_connection}.")
-    return [tuple(streams[i:i + max_per_connection]) for i in range(0, len(streams), max_per_connection)]
-
-
 def plan_connection(protocol: ExchangeProtocol, streams: Sequence[str], max_url_length: int) -> ConnectionPlan:
     """Put as many streams in the URL as fit within `max_url_length`; subscribe the rest."""
     bare = protocol.ws_url(())

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from enum import Enum
+from types import MappingProxyType
 
 
 class ConnectionState(str, Enum):
@@ -18,10 +20,14 @@ class ConnectionState(str, Enum):
 
 @dataclass(frozen=True, slots=True)
 class FeedStatus:
-    """A change in a feed's state, with a plain sentence for the user.
+    """A change in a feed's state: the reason as a plain sentence, the numbers as data.
 
-    `progress`/`total` carry bootstrap progress (n/N candles); `retry_in` the seconds until
-    the next connection attempt; `backfilled` how many candles a gap repair recovered.
+    `message` is the reason only ("127.0.0.1:9 refused the connection: ..."); it never
+    carries the retry figure, which would be stale the moment it is printed. `retry_in` is
+    the seconds from `at` until the next attempt and `retry_at` the same moment as epoch
+    seconds (`time.time()`, like `at`), so a front end counts down `retry_at - time.time()`
+    and composes its own sentence (see `retry_sentence`). `progress`/`total` carry bootstrap
+    progress (n/N candles); `backfilled` how many candles a gap repair recovered.
     `symbol`/`interval` are None when the status is about the whole connection.
     """
 
@@ -34,6 +40,27 @@ class FeedStatus:
     retry_in: float | None = None
     backfilled: int = 0
     at: float = 0.0
+    retry_at: float | None = None
+
+    def retry_left(self, now: float) -> float | None:
+        """Seconds still to wait at epoch `now` (never negative), None when nothing waits."""
+        if self.retry_at is None:
+            return self.retry_in
+        return max(0.0, self.retry_at - now)
+
+
+def retry_sentence(state: ConnectionState, retry_in: float | None) -> str:
+    """The words a command-line front end appends to a status' reason: "Reconnecting in
+    4.2 s." while a connection waits, "Retrying in 2.0 s." for anything else, "" when
+    nothing waits."""
+    if retry_in is None:
+        return ""
+    verb = "Reconnecting" if state in (ConnectionState.RECONNECTING, ConnectionState.STALLED) else "Retrying"
+    return f"{verb} now." if retry_in <= 0 else f"{verb} in {retry_in:.1f} s."
+
+
+def _no_refusals() -> Mapping[str, int]:
+    return MappingProxyType({})
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,3 +77,6 @@ class FeedCounters:
     # forming updates superseded by a newer one of the same candle before the consumer read
     # them (the feed coalesces at the source: every close is kept, only the newest forming)
     forming_coalesced: int = 0
+    #: refused frames and REST rows by `MalformedMessageError.reason` ("bad JSON": 18, ...),
+    #: plus the feed's own "open time in the future"
+    refused: Mapping[str, int] = field(default_factory=_no_refusals, hash=False)

@@ -12,7 +12,7 @@ from enum import Enum
 
 from cryptoai_tui.feed.status import ConnectionState
 from cryptoai_tui.snapshot import Snapshot
-from cryptoai_tui.tui.formatting import format_candle_time, format_confidence, format_price
+from cryptoai_tui.tui.formatting import format_candle_time, format_clock, format_confidence, format_duration, format_price
 
 
 FIRST_SIGNALS_SHOWN = 3
@@ -90,4 +90,8 @@ def _state_text(snapshot: Snapshot) -> str:
     message = snapshot.state_message.strip()
     if not message:
         return word
-    return message if message.lower().startswith(word) else f"{word}: {message}"
+    text = message if message.lower().startswith(word) else f"{word}: {message}"
+    if snapshot.retry_in is not None and snapshot.state is not ConnectionState.LIVE:
+        # the feed gives the retry time as data; a log line states it as of its moment
+        text += " (retrying now)" if snapshot.retry_in <= 0 else f" (retry in {format_duration(snapshot.retry_in)})"
+    return text

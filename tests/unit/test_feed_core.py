@@ -9,7 +9,7 @@ import pytest
 
 from cryptoai_tui.exchanges.binance import BinanceSpot, BinanceUsdm
 from cryptoai_tui.feed.backoff import Backoff, BackoffPolicy, ConnectionAttemptBudget
-from cryptoai_tui.feed.planning import SendPacer, group_streams, plan_connection
+from cryptoai_tui.feed.planning import SendPacer, plan_connection
 from cryptoai_tui.feed.sequencer import KlineSequencer, Verdict, next_open_time
 from cryptoai_tui.market import Candle, Interval
 
@@ -60,17 +60,25 @@ def test_backoff_grows_on_average_across_many_seeds() -> None:
     assert means[4] > 4 * means[0]
 
 
-def test_backoff_resets_only_after_a_stable_connection() -> None:
-    backoff = Backoff(BackoffPolicy(reset_after_s=60.0), random.Random(1))
+def test_backoff_resets_only_after_a_healthy_connection_and_then_retries_at_once() -> None:
+    backoff = Backoff(BackoffPolicy(reset_after_s=1.0), random.Random(1))
     for _ in range(4):
         backoff.next_delay()
     backoff.connected(now=100.0)
-    backoff.disconnected(now=130.0)  # up for 30 s: not stable, failures kept
+    assert not backoff.healthy_if_up(now=100.5)  # data, but up for only 0.5 s
+    backoff.disconnected(now=100.5)
     assert backoff.failures == 4
     backoff.connected(now=200.0)
-    backoff.disconnected(now=260.0)  # up for 60 s: stable
+    backoff.disconnected(now=260.0)  # up a minute but never delivered data: not healthy
+    assert backoff.failures == 4
+    backoff.connected(now=300.0)
+    assert backoff.healthy_if_up(now=301.0)  # delivered data and up for 1 s: healthy
+    backoff.disconnected(now=301.0)
     assert backoff.failures == 0
-    assert backoff.next_delay() <= backoff.policy.ceiling(0)
+    assert backoff.next_delay() == 0.0  # the first retry after a healthy link is immediate
+    assert backoff.failures == 0
+    assert 0.0 < backoff.next_delay() <= backoff.policy.ceiling(0)  # then backoff as usual
+    assert backoff.failures == 1
 
 
 def test_backoff_policy_rejects_nonsense() -> None:
@@ -164,13 +172,6 @@ def test_next_open_time_follows_the_calendar_for_months() -> None:
 
 # --- planning --------------------------------------------------------------------------
 
-def test_streams_are_split_within_the_per_connection_limit() -> None:
-    names = [f"s{i}" for i in range(450)]
-    groups = group_streams(names, BinanceUsdm().limits.max_streams_per_connection)
-    assert [len(g) for g in groups] == [200, 200, 50]
-    assert [s for g in groups for s in g] == names
-
-
 def test_binance_plan_puts_streams_in_the_url_until_it_is_too_long() -> None:
     protocol = BinanceSpot(ws_base="ws://127.0.0.1:9")
     names = [protocol.stream_name(f"COIN{i}USDT", "1m") for i in range(200)]
@@ -188,3 +189,18 @@ def test_send_pacer_spaces_frames_under_the_rate() -> None:
     waits = [pacer.reserve(now=0.0) for _ in range(5)]
     assert waits == [0.0, 0.25, 0.5, 0.75, 1.0]
     assert pacer.reserve(now=10.0) == 0.0
+
+
+def test_attempt_budget_window_edge_never_lets_a_fourth_attempt_in() -> None:
+    # The exchange counts 3 attempts per 10 s: at the exact edge the oldest one leaves the
+    # window as the new one enters it, never both in it at once.
+    budget = ConnectionAttemptBudget(max_attempts=3, window_s=10.0)
+    for moment in (0.0, 1.0, 2.0):
+        budget.record(moment)
+    assert budget.wait_time(5.0) == pytest.approx(5.0)
+    assert budget.wait_time(10.0) == 0.0
+    budget.record(10.0)
+    # 1, 2 and 10 are in the window now (0 left as 10 came); the next fits when 1 leaves, at 11
+    assert budget.wait_time(10.0) == pytest.approx(1.0)
+    assert budget.wait_time(10.5) == pytest.approx(0.5)
+    assert budget.wait_time(11.0) == 0.0

@@ -1,5 +1,6 @@
-"""RestClient against a real HTTP server on 127.0.0.1 that answers with the protocols' own
-encoders: paging, newest-first reversal, cursors, every error path, no retries."""
+"""RestClient (and the feed's pager over it) against a real HTTP server on 127.0.0.1 that
+answers with the protocols' own encoders: paging, newest-first reversal, cursors, bounds,
+every error path, no retries."""
 
 from __future__ import annotations
 
@@ -25,7 +26,9 @@ from cryptoai_tui.exchanges.errors import (
     RateLimitedError,
     RegionBlockedError,
 )
-from cryptoai_tui.exchanges.rest import RestClient
+from cryptoai_tui.exchanges.rest import MAX_KLINES_REPLY_BYTES, RestClient
+from cryptoai_tui.feed.backoff import BackoffPolicy
+from cryptoai_tui.feed.history import HistoryClient
 from cryptoai_tui.market import Candle, Interval, Symbol
 
 MINUTE = 60_000
@@ -54,13 +57,14 @@ class LoopbackExchange:
     queued: list[HttpReply] = field(default_factory=list)
     requests: list[tuple[str, dict[str, str]]] = field(default_factory=list)
     hang: bool = False
+    server_time: int = SERVER_TIME
 
     def route(self, path: str, params: dict[str, str]) -> HttpReply:
         proto = self.protocol
         if self.queued:
             return self.queued.pop(0)
         if path == proto.time_path:
-            return _json(proto.encode_server_time(SERVER_TIME))
+            return _json(proto.encode_server_time(self.server_time))
         if path == proto.symbols_path:
             start = int(params.get("cursor") or 0)
             if isinstance(proto, BybitLinear):
@@ -166,46 +170,81 @@ async def test_get_klines_returns_oldest_first(serve, name: str) -> None:
     assert await client.get_klines("btcusdt", Interval.parse("1m"), start_time=T0, end_time=T0 + 2 * MINUTE) == candles[:3]
 
 
-# --- paging ------------------------------------------------------------------------------
+# --- paging (feed/history.py is the one pager) and bounds -------------------------------
+
+def history_of(client: RestClient) -> HistoryClient:
+    return HistoryClient(client.protocol, client._client, backoff=BackoffPolicy(0.01, 0.02))
+
 
 @pytest.mark.parametrize("name,pages", [("binance", 11), ("binance-futures", 7), ("bybit-linear", 11)])
-async def test_klines_range_pages_through_10k_candles_without_duplicates(serve, name: str, pages: int) -> None:
+async def test_history_pages_through_10k_candles_without_duplicates(serve, name: str, pages: int) -> None:
     candles = minute_candles(10_500)
-    server, client = await serve(name, candles=candles)
+    server, client = await serve(name, candles=candles, server_time=candles[-1].close_time + 1)
     seen: list[int] = []
-    got = await client.get_klines_range("BTCUSDT", "1m", T0, candles[-1].open_time, on_page=seen.append)
+    got = await history_of(client).closed_since("BTCUSDT", Interval.parse("1m"), T0,
+                                                progress=lambda done, of: seen.append(done))
     assert got == candles
-    assert len(server.requests) == pages
+    assert sum(1 for path, _ in server.requests if path == client.protocol.klines_path) == pages
     assert seen[-1] == 10_500 and seen == sorted(seen)
 
 
-async def test_klines_range_trims_to_the_requested_span_and_skips_holes(serve) -> None:
+async def test_history_skips_holes_and_keeps_only_closed_rows(serve) -> None:
     candles = minute_candles(3000)
     with_hole = candles[:1200] + candles[2400:]
-    _, client = await serve("binance", candles=with_hole)
-    got = await client.get_klines_range("BTCUSDT", "1m", candles[100].open_time, candles[2500].open_time)
-    assert got == candles[100:1200] + candles[2400:2501]
-    assert await client.get_klines_range("BTCUSDT", "1m", T0 + 5, T0) == []
+    # the exchange's clock is inside the last candle: that one is still forming
+    _, client = await serve("binance", candles=with_hole, server_time=candles[-1].open_time + 5)
+    got = await history_of(client).closed_since("BTCUSDT", Interval.parse("1m"), candles[100].open_time)
+    assert got == candles[100:1200] + candles[2400:-1]
 
 
-@pytest.mark.parametrize("name,n,pages", [
-    ("binance", 2500, 3), ("binance-futures", 2500, 2), ("bybit-spot", 2500, 3), ("binance", 1, 1),
-])
-async def test_recent_klines_page_backwards(serve, name: str, n: int, pages: int) -> None:
+@pytest.mark.parametrize("name,n", [("binance", 2500), ("binance-futures", 2500), ("bybit-spot", 2500), ("binance", 1)])
+async def test_history_last_closed_returns_the_newest_n(serve, name: str, n: int) -> None:
     candles = minute_candles(4000)
-    server, client = await serve(name, candles=candles)
-    got = await client.get_recent_klines("BTCUSDT", "1m", n)
-    assert got == candles[-n:]
-    assert len(server.requests) == pages
-    assert "endTime" not in server.requests[0][1] and "end" not in server.requests[0][1]
+    _, client = await serve(name, candles=candles, server_time=candles[-1].close_time + 1)
+    assert await history_of(client).last_closed("BTCUSDT", Interval.parse("1m"), n) == candles[-n:]
 
 
-async def test_recent_klines_stop_when_history_runs_out(serve) -> None:
+async def test_a_server_clock_a_year_ahead_is_reported_and_not_used_for_paging(serve) -> None:
     candles = minute_candles(1300)
-    server, client = await serve("binance", candles=candles)
-    assert await client.get_recent_klines("BTCUSDT", "1m", 5000) == candles
-    assert len(server.requests) == 2
-    assert await client.get_recent_klines("BTCUSDT", "1m", 0) == []
+    year = 365 * 86_400_000
+    server, client = await serve("binance", candles=candles, server_time=candles[-1].close_time + 1 + year)
+    said: list[str] = []
+    history = HistoryClient(client.protocol, client._client, on_clock=said.append)
+    got = await history.closed_since("BTCUSDT", Interval.parse("1m"), candles[200].open_time)
+    assert got == candles[200:]
+    klines = sum(1 for path, _ in server.requests if path == client.protocol.klines_path)
+    assert klines <= 4  # two pages of candles and at most two empty ones, not the 525 of a year
+    assert len(said) == 1 and "clock" in said[0] and "newest candle" in said[0]
+    # the bootstrap of the newest candles judges by the candles too, instead of "Loaded 0"
+    newest = await history.last_closed("BTCUSDT", Interval.parse("1m"), 100)
+    assert newest == candles[-101:-1]
+
+
+async def test_a_reply_with_more_rows_than_the_page_limit_is_refused(serve) -> None:
+    proto = get_protocol("binance")
+    rows = minute_candles(1001)
+    _, client = await serve("binance", queued=[_json(proto.encode_klines(rows, "BTCUSDT", "1m"))])
+    with pytest.raises(MalformedMessageError, match="1001 rows, more than its own limit of 1000") as caught:
+        await client.get_klines("BTCUSDT", "1m", limit=1000)
+    assert caught.value.reason == "too many rows"
+
+
+async def test_rows_in_descending_order_are_refused_not_cut_short(serve) -> None:
+    proto = get_protocol("binance")
+    rows = minute_candles(20)
+    _, client = await serve("binance", queued=[_json(proto.encode_klines(rows[::-1], "BTCUSDT", "1m"))])
+    with pytest.raises(MalformedMessageError, match="out of order") as caught:
+        await client.get_klines("BTCUSDT", "1m", limit=20)
+    assert caught.value.reason == "rows out of order"
+
+
+async def test_a_reply_over_the_byte_cap_is_refused_without_reading_it_all(serve) -> None:
+    huge = "[" + ",".join(["[1,\"1\",\"1\",\"1\",\"1\",\"1\",2,\"1\",1,\"1\",\"1\",\"0\"]"] * 150_000) + "]"
+    assert len(huge) > MAX_KLINES_REPLY_BYTES
+    _, client = await serve("binance", queued=[HttpReply(200, {"Content-Type": "application/json"}, huge)])
+    with pytest.raises(MalformedMessageError, match="more than 4 MiB") as caught:
+        await client.get_klines("BTCUSDT", "1m", limit=1000)
+    assert caught.value.reason == "reply too large"
 
 
 # --- errors ------------------------------------------------------------------------------

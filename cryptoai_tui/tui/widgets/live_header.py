@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import re
+import time
 
 from textual.content import Content
 from textual.widgets import Static
@@ -47,19 +47,20 @@ def feed_trouble(snapshot: Snapshot) -> str | None:
     return None
 
 
-_RETRY_SENTENCE = re.compile(r"\s*(?:Retrying in|Reconnecting in|Waiting) [\d.]+ ?s\.$")
-
-
 def state_reason(snapshot: Snapshot) -> str:
-    """The feed's message without its own "Retrying in 6.5 s.": that figure is frozen when
-    the message is written, while the screen shows a countdown from `retry_in` beside it."""
-    message = snapshot.state_message
-    if snapshot.retry_in is not None:
-        message = _RETRY_SENTENCE.sub("", message)
-    return message
+    """The feed's reason; the feed carries the retry time as data, never in this text."""
+    return snapshot.state_message
 
 
-def state_line(snapshot: Snapshot | None, failure: str | None = None) -> Content:
+def retry_left(snapshot: Snapshot, now: float | None = None) -> float | None:
+    """Seconds until the feed's next attempt, counting down from `retry_at` (epoch s);
+    `retry_in` as given when the snapshot has no absolute time."""
+    if snapshot.retry_at is None:
+        return snapshot.retry_in
+    return max(0.0, snapshot.retry_at - (time.time() if now is None else now))
+
+
+def state_line(snapshot: Snapshot | None, failure: str | None = None, now: float | None = None) -> Content:
     """`● live`, `↻ reconnecting in 4s: connection refused`, `… loading history 120/500`."""
     if failure:
         return Content.assemble(("✖ stopped: ", "bold $error"), (failure, "$error"))
@@ -69,10 +70,11 @@ def state_line(snapshot: Snapshot | None, failure: str | None = None) -> Content
     text = f"{mark} {word}"
     if snapshot.state is ConnectionState.BOOTSTRAPPING and snapshot.bootstrap_total:
         text += f" {snapshot.bootstrap_progress}/{snapshot.bootstrap_total}"
-    if snapshot.state is ConnectionState.RECONNECTING and snapshot.retry_in is not None:
-        text += f" in {format_duration(snapshot.retry_in)}"
-    elif feed_trouble(snapshot) and snapshot.retry_in is not None:
-        text += f", retry in {format_duration(snapshot.retry_in)}"
+    left = retry_left(snapshot, now)
+    if snapshot.state is ConnectionState.RECONNECTING and left is not None:
+        text += f" in {format_duration(left)}"
+    elif feed_trouble(snapshot) and left is not None:
+        text += f", retry in {format_duration(left)}"
     parts: list[str | tuple[str, str]] = [(text, f"bold {style}")]
     if snapshot.state_message and snapshot.state is not ConnectionState.LIVE:
         parts.append((f": {state_reason(snapshot)}", style))
@@ -104,8 +106,20 @@ class LiveHeader(Static):
         self._session = session
         self._exchange_title = exchange_title
         self._shown: Content | None = None
+        self._last: tuple[Snapshot | None, bool, str | None] = (None, False, None)
+
+    def on_mount(self) -> None:
+        # A retry countdown must count down even when no new snapshot arrives (while the
+        # exchange is unreachable none does): redraw from the last one while it waits.
+        self.set_interval(0.5, self._tick)
+
+    def _tick(self) -> None:
+        snapshot, paused, failure = self._last
+        if snapshot is not None and snapshot.retry_at is not None:
+            self.show(snapshot, paused=paused, failure=failure)
 
     def show(self, snapshot: Snapshot | None, *, paused: bool = False, failure: str | None = None) -> None:
+        self._last = (snapshot, paused, failure)
         mode = snapshot.mode if snapshot is not None else self._session.mode
         title = Content.assemble(
             (f" {self._exchange_title} ", "bold"), ("· ", "$text-muted"),
