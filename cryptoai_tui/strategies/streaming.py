@@ -179,10 +179,44 @@ class EmaPairValue(NamedTuple):
     slow: float
 
 
-class RsiState:
-    """RSI(period) of closes, Wilder-smoothed, as `indicators.rsi`."""
+class _CloseState:
+    """One TA-Lib stream handle over closes returning one float: what RSI and EMA share."""
 
     __slots__ = ("period", "_h")
+
+    period: int
+    _h: _Handle
+
+    @property
+    def exact_window(self) -> int:
+        raise NotImplementedError
+
+    def exact_for(self, window: int) -> bool:
+        return window >= self.exact_window
+
+    @property
+    def ready(self) -> bool:
+        return self._h.ready
+
+    def warm(self, history: OHLCV) -> float:
+        self._h.warm((history.close,))
+        return self.value
+
+    @property
+    def value(self) -> float:
+        return float(self._h.value)
+
+    def update(self, bar: Candle) -> float:
+        return self._h.update(bar.close)
+
+    def peek(self, bar: Candle) -> float:
+        return self._h.peek(bar.close)
+
+
+class RsiState(_CloseState):
+    """RSI(period) of closes, Wilder-smoothed, as `indicators.rsi`."""
+
+    __slots__ = ()
 
     def __init__(self, period: int = 14) -> None:
         self.period = period
@@ -192,32 +226,11 @@ class RsiState:
     def exact_window(self) -> int:
         return _window_for(self.period, _wilder_decay(self.period))
 
-    def exact_for(self, window: int) -> bool:
-        return window >= self.exact_window
 
-    @property
-    def ready(self) -> bool:
-        return self._h.ready
-
-    def warm(self, history: OHLCV) -> float:
-        self._h.warm((history.close,))
-        return self.value
-
-    @property
-    def value(self) -> float:
-        return float(self._h.value)
-
-    def update(self, bar: Candle) -> float:
-        return self._h.update(bar.close)
-
-    def peek(self, bar: Candle) -> float:
-        return self._h.peek(bar.close)
-
-
-class EmaState:
+class EmaState(_CloseState):
     """EMA(period) of closes, seeded with an SMA as TA-Lib does, as `indicators.ema`."""
 
-    __slots__ = ("period", "_h")
+    __slots__ = ()
 
     def __init__(self, period: int) -> None:
         self.period = period
@@ -226,27 +239,6 @@ class EmaState:
     @property
     def exact_window(self) -> int:
         return _window_for(self.period - 1, _ema_decay(self.period))
-
-    def exact_for(self, window: int) -> bool:
-        return window >= self.exact_window
-
-    @property
-    def ready(self) -> bool:
-        return self._h.ready
-
-    def warm(self, history: OHLCV) -> float:
-        self._h.warm((history.close,))
-        return self.value
-
-    @property
-    def value(self) -> float:
-        return float(self._h.value)
-
-    def update(self, bar: Candle) -> float:
-        return self._h.update(bar.close)
-
-    def peek(self, bar: Candle) -> float:
-        return self._h.peek(bar.close)
 
 
 class EmaPairState:
