@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Callable
 
 from cryptoai_tui.engine.latency import LatencyWindow
-from cryptoai_tui.feed.status import ConnectionState, FeedCounters
+from cryptoai_tui.feed.status import ConnectionState, FeedCounters, FeedStatus
 from cryptoai_tui.market.candle import Candle
 from cryptoai_tui.snapshot import ConfirmedSignal, Metrics, Snapshot, StrategyRow
 from cryptoai_tui.strategies.signal import ConfluenceMode, ConfluenceResult
@@ -33,6 +33,18 @@ class FeedState:
     retry_at: float | None = None  # epoch seconds of the next attempt (FeedStatus.retry_at)
     bootstrap_progress: int = 0
     bootstrap_total: int = 0
+
+    def apply(self, status: FeedStatus) -> bool:
+        """Take what `status` says; True when the connection state changed."""
+        changed = status.state is not self.state
+        self.state = status.state
+        self.message = status.message
+        self.retry_in = status.retry_in
+        self.retry_at = status.retry_at
+        if status.total:
+            self.bootstrap_progress = status.progress
+            self.bootstrap_total = status.total
+        return changed
 
 
 @dataclass(slots=True)

@@ -287,16 +287,8 @@ class RealtimeStrategyEngine:
         self._provisional = not confirmed
 
     def _apply_status(self, status: FeedStatus) -> None:
-        feed = self._feed
-        if status.state is not feed.state:
+        if self._feed.apply(status):
             self._lag.reset()
-        feed.state = status.state
-        feed.message = status.message
-        feed.retry_in = status.retry_in
-        feed.retry_at = status.retry_at
-        if status.total:
-            feed.bootstrap_progress = status.progress
-            feed.bootstrap_total = status.total
 
     # --- publishing ----------------------------------------------------------------------
     def _publish(self, timed_received_at: float | None) -> Snapshot:
