@@ -114,6 +114,14 @@ def test_signal_panel_shows_verdict_confidence_agreement_and_stage() -> None:
     assert "confirmed at the candle close" in signal_content(replace(SNAPSHOT, provisional=False)).plain
 
 
+def test_a_hold_says_why_it_holds_and_never_agree_n_of_n() -> None:
+    hold = replace(SNAPSHOT.confluence, action=Action.HOLD, confidence=0.0, agree=(),
+                   reason="rsi BUY, only 1 of 3 bullish (needs 2)")
+    text = signal_content(replace(SNAPSHOT, confluence=hold)).plain
+    assert "why rsi BUY, only 1 of 3 bullish (needs 2)" in text
+    assert "agree" not in text
+
+
 def test_signal_panel_explains_an_unreachable_exchange_and_offers_the_simulator() -> None:
     down = replace(SNAPSHOT, confluence=None, state=ConnectionState.RECONNECTING, retry_in=8.0,
                    state_message="Cannot reach api.binance.com.")

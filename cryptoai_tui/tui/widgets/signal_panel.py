@@ -135,7 +135,10 @@ def signal_content(
                 (_CONFIDENCE_LABEL, muted), *_bar_with_track(confluence.confidence, bar_width, style),
                 (f" {format_confidence(confluence.confidence)}", "bold"),
             ),
-            Content.assemble(
+            # a HOLD agrees with nobody: it says why it holds ("no trigger", "only 4 of 11 ...")
+            Content.assemble(("why ", muted), (confluence.reason or "no trigger", ""))
+            if confluence.action is Action.HOLD
+            else Content.assemble(
                 ("agree ", muted), (f"{len(confluence.agree)} of {confluence.total}", "bold"),
                 (": ", muted), (agree, ""),
             ),
