@@ -45,7 +45,7 @@ from cryptoai_tui.feed.backoff import BackoffPolicy
 from cryptoai_tui.feed.config import FeedConfig
 from cryptoai_tui.feed.connection import FATAL, FeedConnection
 from cryptoai_tui.feed.history import HistoryClient
-from cryptoai_tui.feed.repair import StreamRepairer
+from cryptoai_tui.feed.repair import FUTURE, StreamRepairer, utc
 from cryptoai_tui.feed.sequencer import Verdict
 from cryptoai_tui.feed.status import ConnectionState, FeedCounters, FeedStatus
 from cryptoai_tui.feed.streams import Counts, Mailbox, StreamState
@@ -137,6 +137,12 @@ class KlineFeed:
     @property
     def streams(self) -> list[tuple[str, str]]:
         return list(self._streams)
+
+    @property
+    def repairing(self) -> frozenset[tuple[str, str]]:
+        """Streams whose history is loading or whose gap is being fetched: their live
+        candles wait until it is done, which a watchlist row or a test has to know."""
+        return frozenset(key for key, stream in self._streams.items() if stream.repairing)
 
     @property
     def counters(self) -> FeedCounters:
@@ -464,6 +470,13 @@ class KlineFeed:
                 if stream is None:
                     continue  # unsubscribed a moment ago
                 conn.delivered += 1
+                if message.candle.open_time > message.event_time + stream.future_slack_ms:
+                    # REST would be asked about a gap that is not there, and could bring the
+                    # genuine next candle before the socket does
+                    self._refuse(FUTURE, f"{stream.symbol} {stream.interval_name} kline opening at "
+                                 f"{utc(message.candle.open_time)}, after its own frame's event time "
+                                 f"({utc(message.event_time)}).")
+                    continue
                 if stream.repairing:
                     stream.park(message, received_at)
                 elif self._apply(stream, message, received_at) is _GAP:

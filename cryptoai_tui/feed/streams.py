@@ -36,7 +36,7 @@ class StreamState:
     """One (symbol, interval) stream of a feed."""
 
     __slots__ = ("symbol", "interval", "interval_name", "name", "history", "seq", "repairing", "pending",
-                 "conn", "key")
+                 "conn", "key", "future_slack_ms")
 
     def __init__(self, symbol: str, interval: Interval, name: str, history: int) -> None:
         self.symbol = symbol
@@ -50,6 +50,9 @@ class StreamState:
         self.repairing = False
         self.pending: list[tuple[KlineMessage, float]] = []
         self.conn: FeedConnection | None = None
+        #: how far a kline may open after its own frame's event time (one interval): more is
+        #: a kline from the future, refused on arrival instead of parked as a gap
+        self.future_slack_ms = 31 * 86_400_000 if interval.is_calendar else interval.ms
 
     def park(self, message: KlineMessage, received_at: float) -> None:
         pending = self.pending

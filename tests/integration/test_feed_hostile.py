@@ -148,7 +148,13 @@ async def test_a_kline_from_the_future_is_refused_and_the_genuine_candle_after_i
             sent = await live_for(ws, sim, "BTCUSDT", 0.5)
             genuine = sim.candle("BTCUSDT", "1m", sent)
             assert genuine is not None
-            await asyncio.sleep(0.1)  # let the feed take in what was sent
+            # let the feed take in what was sent: a repair still in flight would replay the
+            # socket's candles it parked and count the ones REST brought as repeats
+            loop = asyncio.get_running_loop()
+            settle_by = loop.time() + 5.0
+            while loop.time() < settle_by and (feed.repairing or not run.closed[streams[0]]
+                                               or run.closed[streams[0]][-1].candle.open_time < sent):
+                await asyncio.sleep(0.02)
             counters = feed.counters
             dropped_before.append(counters.duplicates_dropped + counters.out_of_order_dropped)
             for ahead in (sent + year, 10**20):
@@ -185,6 +191,40 @@ async def test_a_kline_from_the_future_is_refused_and_the_genuine_candle_after_i
             assert not any("continuing after the hole" in s.message for s in run.statuses)
             assert_exactly_once_in_order(sim, run)
             assert max(run.behind(sim).values()) <= 3
+
+
+async def test_a_kline_and_its_event_time_both_from_the_future_are_refused_on_the_exchange_clock() -> None:
+    """A frame that lies about its event time as well passes the on-arrival check; the gap it
+    seems to open is then judged against the exchange's clock from REST, and refused there."""
+    year = 365 * 86_400_000
+    async with SimExchange(SimConfig(speed=300, seed=35)) as sim:
+
+        async def handler(ws: ServerConnection, n: int) -> None:
+            sent = await live_for(ws, sim, "BTCUSDT", 0.5)
+            genuine = sim.candle("BTCUSDT", "1m", sent)
+            assert genuine is not None
+            bogus = replace(genuine, open_time=sent + year, close_time=sent + year + MINUTE - 1)
+            await ws.send(ENCODER.encode_kline("BTCUSDT", "1m", bogus, sent + year + MINUTE + 1, combined=True))
+            await live_for(ws, sim, "BTCUSDT", 3600, after=sent)
+
+        async with ScriptedWs(handler) as scripted:
+            protocol = get_protocol("binance", scripted.url, sim.rest_url)
+            streams = [("BTCUSDT", "1m")]
+            feed = KlineFeed(protocol, streams, history=3, config=FAST)
+            run = Run(streams)
+            refused_at: list[int] = []
+
+            def flowing_after_refusal() -> bool:
+                if not refused_at and feed.counters.refused.get("open time in the future"):
+                    refused_at.append(len(run.closed[streams[0]]))
+                return bool(refused_at) and len(run.closed[streams[0]]) >= refused_at[0] + 6
+
+            await run_until(feed, run, flowing_after_refusal, deadline=10.0)
+            said = [s.message for s in run.statuses if "open time in the future" in s.message]
+            assert len(said) == 1 and "after Binance's clock" in said[0], said
+            assert all(e.candle.open_time < sim.now_ms() for e in run.closed[streams[0]])
+            assert not any("continuing after the hole" in s.message for s in run.statuses)
+            assert_exactly_once_in_order(sim, run)
 
 
 async def test_a_bootstrap_that_gets_no_valid_history_goes_live_on_the_websocket_and_says_so() -> None:
