@@ -200,6 +200,7 @@ def build_parser() -> argparse.ArgumentParser:
              "--mode the live screen opens straight away",
     )
     _add_strategy_options(parser, required=False)
+    _add_session_journal_options(parser)
     _add_connection_options(parser, default_exchange="binance")
 
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
@@ -276,10 +277,22 @@ def build_parser() -> argparse.ArgumentParser:
         "--replay", metavar="CSV", type=_text("--replay", "BTCUSDT-1m.csv"),
         help="feed the candles of a CSV through the live code path, as fast as possible",
     )
+    _add_session_journal_options(signals)
+    signals.add_argument("--alerts", action="store_true",
+                         help="with --replay: fire the armed alert rules too (live runs always do)")
     _add_connection_options(signals, default_exchange="binance")
     _add_journal_parser(commands)
     _add_alert_parser(commands)
     return parser
+
+
+def _add_session_journal_options(parser: argparse.ArgumentParser) -> None:
+    """--journal PATH / --no-journal for a command (or the app) that confirms signals."""
+    group = parser.add_mutually_exclusive_group()
+    group.add_argument("--journal", metavar="PATH", type=_text("--journal", "journal.sqlite"),
+                       help="journal confirmed signals in this SQLite file (default: journal.sqlite in "
+                            "the user data directory, or $CRYPTOAI_TUI_DATA_DIR)")
+    group.add_argument("--no-journal", action="store_true", help="do not journal confirmed signals")
 
 
 _ALERT_GRAMMAR_HELP = ALERT_GRAMMAR.replace("%", "%%")  # argparse formats help with %

@@ -13,7 +13,7 @@ from tests.journal_entries import HOUR_MS, T0, entry
 
 def test_journal_file_is_wal_and_versioned(tmp_path: Path) -> None:
     with JournalStore(tmp_path / "j.sqlite") as store:
-        assert store.schema_version == SCHEMA_VERSION == 1
+        assert store.schema_version == SCHEMA_VERSION == 2
     raw = sqlite3.connect(tmp_path / "j.sqlite")
     assert raw.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
 
