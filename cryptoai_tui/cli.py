@@ -349,10 +349,15 @@ def _add_alert_parser(commands: argparse._SubParsersAction) -> None:  # type: ig
     test.add_argument("id")
     preview = actions.add_parser("preview", help="how often a rule would have fired over history")
     preview.add_argument("rule", metavar="RULE", help=f"the rule: {_ALERT_GRAMMAR_HELP}")
-    preview.add_argument("--replay", required=True, metavar="CSV", help="candles to replay "
-                         "(open_time_ms,open,high,low,close,volume)")
-    preview.add_argument("--symbol", default="REPLAY", help="the symbol the rule is for")
-    preview.add_argument("--interval", required=True, help="the CSV's timeframe, e.g. 1h")
+    preview.add_argument("--replay", metavar="CSV", help="candles to replay "
+                         "(open_time_ms,open,high,low,close,volume); without it the exchange's "
+                         "REST history is used")
+    preview.add_argument("--symbol", default="REPLAY", help="the symbol the rule is for (needed "
+                         "without --replay)")
+    preview.add_argument("--interval", required=True, help="the timeframe, e.g. 1h")
+    preview.add_argument("--candles", type=_whole("--candles"), default=1000, metavar="N",
+                         help="without --replay: how many of the newest closed candles to fetch (default 1000)")
+    _add_connection_options(preview, default_exchange="binance")
     preview.add_argument("--frequency", default="per-candle")
     preview.add_argument("--cooldown", default="0s")
     preview.add_argument("--rearm", default="0.1%")
