@@ -342,6 +342,8 @@ def _add_alert_parser(commands: argparse._SubParsersAction) -> None:  # type: ig
                      "before the rule can fire on it again (default 0.1%%)")
     add.add_argument("--expires", metavar="DATE", help="stop after this UTC date, e.g. 2027-01-31")
     add.add_argument("--no-in-app", action="store_true", help="no toast or bell in the app")
+    add.add_argument("--app-notify", metavar="LIST", help="how it shows in the app: any of toast, bell, "
+                     "desktop (the terminal's OSC 9/777 notification), comma-separated, or none (default: all)")
     list_ = actions.add_parser("list", help="the armed rules (secrets masked)")
     remove = actions.add_parser("remove", help="disarm a rule")
     remove.add_argument("id")

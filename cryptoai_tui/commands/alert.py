@@ -23,6 +23,8 @@ from cryptoai_tui.alerts.rules import (
     parse_duration,
     parse_frequency,
     parse_percent,
+    APP_CHANNELS,
+    parse_app_notify,
 )
 from cryptoai_tui.config import ConfigError, config_path, load_config, save_config
 from cryptoai_tui.errors import UserFacingError
@@ -67,6 +69,7 @@ def _rule_from(args: argparse.Namespace, rule_id: str) -> AlertRule:
         notify=tuple(getattr(args, "notify", ())), interval=args.interval,
         frequency=parse_frequency(args.frequency), cooldown_s=parse_duration(args.cooldown),
         rearm=parse_percent(args.rearm), expires_at=expires, in_app=not getattr(args, "no_in_app", False),
+        app_notify=parse_app_notify(getattr(args, "app_notify", None) or ",".join(APP_CHANNELS)),
     )
 
 

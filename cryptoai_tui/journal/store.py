@@ -112,6 +112,8 @@ class JournalFilter:
     action: str | None = None
     since: int | None = None  # candle open time, ms UTC, inclusive
     live_only: bool = False
+    #: symbols starting with this ("ETH": ETHUSDT, ETHBTC ...), as a range so the index serves it
+    symbol_prefix: str | None = None
 
     def where(self) -> tuple[str, list[object]]:
         clauses: list[str] = []
@@ -128,6 +130,10 @@ class JournalFilter:
             params.append(self.since)
         if self.live_only:
             clauses.append("history = 0")
+        if self.symbol_prefix:
+            prefix = self.symbol_prefix
+            clauses.append("symbol >= ? AND symbol < ?")
+            params.extend([prefix, prefix[:-1] + chr(ord(prefix[-1]) + 1)])
         return (" AND ".join(clauses) or "1"), params
 
 
