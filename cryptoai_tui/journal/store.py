@@ -112,7 +112,7 @@ class JournalFilter:
     action: str | None = None
     since: int | None = None  # candle open time, ms UTC, inclusive
     live_only: bool = False
-    #: symbols starting with this ("ETH": ETHUSDT, ETHBTC ...), as a range so the index serves it
+    #: symbols starting with this ("ETH": ETHUSDT, ETHBTC ...), as a range
     symbol_prefix: str | None = None
 
     def where(self) -> tuple[str, list[object]]:
@@ -132,7 +132,9 @@ class JournalFilter:
             clauses.append("history = 0")
         if self.symbol_prefix:
             prefix = self.symbol_prefix
-            clauses.append("symbol >= ? AND symbol < ?")
+            # unary + keeps the planner on the row-id order (a page is the newest N matches),
+            # instead of collecting the whole symbol range from its index and sorting it
+            clauses.append("+symbol >= ? AND +symbol < ?")
             params.extend([prefix, prefix[:-1] + chr(ord(prefix[-1]) + 1)])
         return (" AND ".join(clauses) or "1"), params
 
