@@ -166,7 +166,10 @@ class AlertBook:
             change = tick.price / reference - 1.0
             size = change * condition.direction if condition.direction else abs(change)
             threshold = condition.percent / 100
-            if not state.armed and size < threshold - rule.rearm:
+            # the band is at most half the move itself: a 0.05% rule with the default 0.1%
+            # band would otherwise need a negative move to re-arm, and fire only once ever
+            band = min(rule.rearm, threshold / 2)
+            if not state.armed and size < threshold - band:
                 state.armed = True
             elif state.armed and size >= threshold:
                 hit = True
