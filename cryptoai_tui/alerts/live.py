@@ -59,9 +59,14 @@ class AlertSession:
     def __init__(
         self, rules: Sequence[AlertRule], *, symbol: str, interval: Interval,
         ledger: Callable[[Delivery], None] | None = None, on_alert: AlertCallback | None = None,
-        dispatcher: Dispatcher | None = None,
+        dispatcher: Dispatcher | None = None, history_fires: bool = False,
     ) -> None:
+        """`history_fires`: judge every candle the engine confirms (a CSV replay run with
+        --alerts); otherwise candles confirmed before the feed is live (its start-up
+        history) only prime the rules and fire nothing."""
         self.symbol, self.interval = symbol, interval
+        self._history_fires = history_fires
+        self._live = False
         self.rules = rules_for(rules, symbol, interval.name)
         self.book = AlertBook(self.rules)
         self._targets: dict[str, list[Target]] = {}
@@ -88,6 +93,7 @@ class AlertSession:
     def on_snapshot(self, snapshot: Snapshot) -> None:
         """A forming update: price and move rules. Closed candles come through on_confirmed
         (a Snapshot after a close is not provisional) so they are judged once, not twice."""
+        self._live = snapshot.state.value == "live"
         if not snapshot.provisional or snapshot.price is None or snapshot.candle_open_time is None:
             return
         if snapshot.symbol != self.symbol or not self.rules:
@@ -105,9 +111,11 @@ class AlertSession:
         if not self.rules:
             return
         at = _close_time(signal.open_time, self.interval)
-        alerts = self.book.on_price(PriceTick(
-            self.symbol, self.interval.name, signal.close, signal.open_time, at, closed=True,
-        ))
+        tick = PriceTick(self.symbol, self.interval.name, signal.close, signal.open_time, at, closed=True)
+        if not (self._live or self._history_fires):
+            self.book.prime(tick)  # start-up history: remembered, never announced
+            return
+        alerts = self.book.on_price(tick)
         alerts += self.book.on_confirmed(confirmed_candle(signal, self.symbol, self.interval))
         self._fire(alerts)
 
@@ -138,12 +146,12 @@ def delivery_record(delivery: Delivery) -> object:
 async def open_alert_session(
     engine: RealtimeStrategyEngine, rules: Sequence[AlertRule], *,
     ledger: Callable[[Delivery], None] | None = None, on_alert: AlertCallback | None = None,
-    close_timeout_s: float = 30.0,
+    close_timeout_s: float = 30.0, history_fires: bool = False,
 ) -> AsyncIterator[AlertSession]:
     """Fire `rules` for `engine`'s stream while the block runs; on the way out, stop
     listening and deliver what is still queued (at most `close_timeout_s`)."""
     session = AlertSession(rules, symbol=engine.symbol, interval=engine.interval,
-                           ledger=ledger, on_alert=on_alert)
+                           ledger=ledger, on_alert=on_alert, history_fires=history_fires)
     detach = session.attach(engine)
     try:
         yield session

@@ -29,7 +29,9 @@ log = logging.getLogger(__name__)
 class HooksPlan:
     """Which hooks a session runs: a journal file (None: off) and the armed rules (empty: none).
 
-    `all_history`: the session replays history (a CSV), so every entry is flagged history.
+    `all_history`: the session replays history (a CSV): every entry is flagged history, and
+    alerts (armed only with --alerts then) judge every candle; a live session's start-up
+    history only primes them.
     `on_alert`: the front end's own quick reaction to a fired rule (the app's toast)."""
 
     journal_path: Path | None = None
@@ -63,7 +65,7 @@ async def session_hooks(engine: RealtimeStrategyEngine, plan: HooksPlan) -> Asyn
                 if rules_for(plan.rules, engine.symbol, engine.interval.name):
                     session = await alerts.enter_async_context(open_alert_session(
                         engine, plan.rules, ledger=_ledger(recorder), on_alert=plan.on_alert,
-                        close_timeout_s=plan.close_timeout_s,
+                        close_timeout_s=plan.close_timeout_s, history_fires=plan.all_history,
                     ))
             yield ActiveHooks(recorder, session)
 

@@ -135,3 +135,47 @@ def test_ledger_and_errors_never_hold_a_token(
     assert raw and all(secret not in str(cell) for row in raw for cell in row)
     assert secret in load_config(config).alerts[0].notify[0]  # the config file keeps it, 0600
     assert config.stat().st_mode & 0o077 == 0
+
+
+def test_signals_live_fires_armed_rules_once_live_and_journals_live_entries(
+    tmp_path: Path, receiver: Receiver,  # noqa: F811
+) -> None:
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    config, journal = tmp_path / "config.toml", tmp_path / "j.sqlite"
+    _arm(config,
+         AlertRule("a1", "BTCUSDT", parse_condition("price above 1"), notify=(receiver.url("/once"),),
+                   frequency=Frequency.ONCE),
+         AlertRule("a2", "BTCUSDT", parse_condition("signal any"), notify=(receiver.url("/sig"),),
+                   frequency=Frequency.EVERY))
+    root = Path(__file__).resolve().parents[2]
+    process = subprocess.Popen(
+        [sys.executable, "-m", "cryptoai_tui", "signals", "--exchange", "sim", "--symbol", "BTCUSDT",
+         "--interval", "1m", "--strategies", "rsi,macd,ema_cross", "--mode", "any", "--sim-speed", "600",
+         "--journal", str(journal)],
+        cwd=root, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,  # stdout unread: no pipe to fill
+        env={**os.environ, "CRYPTOAI_TUI_CONFIG": str(config)},
+    )
+    try:
+        deadline = time.monotonic() + 60  # a hang guard, not a speed requirement
+        while time.monotonic() < deadline and not any("confirmed" in m for m in receiver.messages()):
+            time.sleep(0.1)
+        process.send_signal(signal.SIGINT)
+        _, err = process.communicate(timeout=60)
+    finally:
+        process.kill()
+    assert process.returncode == 130, err
+    messages = receiver.messages()
+    assert sum(1 for m in messages if "price above 1" in m) == 1  # once, and not per history candle
+    signal_messages = [m for m in messages if "confirmed" in m]
+    assert signal_messages
+    with JournalStore(journal) as store:
+        rows = list(store.iter_all())
+    live = [r for r in rows if not r.entry.history]
+    assert rows and live and all(r.entry.exchange == "sim" for r in rows)
+    # the 500 history candles were journaled as history and never notified anyone
+    assert len(signal_messages) <= len(live) < len(rows)
