@@ -288,11 +288,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _add_session_journal_options(parser: argparse.ArgumentParser) -> None:
     """--journal PATH / --no-journal for a command (or the app) that confirms signals."""
-    group = parser.add_mutually_exclusive_group()
-    group.add_argument("--journal", metavar="PATH", type=_text("--journal", "journal.sqlite"),
-                       help="journal confirmed signals in this SQLite file (default: journal.sqlite in "
-                            "the user data directory, or $CRYPTOAI_TUI_DATA_DIR)")
-    group.add_argument("--no-journal", action="store_true", help="do not journal confirmed signals")
+    parser.add_argument("--journal", metavar="PATH", type=_text("--journal", "journal.sqlite"),
+                        help="journal confirmed signals in this SQLite file (default: journal.sqlite in "
+                             "the user data directory, or $CRYPTOAI_TUI_DATA_DIR)")
+    parser.add_argument("--no-journal", action="store_true", help="do not journal confirmed signals")
 
 
 _ALERT_GRAMMAR_HELP = ALERT_GRAMMAR.replace("%", "%%")  # argparse formats help with %

@@ -34,9 +34,11 @@ def default_journal_path() -> Path:
 
 def session_journal_path(args: argparse.Namespace) -> Path | None:
     """The journal a session writes: `--journal PATH`, none with `--no-journal`, else the default."""
-    if getattr(args, "no_journal", False):
-        return None
     given = getattr(args, "journal", None)
+    if getattr(args, "no_journal", False):
+        if given:
+            raise UserFacingError(f"--journal {given} and --no-journal contradict each other: give one of them.")
+        return None
     return Path(given).expanduser() if given else default_journal_path()
 
 
@@ -59,7 +61,8 @@ def hooks_plan(args: argparse.Namespace, *, replay: bool) -> HooksPlan:
             JournalStore(path).close()  # a file that cannot be used is said now, before the run
         except JournalError as error:
             raise UserFacingError(str(error)) from None
-    return HooksPlan(journal_path=path, rules=rules, all_history=replay)
+    return HooksPlan(journal_path=path, rules=rules, all_history=replay,
+                     warn=lambda text: print(f"cryptoai-tui: {text}", file=sys.stderr, flush=True))
 
 
 def run(args: argparse.Namespace) -> int:

@@ -39,6 +39,8 @@ class HooksPlan:
     all_history: bool = False
     on_alert: Callable[[Alert, AlertRule], None] | None = None
     close_timeout_s: float = 30.0
+    #: how the front end says the journal lost something (refused: queue full; failed: disk)
+    warn: Callable[[str], None] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,7 +58,11 @@ async def session_hooks(engine: RealtimeStrategyEngine, plan: HooksPlan) -> Asyn
         if plan.journal_path is not None:
             from cryptoai_tui.journal.recorder import open_recorder
 
+            opened: list[JournalRecorder] = []
+            # registered first, so it runs last: after the writer has flushed and closed
+            journal.callback(lambda: opened and _report(opened[0], plan.warn))
             recorder = journal.enter_context(open_recorder(plan.journal_path, engine, all_history=plan.all_history))
+            opened.append(recorder)
         async with contextlib.AsyncExitStack() as alerts:
             session = None
             if plan.rules:
@@ -70,6 +76,16 @@ async def session_hooks(engine: RealtimeStrategyEngine, plan: HooksPlan) -> Asyn
             yield ActiveHooks(recorder, session)
 
 
+def _report(recorder: JournalRecorder, warn: Callable[[str], None] | None) -> None:
+    """After the writer has flushed: say if anything submitted did not reach the file."""
+    counters = recorder.writer.counters
+    if not (counters.refused or counters.failed):
+        return
+    text = (f"The journal {recorder.writer.path} missed signals: {counters.refused} refused (its queue was "
+            f"full), {counters.failed} writes failed{': ' + counters.last_error if counters.last_error else ''}.")
+    (warn or log.warning)(text)
+
+
 def _ledger(recorder: JournalRecorder | None) -> Callable[[Delivery], None]:
     """Ledger lines go to the journal's writer queue; without a journal, a failure is logged."""
     from cryptoai_tui.alerts.live import delivery_record
@@ -78,6 +94,8 @@ def _ledger(recorder: JournalRecorder | None) -> Callable[[Delivery], None]:
         if recorder is not None:
             recorder.writer.submit(delivery_record(delivery))  # type: ignore[arg-type]
         elif delivery.state != "sent":
-            log.warning("Alert delivery to %s %s: %s", delivery.target, delivery.state, delivery.error)
+            from cryptoai_tui.exchanges.redact import mask_secrets
+
+            log.warning("Alert delivery to %s %s: %s", delivery.target, delivery.state, mask_secrets(delivery.error))
 
     return record

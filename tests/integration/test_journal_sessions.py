@@ -179,3 +179,32 @@ def test_signals_live_fires_armed_rules_once_live_and_journals_live_entries(
     assert rows and live and all(r.entry.exchange == "sim" for r in rows)
     # the 500 history candles were journaled as history and never notified anyone
     assert len(signal_messages) <= len(live) < len(rows)
+
+
+def test_a_journal_that_cannot_keep_up_says_how_many_signals_it_missed(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from cryptoai_tui.journal import writer
+
+    csv_path = tmp_path / "btc.csv"
+    write_candles_csv(csv_path, load_candles("BTCUSDT-1h.csv", limit=400))
+    # a queue of one item and a disk that takes 50 ms a transaction: the replay overruns it
+    import time
+
+    original, original_write = writer.JournalWriter.__init__, writer.JournalWriter._write
+
+    def tiny(self: writer.JournalWriter, *args: object, **kwargs: object) -> None:
+        kwargs["capacity"] = 1
+        original(self, *args, **kwargs)  # type: ignore[arg-type]
+
+    def slow(self: writer.JournalWriter, *args: object) -> None:
+        time.sleep(0.05)
+        original_write(self, *args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(writer.JournalWriter, "__init__", tiny)
+    monkeypatch.setattr(writer.JournalWriter, "_write", slow)
+    code = main(["signals", "--symbol", "BTCUSDT", "--interval", "1h", "--strategies", "rsi,macd,ema_cross",
+                 "--replay", str(csv_path), "--journal", str(tmp_path / "j.sqlite")])
+    err = capsys.readouterr().err
+    assert code == 0
+    assert "missed signals:" in err and "refused (its queue was full)" in err
