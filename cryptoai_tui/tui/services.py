@@ -200,7 +200,7 @@ def journal_and_alert_hooks(journal_path: Path | None, config_path: Path | None)
             except JournalError as error:
                 warn(f"The journal is off for this session: {error}")
                 path = None
-        plan = HooksPlan(journal_path=path, rules=rules, on_alert=on_alert, close_timeout_s=5.0)
+        plan = HooksPlan(journal_path=path, rules=rules, on_alert=on_alert, close_timeout_s=5.0, warn=warn)
         async with session_hooks(engine, plan):
             yield
 

@@ -69,6 +69,12 @@ def test_journal_screen_shows_a_signals_details(snap_compare, files) -> None:
     assert snap_compare(app, terminal_size=SIZE, run_before=_opened("j", "down", "down", "down", "down", "down", "down", "enter"))
 
 
+def test_journal_stats_rank_strategies_and_modes(snap_compare, files) -> None:
+    journal, config = files
+    app = build_app(AppConfig(), journal_path=journal, config_path=config)
+    assert snap_compare(app, terminal_size=SIZE, run_before=_opened("j", "s"))
+
+
 @pytest.mark.parametrize("size", [SIZE, SMALL], ids=["120x40", "80x24"])
 def test_alerts_screen_lists_rules_masked_and_the_delivery_ledger(snap_compare, files, size) -> None:
     journal, config = files

@@ -122,6 +122,53 @@ class SignalDetails(ModalScreen[None]):
         self.dismiss(None)
 
 
+class JournalStats(ModalScreen[None]):
+    """Strategies and modes ranked by mean return (and hit rate) per symbol/interval, over the
+    signals the Journal screen's filter selects; `1` / `5` / `2` grade at +1 / +5 / +20."""
+
+    CSS_PATH = "journal.tcss"
+    BINDINGS = [
+        Binding("escape", "close", "Close"),
+        Binding("1", "horizon(1)", "+1", tooltip="grade 1 candle after each signal"),
+        Binding("5", "horizon(5)", "+5", tooltip="grade 5 candles after each signal"),
+        Binding("2", "horizon(20)", "+20", tooltip="grade 20 candles after each signal"),
+    ]
+
+    def __init__(self, path: Path, where: JournalFilter, horizon: int = 5) -> None:
+        super().__init__()
+        self._path, self._where, self._horizon = path, where, horizon
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="picker picker-wide", id="journal-stats"):
+            yield Label(Content(""), classes="picker-title", id="journal-stats-title")
+            yield DataTable(id="journal-stats-table", cursor_type="row", zebra_stripes=True)
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one(DataTable).add_columns("strategy / mode", "symbol", "tf", "signals", "graded",
+                                              "hit rate", "mean return")
+        self._show()
+
+    def _show(self) -> None:
+        table = self.query_one(DataTable)
+        table.clear()
+        with JournalStore(self._path) as store:  # aggregates in SQL: no rows come to the screen
+            rows = store.stats(self._where, horizon=self._horizon)
+        for r in rows:
+            table.add_row(r.group, r.symbol, r.interval, f"{r.signals:,}", f"{r.graded:,}",
+                          "·" if r.hit_rate is None else f"{r.hit_rate * 100:.0f}%", _percent(r.mean_return))
+        self.query_one("#journal-stats-title", Label).update(Content(
+            f"Ranked by mean return {self._horizon} candle{'s' if self._horizon > 1 else ''} after each signal "
+            "(a SELL counts a fall as a hit)"))
+
+    def action_horizon(self, horizon: int) -> None:
+        self._horizon = horizon
+        self._show()
+
+    def action_close(self) -> None:
+        self.dismiss(None)
+
+
 class JournalScreen(Screen[None]):
     CSS_PATH = "journal.tcss"
     BINDINGS = [
@@ -130,6 +177,7 @@ class JournalScreen(Screen[None]):
         Binding("p", "newer", "Newer", tooltip="the previous page of newer signals"),
         Binding("slash", "filter", "Filter", tooltip="filter by symbol, mode and action"),
         Binding("enter", "details", "Details", tooltip="every strategy's trigger, stance and values, and the grades"),
+        Binding("s", "stats", "Stats", tooltip="strategies and modes ranked by hit rate and mean return"),
     ]
 
     def __init__(self, journal_path: Path | None, *, page_size: int = PAGE_SIZE) -> None:
@@ -239,6 +287,11 @@ class JournalScreen(Screen[None]):
     def _open(self, index: int) -> None:
         if 0 <= index < len(self._rows):
             self.app.push_screen(SignalDetails(self._rows[index]))
+
+    def action_stats(self) -> None:
+        if self._store is None or self._path is None:
+            return
+        self.app.push_screen(JournalStats(self._path, self._where))
 
     def action_back(self) -> None:
         if self.query_one(Input).has_focus:
