@@ -86,7 +86,7 @@ def _arm(config: Path, *rules: AlertRule) -> None:
 ])
 def test_signals_replay_fires_armed_rules_only_with_alerts(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], receiver: Receiver,  # noqa: F811
-    frequency: Frequency, cooldown_h: int, expected: int,
+    frequency: Frequency, cooldown_h: int, expected: int, monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     csv_path, config, journal = tmp_path / "x.csv", tmp_path / "config.toml", tmp_path / "j.sqlite"
     _crossing_csv(csv_path, 6)
@@ -94,8 +94,7 @@ def test_signals_replay_fires_armed_rules_only_with_alerts(
                            notify=(receiver.url("/hook"),), frequency=frequency, cooldown_s=cooldown_h * 3600))
     base = ["--symbol", "BTCUSDT", "--interval", "1h", "--strategies", "rsi", "--replay", str(csv_path),
             "--journal", str(journal)]
-    import os
-    os.environ["CRYPTOAI_TUI_CONFIG"] = str(config)  # the conftest fixture restores it
+    monkeypatch.setenv("CRYPTOAI_TUI_CONFIG", str(config))
 
     _signals(capsys, *base)
     assert receiver.messages() == []  # a replay never notifies by surprise
@@ -112,6 +111,7 @@ def test_signals_replay_fires_armed_rules_only_with_alerts(
 
 def test_ledger_and_errors_never_hold_a_token(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], receiver: Receiver,  # noqa: F811
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     csv_path, config, journal = tmp_path / "x.csv", tmp_path / "config.toml", tmp_path / "j.sqlite"
     _crossing_csv(csv_path, 1)
@@ -121,8 +121,7 @@ def test_ledger_and_errors_never_hold_a_token(
     url = receiver.url("/hook").replace("json://", f"json://user:{secret}@")
     _arm(config, AlertRule("a1", "BTCUSDT", parse_condition("price crosses above 110"),
                            notify=(url,), frequency=Frequency.EVERY))
-    import os
-    os.environ["CRYPTOAI_TUI_CONFIG"] = str(config)
+    monkeypatch.setenv("CRYPTOAI_TUI_CONFIG", str(config))
 
     _signals(capsys, "--symbol", "BTCUSDT", "--interval", "1h", "--strategies", "rsi", "--replay",
              str(csv_path), "--journal", str(journal), "--alerts")
