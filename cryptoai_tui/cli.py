@@ -200,6 +200,7 @@ def build_parser() -> argparse.ArgumentParser:
              "--mode the live screen opens straight away",
     )
     _add_strategy_options(parser, required=False)
+    _add_session_journal_options(parser)
     _add_connection_options(parser, default_exchange="binance")
 
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
@@ -276,10 +277,21 @@ def build_parser() -> argparse.ArgumentParser:
         "--replay", metavar="CSV", type=_text("--replay", "BTCUSDT-1m.csv"),
         help="feed the candles of a CSV through the live code path, as fast as possible",
     )
+    _add_session_journal_options(signals)
+    signals.add_argument("--alerts", action="store_true",
+                         help="with --replay: fire the armed alert rules too (live runs always do)")
     _add_connection_options(signals, default_exchange="binance")
     _add_journal_parser(commands)
     _add_alert_parser(commands)
     return parser
+
+
+def _add_session_journal_options(parser: argparse.ArgumentParser) -> None:
+    """--journal PATH / --no-journal for a command (or the app) that confirms signals."""
+    parser.add_argument("--journal", metavar="PATH", type=_text("--journal", "journal.sqlite"),
+                        help="journal confirmed signals in this SQLite file (default: journal.sqlite in "
+                             "the user data directory, or $CRYPTOAI_TUI_DATA_DIR)")
+    parser.add_argument("--no-journal", action="store_true", help="do not journal confirmed signals")
 
 
 _ALERT_GRAMMAR_HELP = ALERT_GRAMMAR.replace("%", "%%")  # argparse formats help with %
@@ -329,6 +341,8 @@ def _add_alert_parser(commands: argparse._SubParsersAction) -> None:  # type: ig
                      "before the rule can fire on it again (default 0.1%%)")
     add.add_argument("--expires", metavar="DATE", help="stop after this UTC date, e.g. 2027-01-31")
     add.add_argument("--no-in-app", action="store_true", help="no toast or bell in the app")
+    add.add_argument("--app-notify", metavar="LIST", help="how it shows in the app: any of toast, bell, "
+                     "desktop (the terminal's OSC 9/777 notification), comma-separated, or none (default: all)")
     list_ = actions.add_parser("list", help="the armed rules (secrets masked)")
     remove = actions.add_parser("remove", help="disarm a rule")
     remove.add_argument("id")
@@ -336,10 +350,15 @@ def _add_alert_parser(commands: argparse._SubParsersAction) -> None:  # type: ig
     test.add_argument("id")
     preview = actions.add_parser("preview", help="how often a rule would have fired over history")
     preview.add_argument("rule", metavar="RULE", help=f"the rule: {_ALERT_GRAMMAR_HELP}")
-    preview.add_argument("--replay", required=True, metavar="CSV", help="candles to replay "
-                         "(open_time_ms,open,high,low,close,volume)")
-    preview.add_argument("--symbol", default="REPLAY", help="the symbol the rule is for")
-    preview.add_argument("--interval", required=True, help="the CSV's timeframe, e.g. 1h")
+    preview.add_argument("--replay", metavar="CSV", help="candles to replay "
+                         "(open_time_ms,open,high,low,close,volume); without it the exchange's "
+                         "REST history is used")
+    preview.add_argument("--symbol", default="REPLAY", help="the symbol the rule is for (needed "
+                         "without --replay)")
+    preview.add_argument("--interval", required=True, help="the timeframe, e.g. 1h")
+    preview.add_argument("--candles", type=_whole("--candles"), default=1000, metavar="N",
+                         help="without --replay: how many of the newest closed candles to fetch (default 1000)")
+    _add_connection_options(preview, default_exchange="binance")
     preview.add_argument("--frequency", default="per-candle")
     preview.add_argument("--cooldown", default="0s")
     preview.add_argument("--rearm", default="0.1%")

@@ -20,7 +20,15 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Mapping
 
-from cryptoai_tui.alerts.rules import AlertRule, Frequency, RuleError, parse_condition, parse_frequency
+from cryptoai_tui.alerts.rules import (
+    APP_CHANNELS,
+    AlertRule,
+    Frequency,
+    RuleError,
+    parse_app_notify,
+    parse_condition,
+    parse_frequency,
+)
 
 ENV_CONFIG = "CRYPTOAI_TUI_CONFIG"
 ENV_DATA_DIR = "CRYPTOAI_TUI_DATA_DIR"
@@ -150,6 +158,7 @@ def _rule_to_toml(rule: AlertRule) -> dict[str, Any]:
         "id": rule.id, "symbol": rule.symbol, "when": rule.condition.describe(),
         "notify": list(rule.notify), "frequency": rule.frequency.value,
         "cooldown_s": rule.cooldown_s, "rearm": rule.rearm, "in_app": rule.in_app,
+        "app_notify": list(rule.app_notify),
     }
     if rule.interval:
         item["interval"] = rule.interval
@@ -167,6 +176,8 @@ def _rule_from_toml(item: Mapping[str, Any]) -> AlertRule:
         cooldown_s=float(item.get("cooldown_s", 0.0)), rearm=float(item.get("rearm", 0.001)),
         expires_at=int(datetime.fromisoformat(str(expires)).timestamp() * 1000) if expires else None,
         in_app=bool(item.get("in_app", True)),
+        app_notify=parse_app_notify(",".join(item["app_notify"]) or "none") if "app_notify" in item
+        else APP_CHANNELS,
     )
 
 

@@ -35,3 +35,12 @@ def load_candles(name: str = "BTCUSDT-1h.csv", limit: int | None = None) -> list
 @pytest.fixture
 def btc_1h() -> list[Candle]:
     return load_candles("BTCUSDT-1h.csv")
+
+
+@pytest.fixture(autouse=True)
+def _private_user_dirs(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    """No test reads or writes the real user's journal or config: both point into a fresh
+    temporary directory (child processes inherit the environment, so subprocess tests too)."""
+    home = tmp_path_factory.mktemp("user-dirs")
+    monkeypatch.setenv("CRYPTOAI_TUI_DATA_DIR", str(home / "data"))
+    monkeypatch.setenv("CRYPTOAI_TUI_CONFIG", str(home / "config.toml"))

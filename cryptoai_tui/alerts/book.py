@@ -91,6 +91,17 @@ class AlertBook:
     def fired(self, rule_id: str) -> int:
         return self._states[rule_id].fired
 
+    def prime(self, tick: PriceTick) -> None:
+        """Learn a price without judging it (start-up history of a live session): a crossing
+        after it is judged against it, a move rule counts its close, and nothing fires, so
+        opening a session never notifies anyone about the past."""
+        for rule in self._rules_for(tick.symbol, tick.interval, tick.at_ms):
+            state = self._states[rule.id]
+            if isinstance(rule.condition, PriceCondition):
+                state.previous = tick.price
+            elif isinstance(rule.condition, MoveCondition) and tick.closed:
+                state.closes.append(tick.price)
+
     def on_price(self, tick: PriceTick) -> list[Alert]:
         alerts = []
         for rule in self._rules_for(tick.symbol, tick.interval, tick.at_ms):
@@ -166,7 +177,10 @@ class AlertBook:
             change = tick.price / reference - 1.0
             size = change * condition.direction if condition.direction else abs(change)
             threshold = condition.percent / 100
-            if not state.armed and size < threshold - rule.rearm:
+            # the band is at most half the move itself: a 0.05% rule with the default 0.1%
+            # band would otherwise need a negative move to re-arm, and fire only once ever
+            band = min(rule.rearm, threshold / 2)
+            if not state.armed and size < threshold - band:
                 state.armed = True
             elif state.armed and size >= threshold:
                 hit = True

@@ -179,6 +179,21 @@ def parse_percent(text: str) -> float:
     return value / 100
 
 
+APP_CHANNELS = ("toast", "bell", "desktop")
+
+
+def parse_app_notify(text: str) -> tuple[str, ...]:
+    """`toast,bell` -> ("toast", "bell"); `none` -> ()."""
+    words = [w.strip().lower() for w in text.replace(" ", ",").split(",") if w.strip()]
+    if words == ["none"]:
+        return ()
+    unknown = [w for w in words if w not in APP_CHANNELS]
+    if unknown or not words:
+        raise RuleError(f"{text!r} is not a list of in-app notifications: use any of "
+                        f"{', '.join(APP_CHANNELS)} separated by commas, or none.")
+    return tuple(dict.fromkeys(words))
+
+
 def parse_frequency(text: str) -> Frequency:
     try:
         return Frequency(text.strip().lower())
@@ -208,6 +223,9 @@ class AlertRule:
     rearm: float = 0.001
     expires_at: int | None = None
     in_app: bool = True
+    #: how it shows in the app when it fires: any of toast, bell, desktop (the terminal's
+    #: OSC 9/777 notification where the terminal supports one)
+    app_notify: tuple[str, ...] = ("toast", "bell", "desktop")
 
     def describe(self) -> str:
         where = f"{self.symbol}" + (f" {self.interval}" if self.interval else "")

@@ -7,6 +7,7 @@ import asyncio
 import sys
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import TYPE_CHECKING, Sequence
 
 from cryptoai_tui.alerts.book import Alert, AlertBook, PriceTick
 from cryptoai_tui.alerts.dispatcher import Delivery, Dispatcher
@@ -22,9 +23,15 @@ from cryptoai_tui.alerts.rules import (
     parse_duration,
     parse_frequency,
     parse_percent,
+    APP_CHANNELS,
+    parse_app_notify,
 )
 from cryptoai_tui.config import ConfigError, config_path, load_config, save_config
 from cryptoai_tui.errors import UserFacingError
+
+if TYPE_CHECKING:
+    from cryptoai_tui.market.candle import Candle
+    from cryptoai_tui.market.interval import Interval
 
 
 def run(args: argparse.Namespace) -> int:
@@ -62,6 +69,7 @@ def _rule_from(args: argparse.Namespace, rule_id: str) -> AlertRule:
         notify=tuple(getattr(args, "notify", ())), interval=args.interval,
         frequency=parse_frequency(args.frequency), cooldown_s=parse_duration(args.cooldown),
         rearm=parse_percent(args.rearm), expires_at=expires, in_app=not getattr(args, "no_in_app", False),
+        app_notify=parse_app_notify(getattr(args, "app_notify", None) or ",".join(APP_CHANNELS)),
     )
 
 
@@ -121,20 +129,23 @@ def _test(path: Path, rule_id: str) -> int:
 
 def _preview(args: argparse.Namespace) -> int:
     from cryptoai_tui.market.interval import Interval
-    from cryptoai_tui.replay import read_candles_csv
 
     rule = _rule_from(args, "preview")
     if not isinstance(rule.condition, (PriceCondition, MoveCondition)):
         raise RuleError("alert preview replays prices: it previews price and move rules.")
-    candles = read_candles_csv(args.replay, Interval.parse(args.interval))
-    counts = []
-    for use_cooldown in (True, False):
-        book = AlertBook([rule], use_cooldown=use_cooldown)
-        for candle in candles:
-            book.on_price(PriceTick(rule.symbol, args.interval, candle.close, candle.open_time,
-                                    candle.close_time, closed=True))
-        counts.append(book.fired("preview"))
-    span = f"{len(candles)} candles"
+    interval = Interval.parse(args.interval)
+    if args.replay:
+        from cryptoai_tui.replay import read_candles_csv
+
+        candles = read_candles_csv(args.replay, interval)
+        where = args.replay
+    else:
+        if rule.symbol == "REPLAY":
+            raise RuleError("alert preview on the exchange's history needs --symbol, e.g. --symbol BTCUSDT.")
+        candles = asyncio.run(_rest_history(args, rule.symbol, interval))
+        where = f"{rule.symbol} {interval.name} on {args.exchange}"
+    counts = preview_counts(rule, candles, interval.name)
+    span = f"{len(candles)} candles ({where})"
     if rule.cooldown_s:
         print(f"{rule.condition.describe()} would have fired {counts[0]} times over {span} "
               f"({counts[1]} without the {rule.cooldown_s:g} s cooldown).")
@@ -143,3 +154,47 @@ def _preview(args: argparse.Namespace) -> int:
     if rule.frequency is Frequency.ONCE and counts[1]:
         print("With --frequency once it fires only the first time.", file=sys.stderr)
     return 0
+
+
+def preview_counts(rule: AlertRule, candles: Sequence[Candle], interval: str) -> tuple[int, int]:
+    """How often `rule` fires over the closes of `candles`: (with its cooldown, without)."""
+    counts = []
+    for use_cooldown in (True, False):
+        book = AlertBook([rule], use_cooldown=use_cooldown)
+        for candle in candles:
+            book.on_price(PriceTick(rule.symbol, interval, candle.close, candle.open_time,
+                                    candle.close_time, closed=True))
+        counts.append(book.fired(rule.id))
+    return counts[0], counts[1]
+
+
+async def _rest_history(args: argparse.Namespace, symbol: str, interval: Interval) -> list[Candle]:
+    """The newest `--candles` closed candles from the exchange's REST API (HistoryClient:
+    Retry-After and backoff built in), given up on after `REST_PREVIEW_TIMEOUT_S`."""
+    import httpx
+
+    from cryptoai_tui.exchanges.errors import ExchangeError
+    from cryptoai_tui.exchanges.redact import mask_secrets
+    from cryptoai_tui.feed.history import HistoryClient
+    from cryptoai_tui.wiring import market_kind_of, open_protocol
+
+    try:
+        async with open_protocol(args.exchange, args.ws_url, args.rest_url,
+                                 market_kind=market_kind_of(symbol)) as protocol:
+            async with httpx.AsyncClient() as http:
+                client = HistoryClient(protocol, http)
+                return await asyncio.wait_for(
+                    client.last_closed(symbol, interval, args.candles, malformed_tries=3),
+                    REST_PREVIEW_TIMEOUT_S,
+                )
+    except TimeoutError:
+        raise UserFacingError(
+            f"The exchange did not send {symbol} {interval.name} history within "
+            f"{REST_PREVIEW_TIMEOUT_S:g} s; check the connection or preview a CSV with --replay."
+        ) from None
+    except (ExchangeError, ValueError) as error:
+        raise UserFacingError(mask_secrets(str(error))) from None
+
+
+#: how long `alert preview` waits for the exchange's history before it gives up
+REST_PREVIEW_TIMEOUT_S = 60.0

@@ -100,7 +100,10 @@ def run(args: argparse.Namespace) -> int:
 
     config = config_from_args(args)
     seed = apply_sim_options(args)
-    app = make_app(config)
+    from cryptoai_tui.commands.journal import session_journal_path
+    from cryptoai_tui.config import config_path
+
+    app = make_app(config, journal_path=session_journal_path(args), config_path=config_path(None))
     app.run()  # SIGTERM exits it like q, with status 143 (tui/app.py)
     if seed is not None:  # the terminal is back: say how to see this market again
         print(f"cryptoai-tui: the simulated exchange ran with seed {seed}; --seed {seed} shows this "

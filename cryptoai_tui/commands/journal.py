@@ -5,14 +5,19 @@ from __future__ import annotations
 import argparse
 import csv
 import json
+import os
 import sys
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import IO, Iterable
+from typing import IO, TYPE_CHECKING, Iterable
 
 from cryptoai_tui.errors import UserFacingError
 from cryptoai_tui.journal.entry import GRADE_HORIZONS, StoredEntry
 from cryptoai_tui.journal.store import JournalError, JournalFilter, JournalStore
+
+if TYPE_CHECKING:
+    from cryptoai_tui.alerts.rules import AlertRule
+    from cryptoai_tui.journal.hooks import HooksPlan
 
 EXPORT_FIELDS = (
     "id", "time", "exchange", "symbol", "interval", "open_time", "close", "mode", "action",
@@ -25,6 +30,39 @@ def default_journal_path() -> Path:
     from cryptoai_tui.config import data_dir
 
     return data_dir() / "journal.sqlite"
+
+
+def session_journal_path(args: argparse.Namespace) -> Path | None:
+    """The journal a session writes: `--journal PATH`, none with `--no-journal`, else the default."""
+    given = getattr(args, "journal", None)
+    if getattr(args, "no_journal", False):
+        if given:
+            raise UserFacingError(f"--journal {given} and --no-journal contradict each other: give one of them.")
+        return None
+    return Path(given).expanduser() if given else default_journal_path()
+
+
+def hooks_plan(args: argparse.Namespace, *, replay: bool) -> HooksPlan:
+    """What `signals` adds to its engine: the journal, and the armed rules when live or, on a
+    replay, only with `--alerts` (replaying history never notifies anyone by surprise)."""
+    from cryptoai_tui.journal.hooks import HooksPlan
+
+    rules: tuple[AlertRule, ...] = ()
+    if not replay or getattr(args, "alerts", False):
+        from cryptoai_tui.config import ConfigError, config_path, load_config
+
+        try:
+            rules = load_config(config_path(getattr(args, "config", None))).alerts
+        except ConfigError as error:
+            raise UserFacingError(str(error)) from None
+    path = session_journal_path(args)
+    if path is not None:
+        try:
+            JournalStore(path).close()  # a file that cannot be used is said now, before the run
+        except JournalError as error:
+            raise UserFacingError(str(error)) from None
+    return HooksPlan(journal_path=path, rules=rules, all_history=replay,
+                     warn=lambda text: print(f"cryptoai-tui: {text}", file=sys.stderr, flush=True))
 
 
 def run(args: argparse.Namespace) -> int:
@@ -52,6 +90,8 @@ def run(args: argparse.Namespace) -> int:
                 print_stats(store, where, args.horizon, sys.stdout)
     except JournalError as error:
         raise UserFacingError(str(error)) from None
+    except BrokenPipeError:  # `journal list | head`: the reader has what it wanted
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
     return 0
 
 

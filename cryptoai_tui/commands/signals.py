@@ -168,15 +168,20 @@ def run(args: argparse.Namespace) -> int:
     printer = SignalPrinter(sys.stdout, flush_each=replay is None)
     status = StatusPrinter(sys.stderr)
     engine.add_listener(on_confirmed=printer, on_snapshot=status if replay is None else None)
+    from cryptoai_tui.commands.journal import hooks_plan  # the journal and alerts (issue 13)
+    from cryptoai_tui.journal.hooks import session_hooks
+
+    plan = hooks_plan(args, replay=replay is not None)
 
     async def run_engine() -> None:
-        if replay is not None:
-            await engine.run(replay)
-            return
-        loop = asyncio.get_running_loop()
-        stopping: list[asyncio.Task[None]] = []  # held, so the stop task is not collected
-        status.on_failure = lambda: stopping.append(loop.create_task(engine.stop()))
-        await _run_live(engine, args)
+        async with session_hooks(engine, plan):
+            if replay is not None:
+                await engine.run(replay)
+                return
+            loop = asyncio.get_running_loop()
+            stopping: list[asyncio.Task[None]] = []  # held, so the stop task is not collected
+            status.on_failure = lambda: stopping.append(loop.create_task(engine.stop()))
+            await _run_live(engine, args)
 
     try:
         stopped = run_until_stopped(run_engine())

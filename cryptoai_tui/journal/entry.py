@@ -73,3 +73,22 @@ class StoredEntry:
     recorded_at: int  # ms UTC
     returns: Mapping[int, float | None]  # horizon (candles) -> return since the close
 
+
+
+@dataclass(frozen=True, slots=True)
+class DeliveryRecord:
+    """One line of the alert delivery ledger, as the journal stores it (targets already masked).
+
+    The journal keeps the ledger beside the signals so the Alerts screen and a later session
+    see what was sent, retried or dropped, and why; it never holds a secret: the alerts side
+    masks the target before the record is made.
+    """
+
+    at_ms: int
+    target: str  # masked
+    rule_ids: tuple[str, ...]
+    state: str  # "sent" | "retried" | "dropped"
+    attempt: int
+    alerts: int
+    status: int | None = None
+    error: str = ""

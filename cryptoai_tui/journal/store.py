@@ -19,7 +19,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator, Sequence
 
-from cryptoai_tui.journal.entry import GRADE_HORIZONS, JournalEntry, StoredEntry, StrategyVerdict
+from cryptoai_tui.journal.entry import (
+    GRADE_HORIZONS,
+    DeliveryRecord,
+    JournalEntry,
+    StoredEntry,
+    StrategyVerdict,
+)
 
 #: Each migration takes the schema from version i to i + 1; the file records its version in
 #: `PRAGMA user_version`, so an old journal is upgraded in place the first time it is opened.
@@ -52,6 +58,22 @@ MIGRATIONS: tuple[str, ...] = (
     );
     CREATE INDEX signals_by_symbol ON signals (symbol, interval, open_time);
     CREATE INDEX signals_by_time ON signals (open_time);
+    """,
+    # 2: the alert delivery ledger (sent / retried / dropped, with the error), so the Alerts
+    # screen shows what happened to every notification, across sessions
+    """
+    CREATE TABLE deliveries (
+        id INTEGER PRIMARY KEY,
+        at_ms INTEGER NOT NULL,
+        target TEXT NOT NULL,
+        rule_ids TEXT NOT NULL,
+        state TEXT NOT NULL,
+        attempt INTEGER NOT NULL,
+        alerts INTEGER NOT NULL,
+        status INTEGER,
+        error TEXT NOT NULL
+    );
+    CREATE INDEX deliveries_by_time ON deliveries (at_ms);
     """,
 )
 
@@ -90,6 +112,8 @@ class JournalFilter:
     action: str | None = None
     since: int | None = None  # candle open time, ms UTC, inclusive
     live_only: bool = False
+    #: symbols starting with this ("ETH": ETHUSDT, ETHBTC ...), as a range
+    symbol_prefix: str | None = None
 
     def where(self) -> tuple[str, list[object]]:
         clauses: list[str] = []
@@ -106,6 +130,12 @@ class JournalFilter:
             params.append(self.since)
         if self.live_only:
             clauses.append("history = 0")
+        if self.symbol_prefix:
+            prefix = self.symbol_prefix
+            # unary + keeps the planner on the row-id order (a page is the newest N matches),
+            # instead of collecting the whole symbol range from its index and sorting it
+            clauses.append("+symbol >= ? AND +symbol < ?")
+            params.extend([prefix, prefix[:-1] + chr(ord(prefix[-1]) + 1)])
         return (" AND ".join(clauses) or "1"), params
 
 
@@ -206,6 +236,32 @@ class JournalStore:
                     f"AND interval = ? AND open_time = ? AND return_{grade.horizon} IS NULL",
                     (grade.value, grade.exchange, grade.symbol, grade.interval, grade.open_time),
                 )
+
+    def record_deliveries(self, records: Sequence[DeliveryRecord]) -> None:
+        """Append ledger lines (targets arrive masked; the error is masked again here, so a
+        token a service echoed back in its error never reaches the file)."""
+        from cryptoai_tui.exchanges.redact import mask_secrets
+
+        with self._transaction():
+            self._db.executemany(
+                "INSERT INTO deliveries (at_ms, target, rule_ids, state, attempt, alerts, status, error) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                [(r.at_ms, mask_secrets(r.target), json.dumps(list(r.rule_ids)), r.state, r.attempt,
+                  r.alerts, r.status, mask_secrets(r.error)) for r in records],
+            )
+
+    def deliveries(self, *, before_id: int | None = None, limit: int = 100) -> list[tuple[int, DeliveryRecord]]:
+        """Up to `limit` ledger lines, newest first, older than `before_id` (keyset paging)."""
+        clause, params = ("id < ?", [before_id]) if before_id is not None else ("1", [])
+        cursor = self._db.execute(
+            "SELECT id, at_ms, target, rule_ids, state, attempt, alerts, status, error FROM deliveries "
+            f"WHERE {clause} ORDER BY id DESC LIMIT ?", [*params, limit],
+        )
+        return [
+            (int(r[0]), DeliveryRecord(int(r[1]), str(r[2]), tuple(json.loads(str(r[3]))), str(r[4]),
+                                       int(r[5]), int(r[6]), None if r[7] is None else int(r[7]), str(r[8])))
+            for r in cursor
+        ]
 
     # --- reading -----------------------------------------------------------------------------
 

@@ -17,12 +17,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Union
 
-from cryptoai_tui.journal.entry import JournalEntry
+from cryptoai_tui.journal.entry import DeliveryRecord, JournalEntry
 from cryptoai_tui.journal.store import Grade, JournalError, JournalStore
 
 log = logging.getLogger(__name__)
 
-JournalItem = Union[JournalEntry, Grade]
+JournalItem = Union[JournalEntry, Grade, DeliveryRecord]
 _STOP = object()
 
 
@@ -69,7 +69,7 @@ class JournalWriter:
         return self
 
     def submit(self, item: JournalItem) -> bool:
-        """Queue an entry or a grade; False (and counted) when the queue is full."""
+        """Queue an entry, a grade or a delivery ledger line; False (and counted) when the queue is full."""
         try:
             self._queue.put_nowait(item)
         except queue.Full:
@@ -129,10 +129,13 @@ class JournalWriter:
     def _write(self, store: JournalStore, items: list[object]) -> None:
         entries = [item for item in items if isinstance(item, JournalEntry)]
         grades = [item for item in items if isinstance(item, Grade)]
+        deliveries = [item for item in items if isinstance(item, DeliveryRecord)]
         try:
             new = store.add(entries) if entries else 0
             if grades:
                 store.grade(grades)
+            if deliveries:
+                store.record_deliveries(deliveries)
         except Exception as error:  # a full disk or a damaged file: say it, keep the app alive
             log.warning("Journal write failed: %s", error)
             with self._lock:

@@ -11,6 +11,7 @@ import asyncio
 import signal
 import time
 from functools import partial
+from pathlib import Path
 from typing import Iterable
 
 from textual.app import App, SystemCommand
@@ -26,6 +27,7 @@ from cryptoai_tui.tui.services import (
     SymbolDirectory,
     SymbolsLoader,
     engine_for_session,
+    journal_and_alert_hooks,
     load_exchange_symbols,
 )
 from cryptoai_tui.tui.session import AppConfig, LabStep
@@ -72,6 +74,18 @@ class CryptoAIApp(App[None]):
         # 128 + 15, as a shell reports a process SIGTERM stopped, like `stream` and `signals`
         self.exit(return_code=128 + signal.SIGTERM)
 
+    def action_open_journal(self) -> None:
+        """The Journal screen (j on the Lab and the live screen)."""
+        from cryptoai_tui.tui.screens.journal import JournalScreen
+
+        self.push_screen(JournalScreen(self.services.journal_path))
+
+    def action_open_alerts(self) -> None:
+        """The Alerts screen (a on the Lab and the live screen)."""
+        from cryptoai_tui.tui.screens.alerts import AlertsScreen
+
+        self.push_screen(AlertsScreen(self.services.config_path, self.services.journal_path))
+
     def get_default_screen(self) -> LabScreen:
         return LabScreen(self.config, self.services)
 
@@ -101,6 +115,8 @@ class CryptoAIApp(App[None]):
 def make_app(
     config: AppConfig,
     *,
+    journal_path: Path | None = None,
+    config_path: Path | None = None,
     symbols_loader: SymbolsLoader = load_exchange_symbols,
     engine_factory: EngineFactory = engine_for_session,
     clock: Clock = time.time,
@@ -108,6 +124,10 @@ def make_app(
     sim_speed: float | None = None,
 ) -> CryptoAIApp:
     """Build the app. The defaults talk to real exchanges (or start the simulator for "sim").
+
+    `journal_path`: where live sessions journal their confirmed signals and the Journal
+    screen reads (None: no journal); `config_path`: the config whose alert rules sessions
+    fire and the Alerts screen edits (None: no alerts). The CLI passes both.
 
     `sim_speed` is the in-app simulator's speed; default: the config's `sim_speed` when it
     has one (`--sim-speed`), else the speed the wiring starts the simulator with.
@@ -122,5 +142,9 @@ def make_app(
         engine_factory=engine_factory,
         clock=clock,
         frame_rate=config.frame_rate,
+        journal_path=journal_path,
+        config_path=config_path,
+        session_hooks=journal_and_alert_hooks(journal_path, config_path)
+        if journal_path is not None or config_path is not None else None,
     )
     return CryptoAIApp(config, services, sim_speed=sim_speed)

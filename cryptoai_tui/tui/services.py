@@ -11,7 +11,8 @@ import asyncio
 import contextlib
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Awaitable, Callable, Protocol, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, AsyncIterator, Awaitable, Callable, Protocol, Sequence
 
 from cryptoai_tui.market.symbol import Symbol
 from cryptoai_tui.snapshot import Snapshot
@@ -20,6 +21,8 @@ from cryptoai_tui.tui.catalogue import Catalogue
 from cryptoai_tui.tui.session import Endpoint, LiveSession
 
 if TYPE_CHECKING:
+    from cryptoai_tui.alerts.book import Alert
+    from cryptoai_tui.alerts.rules import AlertRule
     from cryptoai_tui.engine import CandleSource, RealtimeStrategyEngine
 
 
@@ -161,6 +164,49 @@ class SymbolDirectory:
         return symbols
 
 
+AlertCallback = Callable[["Alert", "AlertRule"], None]
+SessionHooks = Callable[[LiveEngine, AlertCallback, Callable[[str], None]], AbstractAsyncContextManager[None]]
+"""Runs around a live session: (engine, in-app alert callback, warn) -> context manager."""
+
+
+def journal_and_alert_hooks(journal_path: Path | None, config_path: Path | None) -> SessionHooks:
+    """The journal recorder and the armed alerts around every live session of the app.
+
+    A journal or config that cannot be used is said through `warn` (a toast) and that part is
+    left off for the session: the live screen still runs."""
+
+    @contextlib.asynccontextmanager
+    async def hooks(live: LiveEngine, on_alert: AlertCallback, warn: Callable[[str], None]) -> AsyncIterator[None]:
+        from cryptoai_tui.engine import RealtimeStrategyEngine
+
+        engine = getattr(live, "engine", None)
+        if not isinstance(engine, RealtimeStrategyEngine):
+            yield  # a test double without a real engine: nothing to record
+            return
+        from cryptoai_tui.config import ConfigError, load_config
+        from cryptoai_tui.journal.hooks import HooksPlan, session_hooks
+        from cryptoai_tui.journal.store import JournalError, JournalStore
+
+        rules: tuple[AlertRule, ...] = ()
+        if config_path is not None:
+            try:
+                rules = load_config(config_path).alerts
+            except ConfigError as error:
+                warn(f"Alerts are off for this session: {error}")
+        path = journal_path
+        if path is not None:
+            try:
+                JournalStore(path).close()
+            except JournalError as error:
+                warn(f"The journal is off for this session: {error}")
+                path = None
+        plan = HooksPlan(journal_path=path, rules=rules, on_alert=on_alert, close_timeout_s=5.0, warn=warn)
+        async with session_hooks(engine, plan):
+            yield
+
+    return hooks
+
+
 @dataclass(frozen=True, slots=True)
 class Services:
     """Everything the screens need from outside the UI, handed down from the app factory."""
@@ -170,3 +216,9 @@ class Services:
     engine_factory: EngineFactory
     clock: Clock
     frame_rate: float = 15.0
+    #: the journal file the Journal screen reads and sessions write (None: journal off)
+    journal_path: Path | None = None
+    #: the config file whose alert rules sessions fire and the Alerts screen edits
+    config_path: Path | None = None
+    #: what runs around each live session (the journal recorder, the alerts); None: nothing
+    session_hooks: SessionHooks | None = None

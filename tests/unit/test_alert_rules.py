@@ -135,3 +135,16 @@ def test_signal_trigger_and_indicator_rules_judge_confirmed_candles() -> None:
 def test_rules_for_other_symbols_or_intervals_stay_silent() -> None:
     rule = AlertRule("r", "ETHUSDT", parse_condition("price above 1"), interval="1h")
     assert _fires(rule, _ticks([5, 6])) == []
+
+
+def test_a_move_rule_smaller_than_the_rearm_band_still_rearms() -> None:
+    from cryptoai_tui.alerts.book import AlertBook, PriceTick
+    from cryptoai_tui.alerts.rules import AlertRule, Frequency, parse_condition
+
+    rule = AlertRule("m", "BTCUSDT", parse_condition("move 0.05% in 1 candles"), frequency=Frequency.EVERY,
+                     rearm=0.001)
+    book = AlertBook([rule])
+    closes = [100.0, 100.1, 100.1, 100.2, 100.2, 100.3]  # +0.1% moves, each followed by a flat candle
+    for i, close in enumerate(closes):
+        book.on_price(PriceTick("BTCUSDT", "1m", close, i * 60_000, i * 60_000 + 59_999, closed=True))
+    assert book.fired("m") == 3

@@ -13,7 +13,7 @@ from tests.journal_entries import HOUR_MS, T0, entry
 
 def test_journal_file_is_wal_and_versioned(tmp_path: Path) -> None:
     with JournalStore(tmp_path / "j.sqlite") as store:
-        assert store.schema_version == SCHEMA_VERSION == 1
+        assert store.schema_version == SCHEMA_VERSION == 2
     raw = sqlite3.connect(tmp_path / "j.sqlite")
     assert raw.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
 
@@ -107,3 +107,29 @@ def test_a_journal_from_a_newer_version_or_a_damaged_file_is_refused_with_a_sent
     damaged.write_bytes(b"this is not a database" * 100)
     with pytest.raises(JournalError, match="cannot be opened"):
         JournalStore(damaged)
+
+
+def test_a_version_1_journal_is_upgraded_in_place_and_keeps_its_rows(tmp_path: Path) -> None:
+    from cryptoai_tui.journal.entry import DeliveryRecord
+    from cryptoai_tui.journal.store import MIGRATIONS
+
+    path = tmp_path / "old.sqlite"
+    raw = sqlite3.connect(path)
+    raw.executescript(MIGRATIONS[0] + "; PRAGMA user_version = 1;")
+    raw.execute(
+        "INSERT INTO signals (exchange, symbol, interval, open_time, close, mode, action, confidence, reason, "
+        "triggered_by, confirmed_by, opposed_by, strategy_set, strategies, history, session_id, app_version, "
+        "recorded_at) VALUES ('binance', 'BTCUSDT', '1h', 1, 100.0, 'majority', 'BUY', 0.5, 'r', '[]', '[]', "
+        "'[]', 'rsi', '{}', 0, 's0', '0.0.9', 1)")
+    raw.commit()
+    assert "deliveries" not in {r[0] for r in raw.execute("SELECT name FROM sqlite_master")}
+    raw.close()
+    with JournalStore(path) as store:  # opened by this version: upgraded to 2 in place
+        assert store.schema_version == SCHEMA_VERSION == 2
+        assert store.count() == 1 and store.page()[0].entry.app_version == "0.0.9"
+        store.add([entry(1)])
+        store.record_deliveries([DeliveryRecord(5, "json://h/x", ("a1",), "dropped", 6, 1, 500,
+                                                "https://user:hunter2@h/x refused")])
+        (row_id, line), = store.deliveries()
+        assert line.state == "dropped" and "hunter2" not in line.error
+        assert store.count() == 2

@@ -75,6 +75,8 @@ class LabScreen(Screen[None]):
         *(Binding(str(step.value), f"open_step({step.value})", step.title, show=False, tooltip=_STEP_KEYS)
           for step in LabStep),
         Binding("s", "start", "Start", tooltip="start the live screen with the current choice"),
+        Binding("j", "app.open_journal", "Journal", tooltip="the signal journal: every confirmed signal, graded"),
+        Binding("a", "app.open_alerts", "Alerts", tooltip="price and signal alerts: rules and deliveries"),
         Binding("question_mark", "help", "Help", tooltip="this help"),
     ]
 
@@ -363,6 +365,7 @@ class LabScreen(Screen[None]):
                 clock=self._services.clock,
                 frame_rate=self._services.frame_rate,
                 expected_clock_rate=self._expected_clock_rate(choices),
+                hooks=self._services.session_hooks,
             ),
             self._live_closed,
         )

@@ -25,7 +25,7 @@ from cryptoai_tui.exchanges.errors import InvalidSymbolError
 from cryptoai_tui.market.interval import InvalidIntervalError
 from cryptoai_tui.snapshot import Snapshot
 from cryptoai_tui.strategies.signal import ConfluenceMode
-from cryptoai_tui.tui.services import Clock, EngineFactory, LiveEngine
+from cryptoai_tui.tui.services import Clock, EngineFactory, LiveEngine, SessionHooks
 from cryptoai_tui.tui.live_events import EventKind, LiveEvent, snapshot_events
 from cryptoai_tui.tui.messages import EngineStopped
 from cryptoai_tui.tui.screens.help import HelpScreen, bindings_help
@@ -66,6 +66,10 @@ class LiveScreen(Screen[LiveOutcome]):
         Binding("p", "resume", "Resume", tooltip="pause or resume drawing (the feed keeps running)"),
         Binding("m", "cycle_mode", "Mode", tooltip="next confluence mode: ALL → ANY → MAJORITY"),
         Binding("c", "toggle_chart", "Chart", tooltip="show or hide the candle chart"),
+        Binding("j", "app.open_journal", "Journal", tooltip="the signal journal: every confirmed signal, graded"),
+        # not in the footer (an 80-column footer would lose q Quit); listed in ? Help
+        Binding("a", "app.open_alerts", "Alerts", show=False,
+                tooltip="price and signal alerts: rules and deliveries"),
         Binding(
             "s", "switch_to_sim", "Use simulator",
             tooltip="switch to the simulated exchange (offered while the exchange cannot be reached)",
@@ -91,11 +95,13 @@ class LiveScreen(Screen[LiveOutcome]):
         clock: Clock,
         frame_rate: float = 15.0,
         expected_clock_rate: float | None = None,
+        hooks: SessionHooks | None = None,
     ) -> None:
         """`expected_clock_rate` is the exchange clock's known speed (the in-app simulator's),
         used for the candle countdown until the engine has measured the real one."""
         super().__init__()
         self._expected_clock_rate = expected_clock_rate
+        self._hooks = hooks
         self.session = session
         self._engine_factory = engine_factory
         self._exchange_title = exchange_title
@@ -137,11 +143,20 @@ class LiveScreen(Screen[LiveOutcome]):
         """Run the engine until it ends, then say how in one typed message."""
         assert self.engine is not None
         try:
-            await self.engine.start()
+            if self._hooks is None:
+                await self.engine.start()
+            else:  # the journal and the alerts ride along with the session (issue 13)
+                from cryptoai_tui.tui.notifications import InAppNotifier
+
+                async with self._hooks(self.engine, InAppNotifier(self.app), self._warn):
+                    await self.engine.start()
         except Exception as error:  # every ending is reported, none kills the app
             self.post_message(EngineStopped(error))
         else:
             self.post_message(EngineStopped(None))
+
+    def _warn(self, text: str) -> None:
+        self.notify(text, severity="warning", timeout=8, markup=False)
 
     # --- drawing -------------------------------------------------------------------------
     def draw_newest(self) -> bool:
