@@ -265,16 +265,23 @@ def build_parser() -> argparse.ArgumentParser:
     _add_connection_options(stream, default_exchange="binance")
 
     signals = commands.add_parser(
-        "signals", help="print one JSON line per confirmed signal",
+        "signals", help="print one JSON line per confirmed BUY or SELL signal",
         description="Run the strategies live (or over a CSV with --replay) and print one JSON "
-                    "line per closed candle after warm-up.",
+                    "line per confirmed confluence BUY or SELL, at the candle close; with "
+                    "--all-candles, one line per closed candle after warm-up, HOLDs included.",
     )
     signals.add_argument("--symbol", required=True, type=_text("--symbol", "BTCUSDT"), help="symbol, e.g. BTCUSDT")
     signals.add_argument("--interval", default="1m", type=_text("--interval", "1m"), help="timeframe (default 1m)")
     _add_strategy_options(signals, required=True)
     signals.add_argument(
         "--replay", metavar="CSV", type=_text("--replay", "BTCUSDT-1m.csv"),
-        help="feed the candles of a CSV through the live code path, as fast as possible",
+        help="feed the candles of a CSV through the live code path, as fast as possible; a "
+             "file named after a symbol (BTCUSDT-1h.csv) must match --symbol",
+    )
+    signals.add_argument(
+        "--all-candles", action="store_true",
+        help="print every evaluated closed candle after warm-up, HOLDs included (default: only "
+             "confirmed BUY and SELL signals)",
     )
     _add_connection_options(signals, default_exchange="binance")
     _add_journal_parser(commands)
