@@ -29,8 +29,8 @@ WIDE_COLUMNS: tuple[Column, ...] = (
     ("signal", "Trigger", 7),
     ("stance", "Stance", 9),
     ("confidence", "Conf", 5),
-    ("values", "Key values", 24),
-    ("last", "Last trigger", 17),
+    ("values", "Key values", 22),
+    ("last", "Last trigger", 19),
     ("note", "Reason / error", 0),
 )
 NARROW_COLUMNS: tuple[Column, ...] = (
