@@ -94,13 +94,14 @@ def _url(option: str, kind: str) -> Callable[[str], str]:
 
 
 def _mode(text: str) -> str:
-    """all, any or majority in any case, or a positive whole number K (K strategies agree)."""
+    """all, any or majority in any case, or a positive whole number K (at least K of the
+    chosen strategies on the trigger's side; checked against N once the strategies are known)."""
     value = text.strip().lower()
     if value in MODES or (value.isdigit() and int(value) > 0):
         return value
     raise argparse.ArgumentTypeError(
         f"--mode {text!r} is not a confluence mode. Valid values: {', '.join(MODES)}, or a whole "
-        "number K above 0 (at least K strategies agree)")
+        "number K above 0 (a trigger and at least K strategies on its side)")
 
 
 def _positive_float(option: str) -> Callable[[str], float]:
@@ -177,9 +178,10 @@ def _add_strategy_options(parser: argparse.ArgumentParser, required: bool) -> No
     )
     parser.add_argument(
         "--mode", type=_mode, default=None if not required else "majority",
-        help="confluence mode, any case: all (every strategy agrees), any (one fires, none "
-             "opposes), majority (more than half agree), or a number K (at least K agree); "
-             "default majority",
+        help="confluence mode, any case; every mode needs a trigger (a strategy's BUY or SELL on "
+             "the candle): all (and no strategy leaning against it), any (and no opposite "
+             "trigger), majority (and more than half of the strategies on its side), or a "
+             "number K (and at least K of them on its side, e.g. 3 for '3 of 11'); default majority",
     )
 
 

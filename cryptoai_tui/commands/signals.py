@@ -17,6 +17,7 @@ import argparse
 import asyncio
 import json
 import math
+import numbers
 import os
 import re
 import sys
@@ -99,10 +100,12 @@ def _line(signal: ConfirmedSignal, context: LineContext) -> dict[str, Any]:
 
 
 def _plain_number(value: object) -> float | int:
-    """orjson's fallback for number types it does not know (numpy integers)."""
-    if hasattr(value, "__float__"):
-        number = float(value)  # type: ignore[arg-type]
-        return int(number) if number.is_integer() and "int" in type(value).__name__ else number
+    """The encoders' fallback for number types they do not know (numpy integers and floats
+    register with the `numbers` ABCs); anything else is a bug worth a clear TypeError."""
+    if isinstance(value, numbers.Integral):
+        return int(value)
+    if isinstance(value, numbers.Real):
+        return float(value)
     raise TypeError(f"Cannot write {type(value).__name__} in a signal line.")
 
 

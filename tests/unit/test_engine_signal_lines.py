@@ -88,3 +88,15 @@ def test_the_printer_skips_holds_unless_asked_for_every_candle() -> None:
 ])
 def test_only_a_file_named_after_a_pair_names_a_symbol(name: str, symbol: str | None) -> None:
     assert csv_symbol(name) == symbol
+
+
+@pytest.mark.parametrize("prefer_orjson", [True, False])
+def test_numpy_numbers_in_values_are_written_as_plain_numbers(prefer_orjson: bool) -> None:
+    import numpy as np
+
+    signal = confirmed(50.0)
+    rows = (signal.rows[0], StrategyRow("macd", Signal(Action.BUY, 0.75, "x", MappingProxyType(
+        {"count": np.int64(3), "level": np.float32(1.5)}))))
+    text = confirmed_signal_line(ConfirmedSignal(signal.open_time, signal.close, signal.confluence, rows),
+                                 CONTEXT, line_encoder(prefer_orjson))
+    assert json.loads(text)["strategies"]["macd"]["values"] == {"count": 3, "level": 1.5}
