@@ -188,3 +188,11 @@ def test_a_failing_history_download_counts_as_trouble_and_offers_the_simulator()
     assert "press s" in signal_content(offline, offer_sim=True).plain
     assert feed_trouble(replace(offline, retry_in=None)) is None  # just loading
     assert feed_trouble(SNAPSHOT) is None
+
+
+def test_in_all_mode_the_panel_counts_who_stands_against_the_trigger() -> None:
+    verdict = replace(SNAPSHOT.confluence, mode=ConfluenceMode.ALL, action=Action.HOLD, confidence=0.0, agree=(),
+                      needed=1, reason="rsi BUY, but 1 bearish (bos); ALL needs none")
+    text = signal_content(replace(SNAPSHOT, mode=ConfluenceMode.ALL, confluence=verdict)).plain
+    assert "bullish 2 · 1 against (ALL needs none)" in text
+    assert "why rsi BUY, but 1 bearish (bos); ALL needs none" in text

@@ -192,13 +192,13 @@ def _needs_line(snapshot: Snapshot, confluence: ConfluenceResult, width: int | N
     leaning_word = "bullish" if side is Action.BUY else "bearish"
     against = len(confluence.opposed_by)
     if confluence.rule.mode is ConfluenceMode.ALL:
-        need = ("none against needed", muted)
+        need = (" (ALL needs none)", muted)
     else:
         need = (f" of {confluence.needed} needed", muted)
     on_side = (f"{leaning_word} {confluence.on_side}", f"bold {ACTION_STYLE[side]}")
     against_style = "bold $error" if against and confluence.rule.mode is ConfluenceMode.ALL else "bold"
     if confluence.rule.mode is ConfluenceMode.ALL:
-        return Content.assemble(on_side, (" · ", muted), (f"{against} against", against_style), (", ", muted), need)
+        return Content.assemble(on_side, (" · ", muted), (f"{against} against", against_style), need)
     return Content.assemble(on_side, need, (" · ", muted), (f"{against} against", against_style))
 
 
