@@ -22,7 +22,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from cryptoai_tui.commands.signals import SignalPrinter  # noqa: E402
+from cryptoai_tui.commands.signals import LineContext, SignalPrinter  # noqa: E402
 from cryptoai_tui.engine import RealtimeStrategyEngine  # noqa: E402
 from cryptoai_tui.market import Interval  # noqa: E402
 from cryptoai_tui.replay import ReplaySource, read_candles_csv  # noqa: E402
@@ -37,7 +37,8 @@ def replay(path: Path) -> tuple[int, float, int]:
     started = time.perf_counter()
     symbol = path.stem.split("-")[0]
     source = ReplaySource.from_csv(path, symbol, INTERVAL)
-    printer = SignalPrinter(io.StringIO(), flush_each=False)
+    printer = SignalPrinter(io.StringIO(), flush_each=False, context=LineContext("replay", symbol, INTERVAL.name),
+                            all_candles=True)
     engine = RealtimeStrategyEngine(symbol, INTERVAL, "all", "majority", "replay")
     engine.add_listener(on_confirmed=printer)
     asyncio.run(engine.run(source))

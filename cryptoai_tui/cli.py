@@ -94,13 +94,14 @@ def _url(option: str, kind: str) -> Callable[[str], str]:
 
 
 def _mode(text: str) -> str:
-    """all, any or majority in any case, or a positive whole number K (K strategies agree)."""
+    """all, any or majority in any case, or a positive whole number K (at least K of the
+    chosen strategies on the trigger's side; checked against N once the strategies are known)."""
     value = text.strip().lower()
     if value in MODES or (value.isdigit() and int(value) > 0):
         return value
     raise argparse.ArgumentTypeError(
         f"--mode {text!r} is not a confluence mode. Valid values: {', '.join(MODES)}, or a whole "
-        "number K above 0 (at least K strategies agree)")
+        "number K above 0 (a trigger and at least K strategies on its side)")
 
 
 def _positive_float(option: str) -> Callable[[str], float]:
@@ -177,9 +178,10 @@ def _add_strategy_options(parser: argparse.ArgumentParser, required: bool) -> No
     )
     parser.add_argument(
         "--mode", type=_mode, default=None if not required else "majority",
-        help="confluence mode, any case: all (every strategy agrees), any (one fires, none "
-             "opposes), majority (more than half agree), or a number K (at least K agree); "
-             "default majority",
+        help="confluence mode, any case; every mode needs a trigger (a strategy's BUY or SELL on "
+             "the candle): all (and no strategy leaning against it), any (and no opposite "
+             "trigger), majority (and more than half of the strategies on its side), or a "
+             "number K (and at least K of them on its side, e.g. 3 for '3 of 11'); default majority",
     )
 
 
@@ -266,16 +268,23 @@ def build_parser() -> argparse.ArgumentParser:
     _add_connection_options(stream, default_exchange="binance")
 
     signals = commands.add_parser(
-        "signals", help="print one JSON line per confirmed signal",
+        "signals", help="print one JSON line per confirmed BUY or SELL signal",
         description="Run the strategies live (or over a CSV with --replay) and print one JSON "
-                    "line per closed candle after warm-up.",
+                    "line per confirmed confluence BUY or SELL, at the candle close; with "
+                    "--all-candles, one line per closed candle after warm-up, HOLDs included.",
     )
     signals.add_argument("--symbol", required=True, type=_text("--symbol", "BTCUSDT"), help="symbol, e.g. BTCUSDT")
     signals.add_argument("--interval", default="1m", type=_text("--interval", "1m"), help="timeframe (default 1m)")
     _add_strategy_options(signals, required=True)
     signals.add_argument(
         "--replay", metavar="CSV", type=_text("--replay", "BTCUSDT-1m.csv"),
-        help="feed the candles of a CSV through the live code path, as fast as possible",
+        help="feed the candles of a CSV through the live code path, as fast as possible; a "
+             "file named after a symbol (BTCUSDT-1h.csv) must match --symbol",
+    )
+    signals.add_argument(
+        "--all-candles", action="store_true",
+        help="print every evaluated closed candle after warm-up, HOLDs included (default: only "
+             "confirmed BUY and SELL signals)",
     )
     _add_session_journal_options(signals)
     signals.add_argument("--alerts", action="store_true",

@@ -10,7 +10,8 @@ from dataclasses import dataclass, field
 
 from cryptoai_tui.feed.status import ConnectionState
 from cryptoai_tui.market.candle import Candle
-from cryptoai_tui.strategies.signal import ConfluenceMode, ConfluenceResult, Signal
+from cryptoai_tui.strategies.confluence import Mode
+from cryptoai_tui.strategies.signal import Action, ConfluenceResult, Signal
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,6 +52,21 @@ class ConfirmedSignal:
     # Each strategy's confirmed signal for the bar, so the journal and `signals` need not
     # re-run anything to say who voted what.
     rows: tuple[StrategyRow, ...] = ()
+    #: True for a candle of the start-up history (or one a gap repair recovered): computed
+    #: by the same code, but nobody could have acted on it when it closed.
+    history: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class LastTrigger:
+    """When a strategy last triggered on a closed candle: "BUY 3 candles ago".
+
+    Counted in closed candles, not clock time, so a gap in the data cannot stretch it;
+    `candles_ago` is 0 when the trigger was on the newest closed candle."""
+
+    action: Action
+    open_time: int
+    candles_ago: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,7 +74,7 @@ class Snapshot:
     exchange: str
     symbol: str
     interval: str
-    mode: ConfluenceMode
+    mode: Mode  # a ConfluenceMode, or the ConfluenceRule for "at least k of N"
     state: ConnectionState
     state_message: str = ""
     retry_in: float | None = None
@@ -75,7 +91,15 @@ class Snapshot:
     provisional: bool = True  # True: signals include the forming candle
     rows: tuple[StrategyRow, ...] = ()
     confluence: ConfluenceResult | None = None
+    #: the verdict at the newest candle close (HOLD included)
     last_confirmed: ConfirmedSignal | None = None
+    #: the newest confirmed BUY or SELL, and how many closed candles ago it was (0: newest)
+    last_signal: ConfirmedSignal | None = None
+    last_signal_ago: int | None = None
+    #: per row (same order as `rows`): the strategy as chosen, parameters included
+    #: ("rsi:period=10"), and its last confirmed trigger (None: not since the start)
+    labels: tuple[str, ...] = ()
+    last_triggers: tuple[LastTrigger | None, ...] = ()
     recent_candles: tuple[Candle, ...] = ()
     recent_signals: tuple[ConfirmedSignal, ...] = ()
     metrics: Metrics = field(default_factory=Metrics)

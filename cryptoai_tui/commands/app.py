@@ -13,7 +13,7 @@ import sys
 from typing import TYPE_CHECKING
 
 from cryptoai_tui.errors import UserFacingError
-from cryptoai_tui.strategies.signal import ConfluenceMode
+from cryptoai_tui.strategies.confluence import Mode
 from cryptoai_tui.tui.session import AppConfig
 
 if TYPE_CHECKING:
@@ -66,9 +66,10 @@ def config_from_args(args: argparse.Namespace) -> AppConfig:
     if args.strategies:
         try:
             strategies = strategy_specs(args.strategies)
+            _check_fits(strategies)
         except ValueError as error:
             raise UserFacingError(str(error)) from None
-    mode = _mode(args.mode) if args.mode else None
+    mode = _mode(args.mode, len(strategies)) if args.mode else None
     return AppConfig(
         exchange=exchange,
         symbol=symbol,
@@ -80,18 +81,28 @@ def config_from_args(args: argparse.Namespace) -> AppConfig:
     )
 
 
-def _mode(text: str) -> ConfluenceMode:
-    """all/any/majority in any case; anything else (a K-of-N number the app does not offer
-    yet) is refused with the engine's sentence."""
-    try:
-        return ConfluenceMode(text.strip().lower())
-    except ValueError:
-        from cryptoai_tui.engine import parse_mode
+def _check_fits(specs: tuple[StrategySpec, ...]) -> None:
+    """Refuse, before the terminal switches, a parameter that can never warm up in the live
+    screen's window (the sentence names the largest value that fits)."""
+    from cryptoai_tui.engine import EngineOptions
+    from cryptoai_tui.strategies.registry import check_fits
 
-        try:
-            return parse_mode(text)
-        except ValueError as error:
-            raise UserFacingError(str(error)) from None
+    check_fits([spec.create() for spec in specs], EngineOptions().window)
+
+
+def _mode(text: str, strategies: int) -> Mode:
+    """all/any/majority in any case, or a count K ("at least K of N"), checked against the
+    strategies given (0: none given yet, the Lab checks once they are chosen)."""
+    from cryptoai_tui.strategies.confluence import parse_mode
+    from cryptoai_tui.strategies.signal import ConfluenceRule
+
+    try:
+        mode = parse_mode(text)
+        if strategies:
+            ConfluenceRule.of(mode).check(strategies)
+    except ValueError as error:
+        raise UserFacingError(str(error)) from None
+    return mode
 
 
 def run(args: argparse.Namespace) -> int:

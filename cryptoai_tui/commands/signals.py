@@ -1,7 +1,14 @@
-"""`cryptoai-tui signals`: one JSON line per confirmed signal, live or over a CSV.
+"""`cryptoai-tui signals`: one JSON line per confirmed BUY or SELL, live or over a CSV.
 
 Live and `--replay` share everything but the source: the engine, its evaluation order and
-this printer, so a replay of the candles a live run saw prints the same lines.
+this printer, so a replay of the candles a live run saw prints the same lines. By default
+only confirmed confluence BUY/SELL verdicts are printed (what a trader acts on);
+`--all-candles` prints every evaluated closed candle after warm-up, HOLDs included, which
+is what tests and scripts that study the strategies read.
+
+Lines are encoded with orjson when it is installed (a dependency; several times faster
+than the standard library on these lines), else with `json`; both give the same text
+shape and both write NaN and infinities as null, so every line is strict JSON.
 """
 
 from __future__ import annotations
@@ -10,8 +17,13 @@ import argparse
 import asyncio
 import json
 import math
+import numbers
 import os
+import re
 import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, TextIO
 
 from cryptoai_tui.errors import UserFacingError
@@ -21,62 +33,138 @@ from cryptoai_tui.strategies.signal import Action
 if TYPE_CHECKING:
     from cryptoai_tui.engine import RealtimeStrategyEngine
 
+Encoder = Callable[[dict[str, Any]], str]
 
-def confirmed_signal_json(signal: ConfirmedSignal) -> dict[str, Any]:
-    """The documented line: open_time, close, confluence {mode, action, confidence, agree},
-    strategies {name: {action, confidence, values}}. Non-finite numbers become null."""
+
+@dataclass(frozen=True, slots=True)
+class LineContext:
+    """What every line says about where it comes from: the confirmed signal itself only
+    knows its candle."""
+
+    exchange: str
+    symbol: str
+    interval: str
+
+
+def iso_time(open_time_ms: int) -> str:
+    """A candle's open time as ISO 8601 UTC ("2020-12-01T00:00:00Z"); candles open on whole
+    seconds, so no fraction is written."""
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(open_time_ms // 1000))
+
+
+def confirmed_signal_json(signal: ConfirmedSignal, context: LineContext) -> dict[str, Any]:
+    """The documented line (README, "signals"): exchange, symbol, interval, open_time, time,
+    close, history, confluence {mode, action, confidence, triggered_by, confirmed_by,
+    opposed_by, reason} and strategies {name: {action, stance, confidence, values}}, where a
+    strategy's `action` is its trigger (BUY/SELL) or HOLD/WARMUP/ERROR. Non-finite numbers
+    become null."""
+    line = _line(signal, context)
+    line["close"] = _number(signal.close)
+    line["confluence"]["confidence"] = _number(signal.confluence.confidence)
+    for entry in line["strategies"].values():
+        entry["confidence"] = _number(entry["confidence"])
+        entry["values"] = {key: _number(value) for key, value in entry["values"].items()}
+    return line
+
+
+def _line(signal: ConfirmedSignal, context: LineContext) -> dict[str, Any]:
+    """The line as plain dicts and numbers as they are (the encoders write NaN as null)."""
     confluence = signal.confluence
     return {
+        "exchange": context.exchange,
+        "symbol": context.symbol,
+        "interval": context.interval,
         "open_time": signal.open_time,
-        "close": _number(signal.close),
+        "time": iso_time(signal.open_time),
+        "close": signal.close,
+        "history": signal.history,
         "confluence": {
             "mode": confluence.mode.value,
             "action": confluence.action.value,
-            "confidence": _number(confluence.confidence),
-            "agree": list(confluence.agree),
+            "confidence": confluence.confidence,
+            "triggered_by": list(confluence.triggered_by),
+            "confirmed_by": list(confluence.confirmed_by),
+            "opposed_by": list(confluence.opposed_by),
+            "reason": confluence.reason,
         },
         "strategies": {
             row.name: {
                 "action": row.signal.action.value,
-                "confidence": _number(row.signal.confidence),
-                "values": {key: _number(value) for key, value in row.signal.values.items()},
+                "stance": row.signal.stance.value,
+                "confidence": row.signal.confidence,
+                "values": dict(row.signal.values),
             }
             for row in signal.rows
         },
     }
 
 
-def confirmed_signal_line(signal: ConfirmedSignal) -> str:
-    """`confirmed_signal_json` as one JSON line, without its per-number checks on the
-    common path: numbers are dumped as they are and only a line that came out with NaN or
-    Infinity is rebuilt with nulls (a replay prints thousands of lines a second)."""
-    confluence = signal.confluence
-    line = json.dumps({
-        "open_time": signal.open_time,
-        "close": signal.close,
-        "confluence": {
-            "mode": confluence.mode.value,
-            "action": confluence.action.value,
-            "confidence": confluence.confidence,
-            "agree": list(confluence.agree),
-        },
-        "strategies": {
-            row.name: {
-                "action": row.signal.action.value,
-                "confidence": row.signal.confidence,
-                "values": dict(row.signal.values),
-            }
-            for row in signal.rows
-        },
-    })
-    if "NaN" in line or "Infinity" in line:
-        line = json.dumps(confirmed_signal_json(signal), allow_nan=False)
-    return line
+def _plain_number(value: object) -> float | int:
+    """The encoders' fallback for number types they do not know (numpy integers and floats
+    register with the `numbers` ABCs); anything else is a bug worth a clear TypeError."""
+    if isinstance(value, numbers.Integral):
+        return int(value)
+    if isinstance(value, numbers.Real):
+        return float(value)
+    raise TypeError(f"Cannot write {type(value).__name__} in a signal line.")
+
+
+def _json_encoder() -> Encoder:
+    """The standard library's encoder, with non-finite numbers rebuilt as null (json would
+    write the non-standard NaN/Infinity tokens)."""
+
+    def encode(line: dict[str, Any]) -> str:
+        text = json.dumps(line, separators=(",", ":"), default=_plain_number)
+        if "NaN" in text or "Infinity" in text:
+            text = json.dumps(_nulled(line), separators=(",", ":"), allow_nan=False, default=_plain_number)
+        return text
+
+    return encode
+
+
+def _orjson_encoder() -> Encoder | None:
+    try:
+        import orjson
+    except ImportError:
+        return None
+    dumps = orjson.dumps
+
+    def encode(line: dict[str, Any]) -> str:
+        return dumps(line, default=_plain_number).decode()
+
+    return encode
+
+
+def line_encoder(prefer_orjson: bool = True) -> Encoder:
+    """orjson if installed (and wanted), else json; the benchmark measures both."""
+    fast = _orjson_encoder() if prefer_orjson else None
+    return fast or _json_encoder()
+
+
+def _nulled(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {key: _nulled(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_nulled(item) for item in value]
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
+
+
+def confirmed_signal_line(signal: ConfirmedSignal, context: LineContext, encode: Encoder | None = None) -> str:
+    """`confirmed_signal_json` as one JSON line, built without its per-number checks (a
+    replay prints thousands of lines a second): the encoder writes non-finite as null."""
+    return (encode or _DEFAULT_ENCODER)(_line(signal, context))
 
 
 def is_warmed_up(signal: ConfirmedSignal) -> bool:
     """True once no chosen strategy is still waiting for its lookback."""
     return all(row.signal.action is not Action.WARMUP for row in signal.rows)
+
+
+def is_actionable(signal: ConfirmedSignal) -> bool:
+    """A confirmed confluence BUY or SELL: what `signals` prints by default."""
+    return signal.confluence.action in (Action.BUY, Action.SELL)
 
 
 def _number(value: Any) -> float | int | None:
@@ -89,20 +177,64 @@ def _number(value: Any) -> float | int | None:
 
 
 class SignalPrinter:
-    """Writes warmed-up confirmed signals as JSON lines; flushes each one when live."""
+    """Writes confirmed signals after warm-up as JSON lines (all candles, or only BUY/SELL);
+    flushes each one when live, so a reader sees a signal the moment its candle closes."""
 
-    def __init__(self, out: TextIO, flush_each: bool) -> None:
+    def __init__(
+        self, out: TextIO, flush_each: bool, context: LineContext, *,
+        all_candles: bool = False, encode: Encoder | None = None,
+    ) -> None:
         self.out = out
         self.flush_each = flush_each
+        self.context = context
+        self.all_candles = all_candles
+        self.encode = encode or _DEFAULT_ENCODER
         self.lines = 0
 
     def __call__(self, signal: ConfirmedSignal) -> None:
+        if not self.all_candles and not is_actionable(signal):
+            return
         if not is_warmed_up(signal):
             return
-        self.out.write(confirmed_signal_line(signal) + "\n")
+        self.out.write(self.encode(_line(signal, self.context)) + "\n")
         self.lines += 1
         if self.flush_each:
             self.out.flush()
+
+
+_DEFAULT_ENCODER = line_encoder()
+
+#: the symbol a candle file's name starts with ("BTCUSDT-1h.csv"), as the simulator reads it
+_NAME_TOKEN = re.compile(r"^([A-Za-z0-9]{2,20})(?:[-_.].*)?$")
+
+
+def csv_symbol(path: str | Path) -> str | None:
+    """The symbol a replay CSV names, or None when it names none.
+
+    The format has no symbol column, so only the file name can say: its first token counts
+    when it reads as a pair with a known quote asset (BTCUSDT-1h.csv, ethbtc_1m.csv), not
+    when it is any word ("seen.csv", "candles.csv")."""
+    from cryptoai_tui.market.symbol import split_pair
+
+    match = _NAME_TOKEN.match(Path(path).stem)
+    if match is None:
+        return None
+    name = match.group(1).upper()
+    base, quote = split_pair(name)
+    return name if base and quote else None
+
+
+def replay_symbol_problem(path: str | Path, symbol: str) -> str | None:
+    """A sentence when `--symbol` contradicts the symbol the CSV names (the lines would
+    label one market's candles as another's), else None."""
+    named = csv_symbol(path)
+    if named is None or named == symbol:
+        return None
+    file = Path(path).name
+    return (
+        f"{file} holds {named} candles but --symbol is {symbol}: pass --symbol {named}, or "
+        f"rename the file if it really holds {symbol}."
+    )
 
 
 class StatusPrinter:
@@ -146,26 +278,35 @@ def run(args: argparse.Namespace) -> int:
     from cryptoai_tui.market.interval import Interval
     from cryptoai_tui.market.symbol import parse_symbol
     from cryptoai_tui.replay import ReplaySource
-    from cryptoai_tui.strategies.signal import ConfluenceMode
+    from cryptoai_tui.strategies.confluence import parse_mode
+    from cryptoai_tui.strategies.registry import check_fits
     from cryptoai_tui.wiring import exchange_display_name
 
     try:
         symbol = parse_symbol(args.symbol).name
         interval = Interval.parse(args.interval)
-        mode = ConfluenceMode.parse(args.mode or "majority")
+        mode = parse_mode(args.mode or "majority")
+        if args.replay:
+            problem = replay_symbol_problem(args.replay, symbol)
+            if problem is not None:
+                raise UserFacingError(problem)
         replay = ReplaySource.from_csv(args.replay, symbol, interval) if args.replay else None
         exchange = "replay" if replay is not None else args.exchange
-        engine = RealtimeStrategyEngine(
-            symbol, interval, args.strategies, mode, exchange,
-            options=EngineOptions(venue=exchange_display_name(exchange, args.ws_url, args.rest_url)),
-        )
+        options = EngineOptions(venue=exchange_display_name(exchange, args.ws_url, args.rest_url))
+        engine = RealtimeStrategyEngine(symbol, interval, args.strategies, mode, exchange, options=options)
+        # refused before anything connects: a strategy that needs more candles than the
+        # window holds would print nothing, forever
+        check_fits(engine.strategies, options.window)
     except (ValueError, KeyError) as error:
         raise UserFacingError(_sentence(error)) from None
     from cryptoai_tui.commands.running import apply_sim_options, run_until_stopped
     from cryptoai_tui.exchanges.redact import mask_secrets
 
     seed = apply_sim_options(args) if replay is None else None
-    printer = SignalPrinter(sys.stdout, flush_each=replay is None)
+    printer = SignalPrinter(
+        sys.stdout, flush_each=replay is None, context=LineContext(exchange, symbol, interval.name),
+        all_candles=bool(getattr(args, "all_candles", False)),
+    )
     status = StatusPrinter(sys.stderr)
     engine.add_listener(on_confirmed=printer, on_snapshot=status if replay is None else None)
     from cryptoai_tui.commands.journal import hooks_plan  # the journal and alerts (issue 13)

@@ -12,8 +12,10 @@ from cryptoai_tui.engine.strategy_choice import (
     StrategySpec,
     parse_strategy_choice,
     resolve_strategies,
+    row_labels,
     row_names,
 )
+from cryptoai_tui.strategies.confluence import Mode, parse_mode
 
 __all__ = [
     "CandleSource",
@@ -26,5 +28,8 @@ __all__ = [
     "history_signals",
     "parse_strategy_choice",
     "resolve_strategies",
+    "Mode",
+    "parse_mode",
+    "row_labels",
     "row_names",
 ]

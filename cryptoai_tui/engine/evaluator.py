@@ -43,9 +43,10 @@ from cryptoai_tui.engine.strategy_choice import StrategyChoice, resolve_strategi
 from cryptoai_tui.market.series import OHLCV
 from cryptoai_tui.snapshot import StrategyRow
 from cryptoai_tui.strategies.base import Strategy
-from cryptoai_tui.strategies.signal import Action, ConfluenceMode, ConfluenceResult, Signal, Stance
+from cryptoai_tui.strategies.confluence import Mode, parse_mode
+from cryptoai_tui.strategies.signal import Action, ConfluenceMode, ConfluenceRule, ConfluenceResult, Signal, Stance
 
-Combiner = Callable[[Mapping[str, Signal], ConfluenceMode], ConfluenceResult]
+Combiner = Callable[[Mapping[str, Signal], Mode], ConfluenceResult]
 Clock = Callable[[], int]  # nanoseconds
 
 
@@ -77,7 +78,7 @@ class StrategyRunner:
     def __init__(
         self,
         strategies: StrategyChoice,
-        mode: ConfluenceMode | str = ConfluenceMode.MAJORITY,
+        mode: Mode | str = ConfluenceMode.MAJORITY,
         *,
         timing: EngineTiming = EngineTiming(),
         combine: Combiner | None = None,
@@ -85,7 +86,7 @@ class StrategyRunner:
         self.strategies: tuple[Strategy, ...] = resolve_strategies(strategies)
         self.names: tuple[str, ...] = row_names(self.strategies)
         self._named = tuple(zip(self.names, self.strategies))
-        self._mode = ConfluenceMode.parse(mode)
+        self._mode = self._checked(mode)
         if combine is None:
             from cryptoai_tui.strategies.confluence import confluence as combine
         self._combine: Combiner = combine
@@ -101,12 +102,20 @@ class StrategyRunner:
         self.confluence: ConfluenceResult | None = None
         self._last_actions: list[Action | None] = []
         self._changed_at: list[int | None] = []
-        self._last_votes: tuple[ConfluenceMode, list[tuple[Action, float, Stance]]] | None = None
+        self._last_votes: tuple[Mode, list[tuple[Action, float, Stance]]] | None = None
         self.reset()
 
     @property
-    def mode(self) -> ConfluenceMode:
+    def mode(self) -> Mode:
+        """The ConfluenceMode, or the ConfluenceRule for "at least k of N"."""
         return self._mode
+
+    def _checked(self, mode: Mode | str) -> Mode:
+        """`mode` parsed, and refused when it is a count the chosen strategies cannot meet
+        (`--mode 12` with 11 strategies would say HOLD forever)."""
+        parsed = parse_mode(mode)
+        ConfluenceRule.of(parsed).check(len(self.strategies))
+        return parsed
 
     def reset(self) -> None:
         """Back to before the first update: strategies reset, rows in warm-up, no verdict."""
@@ -121,9 +130,9 @@ class StrategyRunner:
         self._last_votes = None
         self.errors = 0
 
-    def set_mode(self, mode: ConfluenceMode | str) -> ConfluenceResult | None:
+    def set_mode(self, mode: Mode | str) -> ConfluenceResult | None:
         """Switch the mode and recombine the current rows (None before the first update)."""
-        self._mode = ConfluenceMode.parse(mode)
+        self._mode = self._checked(mode)
         if self.confluence is not None:
             self.confluence = self._combine({row.name: row.signal for row in self.rows}, self._mode)
             self._last_votes = None

@@ -16,8 +16,9 @@ from typing import Callable
 from cryptoai_tui.engine.latency import LatencyWindow
 from cryptoai_tui.feed.status import ConnectionState, FeedCounters, FeedStatus
 from cryptoai_tui.market.candle import Candle
-from cryptoai_tui.snapshot import ConfirmedSignal, Metrics, Snapshot, StrategyRow
-from cryptoai_tui.strategies.signal import ConfluenceMode, ConfluenceResult
+from cryptoai_tui.snapshot import ConfirmedSignal, LastTrigger, Metrics, Snapshot, StrategyRow
+from cryptoai_tui.strategies.confluence import Mode
+from cryptoai_tui.strategies.signal import Action, ConfluenceMode, ConfluenceResult
 
 SnapshotListener = Callable[[Snapshot], None]
 ConfirmedListener = Callable[[ConfirmedSignal], None]
@@ -91,8 +92,10 @@ class Publisher:
     def __init__(
         self, exchange: str, symbol: str, interval: str, *,
         recent_candles: int, recent_signals: int, latency_samples: int,
+        labels: tuple[str, ...] = (),
     ) -> None:
         self.exchange = exchange
+        self.labels = labels
         self.symbol = symbol
         self.interval = interval
         self.latency = LatencyWindow(latency_samples)
@@ -103,6 +106,13 @@ class Publisher:
         self._recent_signals: deque[ConfirmedSignal] = deque(maxlen=recent_signals)
         self._recent_signals_tuple: tuple[ConfirmedSignal, ...] = ()
         self.last_confirmed: ConfirmedSignal | None = None
+        # Last triggers and the last BUY/SELL are counted in closed candles; kept here, not in
+        # a widget, so every screen and script reads the same "BUY 3 candles ago".
+        self._closed_count = 0
+        self._trigger_at: list[tuple[Action, int, int] | None] = []  # (action, open_time, closed count)
+        self.last_triggers: tuple[LastTrigger | None, ...] = ()
+        self.last_signal: ConfirmedSignal | None = None
+        self._signal_at = 0
         self._sequence = 0
         #: the newest Snapshot; set before the listeners hear of it. The placeholder is
         #: replaced by the engine's first publish, in its constructor.
@@ -136,8 +146,26 @@ class Publisher:
         self._recent_closed_tuple = tuple(self._recent_closed)
 
     def confirm(self, signal: ConfirmedSignal) -> None:
-        """Record a confirmed signal and hand it to every confirmed listener."""
+        """Record a confirmed signal and hand it to every confirmed listener.
+
+        Once per closed candle: also where each strategy's last trigger and the last
+        BUY/SELL verdict are tracked (the per-update path never touches them)."""
         self.last_confirmed = signal
+        self._closed_count += 1
+        count = self._closed_count
+        trigger_at = self._trigger_at
+        if len(trigger_at) != len(signal.rows):
+            trigger_at[:] = [None] * len(signal.rows)
+        for index, row in enumerate(signal.rows):
+            trigger = row.signal.trigger
+            if trigger is not None:
+                trigger_at[index] = (trigger, signal.open_time, count)
+        self.last_triggers = tuple(
+            None if seen is None else LastTrigger(seen[0], seen[1], count - seen[2]) for seen in trigger_at
+        )
+        if signal.confluence.action in (Action.BUY, Action.SELL):
+            self.last_signal = signal
+            self._signal_at = count
         self._recent_signals.append(signal)
         self._recent_signals_tuple = tuple(self._recent_signals)
         for listener in self._confirmed_listeners:
@@ -146,7 +174,7 @@ class Publisher:
     def publish(
         self,
         *,
-        mode: ConfluenceMode,
+        mode: Mode,
         feed: FeedState,
         forming: Candle | None,
         last_closed: Candle | None,
@@ -190,6 +218,10 @@ class Publisher:
             rows=rows,
             confluence=confluence,
             last_confirmed=self.last_confirmed,
+            last_signal=self.last_signal,
+            last_signal_ago=self._closed_count - self._signal_at if self.last_signal is not None else None,
+            labels=self.labels,
+            last_triggers=self.last_triggers,
             recent_candles=recent,
             recent_signals=self._recent_signals_tuple,
             metrics=metrics(),

@@ -32,7 +32,7 @@ from cryptoai_tui.engine.publisher import (
     metrics,
 )
 from cryptoai_tui.engine.source import CandleSource
-from cryptoai_tui.engine.strategy_choice import StrategyChoice
+from cryptoai_tui.engine.strategy_choice import StrategyChoice, row_labels
 from cryptoai_tui.feed.status import ConnectionState, FeedCounters, FeedStatus
 from cryptoai_tui.market.candle import Candle, CandleEvent
 from cryptoai_tui.market.interval import Interval
@@ -40,6 +40,7 @@ from cryptoai_tui.market.series import CandleSeries
 from cryptoai_tui.market.symbol import parse_symbol
 from cryptoai_tui.snapshot import ConfirmedSignal, Metrics, Snapshot
 from cryptoai_tui.strategies.base import Strategy
+from cryptoai_tui.strategies.confluence import Mode
 from cryptoai_tui.strategies.signal import ConfluenceMode
 
 _NO_COUNTERS = FeedCounters()
@@ -77,7 +78,7 @@ class RealtimeStrategyEngine:
         symbol: str,
         interval: Interval | str,
         strategies: StrategyChoice,
-        confluence_mode: ConfluenceMode | str = ConfluenceMode.MAJORITY,
+        confluence_mode: Mode | str = ConfluenceMode.MAJORITY,
         exchange: str = "binance",
         *,
         options: EngineOptions = EngineOptions(),
@@ -93,7 +94,7 @@ class RealtimeStrategyEngine:
         self._publisher = Publisher(
             exchange, self.symbol, self.interval.name,
             recent_candles=options.recent_candles, recent_signals=options.recent_signals,
-            latency_samples=options.latency_samples,
+            latency_samples=options.latency_samples, labels=row_labels(self.strategies),
         )
         self._source: CandleSource | None = None
         self._task: asyncio.Task[None] | None = None
@@ -130,7 +131,7 @@ class RealtimeStrategyEngine:
         return self._publisher.snapshot
 
     @property
-    def mode(self) -> ConfluenceMode:
+    def mode(self) -> Mode:
         return self._runner.mode
 
     @property
@@ -156,7 +157,7 @@ class RealtimeStrategyEngine:
         Returns a function that removes them again."""
         return self._publisher.add_listener(on_snapshot, on_confirmed)
 
-    def set_mode(self, mode: ConfluenceMode | str) -> Snapshot:
+    def set_mode(self, mode: Mode | str) -> Snapshot:
         """Switch the confluence mode live: the current rows are recombined and republished.
 
         Confirmed signals already published keep the mode they were confirmed under.
@@ -275,7 +276,10 @@ class RealtimeStrategyEngine:
         if candle.closed:
             runner = self._runner
             assert runner.confluence is not None
-            self._publisher.confirm(ConfirmedSignal(candle.open_time, candle.close, runner.confluence, runner.rows))
+            history = event.backfilled or state is ConnectionState.BOOTSTRAPPING
+            self._publisher.confirm(
+                ConfirmedSignal(candle.open_time, candle.close, runner.confluence, runner.rows, history)
+            )
         if not timed:
             self._history_done_at = time.time() * 1000.0
         self._publish(event.received_at if timed else None)

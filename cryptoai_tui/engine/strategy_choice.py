@@ -108,3 +108,14 @@ def row_names(strategies: Sequence[Strategy]) -> tuple[str, ...]:
         seen[base] = seen.get(base, 0) + 1
         names.append(base if seen[base] == 1 else f"{base}#{seen[base]}")
     return tuple(names)
+
+
+def row_labels(strategies: Sequence[Strategy]) -> tuple[str, ...]:
+    """What a screen shows per row: the row name plus the parameters changed from the
+    defaults (`rsi:period=10`, `rsi#2:period=21`, `macd`), so a tuned strategy is never
+    mistaken for the stock one."""
+    labels: list[str] = []
+    for name, strategy in zip(row_names(strategies), strategies):
+        changed = str(StrategySpec.of(strategy)).partition(":")[2]
+        labels.append(f"{name}:{changed}" if changed else name)
+    return tuple(labels)

@@ -96,3 +96,31 @@ def confluence(
         shown, side, confidence, triggered + confirmed, total, f"{head}, {detail}",
         triggered, confirmed, opposed, needed,
     )
+
+
+#: What the engine, a Snapshot and a screen hold as "the mode": one of the three named
+#: modes, or the ConfluenceRule for "at least k of N" (both have .value, .name, .description).
+Mode = ConfluenceMode | ConfluenceRule
+
+
+def parse_mode(mode: ConfluenceMode | ConfluenceRule | str | int) -> Mode:
+    """A mode as the engine keeps it: the ConfluenceMode for all/any/majority (any case),
+    the ConfluenceRule for a count ("3", 3 or a rule). ValueError with a sentence otherwise.
+
+    Named modes stay plain enum members so `mode is ConfluenceMode.ALL` keeps working for
+    every consumer that compares them."""
+    rule = ConfluenceRule.of(mode)
+    return rule.mode if rule.mode is not None else rule
+
+
+def mode_label(mode: Mode, total: int) -> str:
+    """The mode for a screen: "MAJORITY", "ALL", "ANY", or "3 of 11" for at least 3 of 11."""
+    return ConfluenceRule.of(mode).label(total)
+
+
+def next_mode(mode: Mode) -> Mode:
+    """The mode after `mode` in the live screen's cycle: ALL -> ANY -> MAJORITY -> ALL; an
+    "at least k" rule goes on to ALL (k is set in the Lab, where it can be validated)."""
+    if isinstance(mode, ConfluenceMode):
+        return mode.next()
+    return ConfluenceMode.ALL

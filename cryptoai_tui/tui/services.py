@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, AsyncIterator, Awaitable, Callable, Protocol, 
 
 from cryptoai_tui.market.symbol import Symbol
 from cryptoai_tui.snapshot import Snapshot
-from cryptoai_tui.strategies.signal import ConfluenceMode
+from cryptoai_tui.strategies.confluence import Mode
 from cryptoai_tui.tui.catalogue import Catalogue
 from cryptoai_tui.tui.session import Endpoint, LiveSession
 
@@ -36,7 +36,7 @@ class LiveEngine(Protocol):
 
     async def stop(self) -> None: ...
 
-    def set_mode(self, mode: ConfluenceMode) -> object: ...
+    def set_mode(self, mode: Mode) -> object: ...
 
     @property
     def exchange_clock_rate(self) -> float | None:
@@ -90,7 +90,7 @@ class SessionEngine:
     def exchange_clock_rate(self) -> float | None:
         return self.engine.exchange_clock_rate
 
-    def set_mode(self, mode: ConfluenceMode) -> object:
+    def set_mode(self, mode: Mode) -> object:
         return self.engine.set_mode(mode)
 
     async def start(self) -> None:

@@ -11,6 +11,7 @@ from enum import Enum
 from typing import Iterable
 
 from cryptoai_tui.engine.strategy_choice import StrategySpec
+from cryptoai_tui.strategies.confluence import Mode
 from cryptoai_tui.strategies.signal import ConfluenceMode
 
 DEFAULT_EXCHANGE = "binance"
@@ -85,7 +86,7 @@ class LiveSession:
     symbol: str
     interval: str
     strategies: tuple[StrategySpec, ...]  # what the engine builds, parameters included
-    mode: ConfluenceMode
+    mode: Mode  # a ConfluenceMode, or the ConfluenceRule for "at least k of N"
     ws_url: str | None = None
     rest_url: str | None = None
 
@@ -109,7 +110,7 @@ class LabChoices:
     symbol: str | None = None
     interval: str | None = None
     strategies: tuple[StrategySpec, ...] = ()
-    mode: ConfluenceMode = DEFAULT_MODE
+    mode: Mode = DEFAULT_MODE
     ws_url: str | None = None
     rest_url: str | None = None
 
@@ -155,10 +156,10 @@ class LabChoices:
         if not count or not self.symbol or not self.interval:
             return "Choose the missing steps; the session is described here once it is complete."
         needed = {
-            ConfluenceMode.ALL: f"all {count} agree",
-            ConfluenceMode.ANY: "any one fires and none opposes",
-            ConfluenceMode.MAJORITY: f"at least {count // 2 + 1} of {count} agree",
-        }[self.mode]
+            ConfluenceMode.ALL: "one triggers and none leans against it",
+            ConfluenceMode.ANY: "one triggers and none triggers the other way",
+            ConfluenceMode.MAJORITY: f"one triggers and at least {count // 2 + 1} of {count} lean its way",
+        }.get(self.mode, f"one triggers and at least {self.mode.value} of {count} lean its way")
         noun = "strategy" if count == 1 else "strategies"
         return (
             f"Start runs {count} {noun} on every {self.interval} {self.symbol} update from "
@@ -199,7 +200,7 @@ class AppConfig:
     symbol: str | None = None
     interval: str | None = None
     strategies: tuple[StrategySpec, ...] = ()
-    mode: ConfluenceMode | None = None
+    mode: Mode | None = None
     ws_url: str | None = None
     rest_url: str | None = None
     frame_rate: float = 15.0  # live-screen renders per second at most

@@ -93,15 +93,19 @@ async def test_daily_candles_show_dates_in_the_price_panel_signal_panel_log_char
         live = await settle_live(pilot)
         # The replay's candles are hourly, but the screen writes them as the interval says.
         assert re.search(rf"· {DATE} candle$", countdown(live))
-        assert re.search(rf"last confirmed BUY · {DATE} candle", str(live.query_one("#signal-panel", Static).content))
+        assert re.search(rf"last signal (BUY|SELL) [^·]+ · {DATE} (UTC )?candle",
+                         str(live.query_one("#signal-panel", Static).content))
         verdicts = [line for line in live.query_one(EventLog).lines if " confirmed " in line]
         assert verdicts and all(re.match(rf"{DATE}  confirmed .* on the {DATE} candle", line) for line in verdicts)
         chart = live.query_one("#candle-chart")
         bottom = "".join(segment.text for segment in chart.render_line(chart.size.height - 1))
         assert re.fullmatch(rf"\s*{DATE}\s+{DATE} UTC\s*", bottom), bottom
         table = live.query_one(StrategyTable)
-        changed = {table.get_cell(row.name, "changed").plain for row in live.engine.snapshot.rows if row.changed_at}
-        assert changed and all(re.fullmatch(r"\d{2}-\d{2}", text) for text in changed), changed
+        # The table says when each strategy last triggered in candles, which reads the same
+        # on any timeframe, never as a time of day that every daily candle shares.
+        snapshot = live.engine.snapshot
+        last = {table.get_cell(row.name, "last").plain for row, seen in zip(snapshot.rows, snapshot.last_triggers) if seen}
+        assert last and all(re.fullmatch(r"(BUY|SELL) (\d+ candles? ago|last close)", text) for text in last), last
 
 
 # --- an unlisted --symbol, a bare base typed offline ---------------------------------------

@@ -155,7 +155,7 @@ async def test_a_websocket_that_can_never_connect_ends_stream_with_one_sentence_
 async def test_signals_stopped_while_live_closes_its_socket_and_exits_with_the_signal_status(signum: int) -> None:
     async with SimExchange(SimConfig(speed=1200, seed=6)) as sim:
         process = await start("signals", "--symbol", "BTCUSDT", "--strategies", "rsi", "--mode", "ANY",
-                              "--exchange", "Binance", "--ws-url", sim.ws_url, "--rest-url", sim.rest_url)
+                              "--all-candles", "--exchange", "Binance", "--ws-url", sim.ws_url, "--rest-url", sim.rest_url)
         first = await stdout_lines(process, 2)
         code, out, err = await stop(process, signum)
         assert code == EXIT_FOR[signum], err

@@ -10,7 +10,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from cryptoai_tui.commands.signals import confirmed_signal_line, is_warmed_up
+from cryptoai_tui.commands.signals import LineContext, confirmed_signal_line, is_warmed_up
 from cryptoai_tui.engine import RealtimeStrategyEngine
 from cryptoai_tui.feed.status import ConnectionState
 from cryptoai_tui.replay import write_candles_csv
@@ -51,13 +51,20 @@ async def test_live_confirmed_signals_equal_signals_replay_over_the_same_candles
     write_candles_csv(path, candles)
     result = subprocess.run(
         [sys.executable, "-m", "cryptoai_tui", "signals", "--symbol", "ETHUSDT", "--interval", "1m",
-         "--strategies", "all", "--mode", "majority", "--replay", str(path)],
+         "--strategies", "all", "--mode", "majority", "--replay", str(path), "--all-candles"],
         cwd=ROOT, capture_output=True, text=True, timeout=120,
     )
     assert result.returncode == 0, result.stderr
     replayed = [json.loads(line) for line in result.stdout.splitlines()]
-    expected = [json.loads(confirmed_signal_line(s)) for s in live if is_warmed_up(s)]
+    context = LineContext("replay", "ETHUSDT", "1m")
+    warmed = [s for s in live if is_warmed_up(s)]
+    expected = [json.loads(confirmed_signal_line(s, context)) for s in warmed]
     assert len(expected) > LIVE_CLOSES
+    # a file has no start-up: every replayed line is "not history"; live, the bootstrap is
+    assert {line["history"] for line in replayed} == {False}
+    assert [s.history for s in live] == [True] * HISTORY + [False] * LIVE_CLOSES
+    for line in expected:
+        line["history"] = False
     assert replayed == expected
 
 

@@ -14,7 +14,7 @@ COMMAND = [sys.executable, "-m", "cryptoai_tui", "signals", "--interval", "1m", 
 
 def test_live_signals_stream_json_lines_and_ctrl_c_exits_cleanly() -> None:
     process = subprocess.Popen(
-        [*COMMAND, "--symbol", "ETH/USDT", "--strategies", "rsi,macd", "--mode", "any"],
+        [*COMMAND, "--symbol", "ETH/USDT", "--strategies", "rsi,macd", "--mode", "any", "--all-candles"],
         cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )
     try:
@@ -26,6 +26,8 @@ def test_live_signals_stream_json_lines_and_ctrl_c_exits_cleanly() -> None:
         process.kill()
     assert process.returncode == 130, err  # 128 + SIGINT, as shells report Ctrl+C
     assert [line["confluence"]["mode"] for line in lines] == ["any"] * 3
+    assert {(line["exchange"], line["symbol"], line["interval"]) for line in lines} == {("sim", "ETHUSDT", "1m")}
+    assert lines[0]["history"] is True  # the first closes are the start-up history
     assert list(lines[0]["strategies"]) == ["rsi", "macd"]
     assert lines[0]["open_time"] < lines[1]["open_time"] < lines[2]["open_time"]
     assert "Traceback" not in err

@@ -13,7 +13,9 @@ from textual.pilot import Pilot
 from cryptoai_tui.exchanges.errors import ExchangeUnavailableError
 from cryptoai_tui.feed.status import ConnectionState, FeedStatus
 from cryptoai_tui.market import Symbol
-from cryptoai_tui.strategies.signal import ConfluenceMode
+from cryptoai_tui.engine.strategy_choice import StrategySpec
+from cryptoai_tui.strategies.registry import STRATEGY_NAMES
+from cryptoai_tui.strategies.signal import ConfluenceMode, ConfluenceRule
 from cryptoai_tui.tui.session import AppConfig, Endpoint
 from tests.snapshots.apps import SIZE, build_app, live_config, settle_live, status_factory
 
@@ -148,6 +150,28 @@ def test_live_screen_in_majority_mode_with_the_chart_hidden(snap_compare) -> Non
 
     app = build_app(live_config(ConfluenceMode.MAJORITY))
     assert snap_compare(app, terminal_size=SIZE, run_before=run_before)
+
+
+def test_live_screen_in_k_of_n_mode_with_tuned_rsi(snap_compare) -> None:
+    """At least 3 of 11, RSI with period 10: the header and panel say "3 of 11", the table's
+    first row says rsi:period=10."""
+
+    async def run_before(pilot: Pilot[None]) -> None:
+        await settle_live(pilot)
+
+    strategies = (StrategySpec("rsi", {"period": 10}), *(StrategySpec(name) for name in STRATEGY_NAMES[1:]))
+    app = build_app(live_config(ConfluenceRule.at_least(3), strategies=strategies))  # type: ignore[arg-type]
+    assert snap_compare(app, terminal_size=SIZE, run_before=run_before)
+
+
+def test_mode_picker_refuses_a_k_above_n(snap_compare) -> None:
+    async def run_before(pilot: Pilot[None]) -> None:
+        await pilot.press("4")
+        await pilot.pause()
+        await pilot.press("end", "enter", "backspace", "1", "2", "enter")
+        await pilot.pause()
+
+    assert snap_compare(build_app(live_config(mode=None)), terminal_size=SIZE, run_before=run_before)
 
 
 def test_live_screen_shows_bootstrap_progress(snap_compare) -> None:

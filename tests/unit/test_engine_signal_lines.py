@@ -5,37 +5,63 @@ from __future__ import annotations
 import json
 from types import MappingProxyType
 
-from cryptoai_tui.commands.signals import confirmed_signal_json, confirmed_signal_line, is_warmed_up
+import pytest
+
+from cryptoai_tui.commands.signals import (
+    LineContext,
+    SignalPrinter,
+    confirmed_signal_json,
+    confirmed_signal_line,
+    csv_symbol,
+    is_warmed_up,
+    line_encoder,
+)
 from cryptoai_tui.snapshot import ConfirmedSignal, StrategyRow
-from cryptoai_tui.strategies.signal import Action, ConfluenceMode, ConfluenceResult, Signal
+from cryptoai_tui.strategies.signal import Action, ConfluenceMode, ConfluenceResult, Signal, Stance
+
+CONTEXT = LineContext("binance", "BTCUSDT", "1h")
 
 
-def confirmed(rsi_value: float, macd_action: Action = Action.BUY) -> ConfirmedSignal:
+def confirmed(rsi_value: float, macd_action: Action = Action.BUY, verdict_action: Action = Action.BUY) -> ConfirmedSignal:
     rows = (
-        StrategyRow("rsi", Signal(Action.HOLD, 0.0, "between", MappingProxyType({"rsi": rsi_value}))),
-        StrategyRow("macd", Signal(macd_action, 0.75, "crossed", MappingProxyType({"hist": 1.5, "signal": -2.0}))),
+        StrategyRow("rsi", Signal(Action.HOLD, 0.0, "between", MappingProxyType({"rsi": rsi_value}), Stance.BEARISH)),
+        StrategyRow("macd", Signal(macd_action, 0.75, "crossed", MappingProxyType({"hist": 1.5, "signal": -2.0}),
+                                   Stance.BULLISH)),
     )
-    verdict = ConfluenceResult(ConfluenceMode.ANY, Action.BUY, 0.75, ("macd",), 2, "1/2 BUY, none against")
-    return ConfirmedSignal(1_606_780_800_000, 19565.47, verdict, rows)
+    verdict = ConfluenceResult(
+        ConfluenceMode.ANY, verdict_action, 0.75, ("macd",), 2, "macd BUY, no opposite trigger",
+        triggered_by=("macd",), opposed_by=("rsi",), needed=1,
+    )
+    return ConfirmedSignal(1_606_780_800_000, 19565.47, verdict, rows, history=True)
 
 
-def test_line_has_the_documented_shape() -> None:
-    line = json.loads(confirmed_signal_line(confirmed(48.5)))
+@pytest.mark.parametrize("prefer_orjson", [True, False])
+def test_line_has_the_documented_shape(prefer_orjson: bool) -> None:
+    line = json.loads(confirmed_signal_line(confirmed(48.5), CONTEXT, line_encoder(prefer_orjson)))
     assert line == {
+        "exchange": "binance",
+        "symbol": "BTCUSDT",
+        "interval": "1h",
         "open_time": 1_606_780_800_000,
+        "time": "2020-12-01T00:00:00Z",
         "close": 19565.47,
-        "confluence": {"mode": "any", "action": "BUY", "confidence": 0.75, "agree": ["macd"]},
+        "history": True,
+        "confluence": {
+            "mode": "any", "action": "BUY", "confidence": 0.75, "triggered_by": ["macd"], "confirmed_by": [],
+            "opposed_by": ["rsi"], "reason": "macd BUY, no opposite trigger",
+        },
         "strategies": {
-            "rsi": {"action": "HOLD", "confidence": 0.0, "values": {"rsi": 48.5}},
-            "macd": {"action": "BUY", "confidence": 0.75, "values": {"hist": 1.5, "signal": -2.0}},
+            "rsi": {"action": "HOLD", "stance": "bearish", "confidence": 0.0, "values": {"rsi": 48.5}},
+            "macd": {"action": "BUY", "stance": "bullish", "confidence": 0.75, "values": {"hist": 1.5, "signal": -2.0}},
         },
     }
-    assert line == confirmed_signal_json(confirmed(48.5))
+    assert line == confirmed_signal_json(confirmed(48.5), CONTEXT)
 
 
-def test_non_finite_values_become_null_so_every_line_is_strict_json() -> None:
+@pytest.mark.parametrize("prefer_orjson", [True, False])
+def test_non_finite_values_become_null_so_every_line_is_strict_json(prefer_orjson: bool) -> None:
     for bad in (float("nan"), float("inf"), float("-inf")):
-        text = confirmed_signal_line(confirmed(bad))
+        text = confirmed_signal_line(confirmed(bad), CONTEXT, line_encoder(prefer_orjson))
         line = json.loads(text, parse_constant=lambda token: (_ for _ in ()).throw(ValueError(token)))
         assert line["strategies"]["rsi"]["values"] == {"rsi": None}
 
@@ -43,3 +69,34 @@ def test_non_finite_values_become_null_so_every_line_is_strict_json() -> None:
 def test_warm_up_means_no_strategy_is_still_warming_up() -> None:
     assert is_warmed_up(confirmed(50.0))
     assert not is_warmed_up(confirmed(50.0, macd_action=Action.WARMUP))
+
+
+def test_the_printer_skips_holds_unless_asked_for_every_candle() -> None:
+    import io
+
+    signals = [confirmed(50.0), confirmed(50.0, verdict_action=Action.HOLD), confirmed(50.0, Action.WARMUP)]
+    for all_candles, expected in ((False, 1), (True, 2)):
+        out = io.StringIO()
+        printer = SignalPrinter(out, flush_each=False, context=CONTEXT, all_candles=all_candles)
+        for signal in signals:
+            printer(signal)
+        assert printer.lines == expected == len(out.getvalue().splitlines())
+
+
+@pytest.mark.parametrize("name, symbol", [
+    ("BTCUSDT-1h.csv", "BTCUSDT"), ("ethbtc_1m.csv", "ETHBTC"), ("seen.csv", None), ("candles-1h.csv", None),
+])
+def test_only_a_file_named_after_a_pair_names_a_symbol(name: str, symbol: str | None) -> None:
+    assert csv_symbol(name) == symbol
+
+
+@pytest.mark.parametrize("prefer_orjson", [True, False])
+def test_numpy_numbers_in_values_are_written_as_plain_numbers(prefer_orjson: bool) -> None:
+    import numpy as np
+
+    signal = confirmed(50.0)
+    rows = (signal.rows[0], StrategyRow("macd", Signal(Action.BUY, 0.75, "x", MappingProxyType(
+        {"count": np.int64(3), "level": np.float32(1.5)}))))
+    text = confirmed_signal_line(ConfirmedSignal(signal.open_time, signal.close, signal.confluence, rows),
+                                 CONTEXT, line_encoder(prefer_orjson))
+    assert json.loads(text)["strategies"]["macd"]["values"] == {"count": 3, "level": 1.5}

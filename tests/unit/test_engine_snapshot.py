@@ -103,7 +103,7 @@ async def test_set_mode_recombines_current_rows_and_republishes() -> None:
     gate.push(event(bar(2)))
     after = await watch.snapshot_after(switched.sequence)
     assert after.last_confirmed is not None and after.last_confirmed.confluence.mode is ConfluenceMode.MAJORITY
-    with pytest.raises(ValueError, match="use one of all, any, majority"):
+    with pytest.raises(ValueError, match="use all, any, majority, or a number"):
         engine.set_mode("most")
     gate.close()
     await run

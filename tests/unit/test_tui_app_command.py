@@ -65,3 +65,17 @@ def test_unreadable_symbol_or_perpetual_on_spot_is_refused() -> None:
 def test_sim_uses_binance_intervals_and_keeps_url_overrides() -> None:
     config = config_from_args(args(exchange="sim", interval="1s", ws_url="ws://127.0.0.1:9"))
     assert config.interval == "1s" and config.ws_url == "ws://127.0.0.1:9"
+
+
+def test_mode_3_is_at_least_3_of_n_and_a_count_above_n_is_refused() -> None:
+    from cryptoai_tui.strategies.signal import ConfluenceRule
+
+    config = config_from_args(args(symbol="BTCUSDT", interval="1m", strategies="all", mode="3"))
+    assert config.open_live and config.mode == ConfluenceRule.at_least(3)
+    with pytest.raises(UserFacingError, match="only 2 are chosen: choose more strategies or a count of at most 2"):
+        config_from_args(args(strategies="rsi,macd", mode="3"))
+
+
+def test_a_parameter_that_can_never_warm_up_is_refused_with_the_largest_that_fits() -> None:
+    with pytest.raises(UserFacingError, match=r"window holds 1000: the largest period that fits is 998\.$"):
+        config_from_args(args(strategies="rsi:period=100000"))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from cryptoai_tui.strategies.signal import ConfluenceMode
+from cryptoai_tui.strategies.signal import ConfluenceMode, ConfluenceRule
 from cryptoai_tui.engine.strategy_choice import StrategySpec
 from cryptoai_tui.tui.session import AppConfig, LabChoices, LabStep, LiveSession
 
@@ -80,8 +80,10 @@ def test_summary_says_what_start_will_do_in_the_chosen_mode() -> None:
     choices = LabChoices(symbol="ETHUSDT", interval="1m", strategies=("rsi", "macd", "bos"))
     assert choices.summary("Binance") == (
         "Start runs 3 strategies on every 1m ETHUSDT update from Binance; "
-        "the verdict is BUY or SELL when at least 2 of 3 agree."
+        "the verdict is BUY or SELL when one triggers and at least 2 of 3 lean its way."
     )
-    assert "when all 3 agree" in LabChoices(symbol="X", interval="1m", strategies=("a", "b", "c"),
-                                            mode=ConfluenceMode.ALL).summary("Bybit")
+    assert "when one triggers and none leans against it" in LabChoices(
+        symbol="X", interval="1m", strategies=("a", "b", "c"), mode=ConfluenceMode.ALL).summary("Bybit")
+    assert "when one triggers and at least 3 of 4 lean its way" in LabChoices(
+        symbol="X", interval="1m", strategies=("a", "b", "c", "d"), mode=ConfluenceRule.at_least(3)).summary("Bybit")
     assert "Choose the missing steps" in LabChoices().summary("Binance")

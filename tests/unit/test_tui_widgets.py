@@ -8,13 +8,13 @@ from types import MappingProxyType
 from textual.app import App, ComposeResult
 
 from cryptoai_tui.feed.status import ConnectionState
-from cryptoai_tui.snapshot import ConfirmedSignal, Snapshot, StrategyRow
-from cryptoai_tui.strategies.signal import Action, ConfluenceMode, ConfluenceResult, Signal
+from cryptoai_tui.snapshot import ConfirmedSignal, LastTrigger, Snapshot, StrategyRow
+from cryptoai_tui.strategies.signal import Action, ConfluenceMode, ConfluenceResult, ConfluenceRule, Signal, Stance
 from cryptoai_tui.tui.widgets.big_word import big_word
 from cryptoai_tui.tui.widgets.live_header import feed_trouble, metrics_line, state_line
 from cryptoai_tui.tui.widgets.price_panel import candle_time_left, change_lines
 from cryptoai_tui.tui.widgets.signal_panel import signal_content
-from cryptoai_tui.tui.widgets.strategy_table import StrategyTable, column_layout
+from cryptoai_tui.tui.widgets.strategy_table import StrategyTable, column_layout, last_trigger_text
 
 HOUR = 3_600_000
 
@@ -25,11 +25,18 @@ def row(name: str, action: Action, confidence: float = 0.0, error: str | None = 
 
 
 ROWS = (row("rsi", Action.BUY, 0.8, rsi=28.4), row("macd", Action.BUY, 0.6, macd=1.5), row("bos", Action.HOLD))
+STANCE_ROWS = tuple(
+    replace(r, signal=replace(r.signal, stance=stance))
+    for r, stance in zip(ROWS, (Stance.BULLISH, Stance.BEARISH, Stance.NEUTRAL))
+)
 SNAPSHOT = Snapshot(
     "binance", "BTCUSDT", "1h", ConfluenceMode.MAJORITY, ConnectionState.LIVE, "",
     price=101.0, previous_price=100.5, candle_open=99.0, candle_open_time=HOUR,
     candle_close_time=2 * HOUR - 1, exchange_time=HOUR + 25 * 60_000, provisional=True, rows=ROWS,
-    confluence=ConfluenceResult(ConfluenceMode.MAJORITY, Action.BUY, 0.7, ("rsi", "macd"), 3),
+    confluence=ConfluenceResult(
+        ConfluenceMode.MAJORITY, Action.BUY, 0.7, ("rsi", "macd"), 3, "rsi BUY, 2 of 3 bullish (needs 2)",
+        triggered_by=("rsi",), confirmed_by=("macd",), opposed_by=("bos",), needed=2,
+    ),
 )
 
 
@@ -62,14 +69,34 @@ async def test_a_strategy_that_raised_shows_error_in_its_own_row() -> None:
         assert table.get_cell("rsi", "signal").plain == "BUY"
 
 
-async def test_narrow_table_drops_the_changed_column_and_keeps_its_rows() -> None:
+async def test_narrow_table_drops_the_last_trigger_column_and_keeps_its_rows_and_stances() -> None:
     async with TableHost().run_test(size=(80, 12)) as pilot:
         table = pilot.app.query_one(StrategyTable)
         await pilot.pause()
-        table.show_rows(ROWS)
-        assert "changed" not in [key for key, _, _ in table.columns_shown]
+        table.show_rows(STANCE_ROWS)
+        assert "last" not in [key for key, _, _ in table.columns_shown]
+        assert [table.get_cell(name, "stance").plain for name in ("rsi", "macd", "bos")] == ["▲", "▼", "·"]
         assert table.row_count == 3
-    assert [key for key, _, _ in column_layout(120)][-2:] == ["changed", "note"]
+    assert [key for key, _, _ in column_layout(120)][:3] == ["strategy", "signal", "stance"]
+    assert [key for key, _, _ in column_layout(120)][-2:] == ["last", "note"]
+
+
+async def test_the_table_shows_each_stance_beside_its_trigger_and_when_it_last_triggered() -> None:
+    async with TableHost().run_test(size=(120, 12)) as pilot:
+        table = pilot.app.query_one(StrategyTable)
+        await pilot.pause()
+        last = (LastTrigger(Action.BUY, HOUR, 3), LastTrigger(Action.SELL, 2 * HOUR, 0), None)
+        table.show_rows(STANCE_ROWS, last, ("rsi:period=10", "macd", "bos"))
+        assert [table.get_cell(name, "stance").plain for name in ("rsi", "macd", "bos")] == [
+            "▲ bullish", "▼ bearish", "· neutral"]
+        assert [table.get_cell(name, "last").plain for name in ("rsi", "macd", "bos")] == [
+            "BUY 3 candles ago", "SELL last close", "—"]
+        assert table.get_cell("rsi", "strategy").plain == "rsi:period=10"  # custom parameters on screen
+        moved = (LastTrigger(Action.BUY, HOUR, 4), last[1], None)
+        assert table.show_rows(STANCE_ROWS, moved) == 1  # one candle later: only that cell
+        assert table.get_cell("rsi", "last").plain == "BUY 4 candles ago"
+        assert table.get_cell("rsi", "strategy").plain == "rsi:period=10"
+    assert last_trigger_text(LastTrigger(Action.SELL, 0, 1)) == "SELL 1 candle ago"
 
 
 def test_column_layout_gives_the_note_the_remaining_width() -> None:
@@ -104,14 +131,28 @@ def test_price_changes_and_time_left_come_from_the_snapshot_and_exchange_clock()
     assert candle_time_left(replace(SNAPSHOT, exchange_time=None)) is None
 
 
-def test_signal_panel_shows_verdict_confidence_agreement_and_stage() -> None:
+def test_signal_panel_shows_verdict_trigger_confirmations_against_the_need_and_the_last_signal() -> None:
     confirmed = ConfirmedSignal(0, 98.5, replace(SNAPSHOT.confluence, action=Action.SELL))
-    text = signal_content(replace(SNAPSHOT, last_confirmed=confirmed)).plain
+    text = signal_content(replace(SNAPSHOT, last_signal=confirmed, last_signal_ago=3)).plain
     assert big_word("BUY")[1] in text
     assert "provisional" in text and "70%" in text
-    assert "agree 2 of 3: rsi, macd" in text
-    assert "last confirmed SELL" in text
+    assert "trigger rsi BUY" in text
+    assert "bullish 2 of 2 needed · 1 against" in text
+    assert "confirmed by macd · against bos" in text
+    assert "last signal SELL 3 candles ago" in text
+    assert "agree" not in text
     assert "confirmed at the candle close" in signal_content(replace(SNAPSHOT, provisional=False)).plain
+    assert "no confirmed BUY or SELL yet" in signal_content(SNAPSHOT).plain
+
+
+def test_signal_panel_names_at_least_k_of_n_and_what_it_needs() -> None:
+    k_mode = ConfluenceRule.at_least(3)
+    verdict = replace(SNAPSHOT.confluence, mode=k_mode, action=Action.HOLD, confidence=0.0, agree=(), needed=3,
+                      reason="rsi BUY, only 2 of 3 bullish (needs 3)")
+    text = signal_content(replace(SNAPSHOT, mode=k_mode, confluence=verdict)).plain
+    assert "CONFLUENCE 3 of 3 ·" in text
+    assert "bullish 2 of 3 needed · 1 against" in text
+    assert "why rsi BUY, only 2 of 3 bullish (needs 3)" in text
 
 
 def test_a_hold_says_why_it_holds_and_never_agree_n_of_n() -> None:
@@ -147,3 +188,11 @@ def test_a_failing_history_download_counts_as_trouble_and_offers_the_simulator()
     assert "press s" in signal_content(offline, offer_sim=True).plain
     assert feed_trouble(replace(offline, retry_in=None)) is None  # just loading
     assert feed_trouble(SNAPSHOT) is None
+
+
+def test_in_all_mode_the_panel_counts_who_stands_against_the_trigger() -> None:
+    verdict = replace(SNAPSHOT.confluence, mode=ConfluenceMode.ALL, action=Action.HOLD, confidence=0.0, agree=(),
+                      needed=1, reason="rsi BUY, but 1 bearish (bos); ALL needs none")
+    text = signal_content(replace(SNAPSHOT, mode=ConfluenceMode.ALL, confluence=verdict)).plain
+    assert "bullish 2 · 1 against (ALL needs none)" in text
+    assert "why rsi BUY, but 1 bearish (bos); ALL needs none" in text

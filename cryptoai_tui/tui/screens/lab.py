@@ -21,12 +21,14 @@ from textual.screen import Screen
 from textual.widgets import Footer, OptionList, Static
 
 from cryptoai_tui.market.symbol import Symbol, close_matches
-from cryptoai_tui.strategies.signal import ConfluenceMode
+from cryptoai_tui.strategies.confluence import Mode, mode_label
+from cryptoai_tui.strategies.signal import ConfluenceRule
 from cryptoai_tui.tui.catalogue import describe_interval
 from cryptoai_tui.tui.screens.asset_picker import AssetPicker
 from cryptoai_tui.tui.screens.choice_picker import Choice, ChoicePicker
 from cryptoai_tui.tui.messages import SymbolChecked
 from cryptoai_tui.tui.screens.help import HelpScreen, bindings_help
+from cryptoai_tui.tui.screens.mode_picker import ModePicker
 from cryptoai_tui.tui.screens.strategy_picker import StrategyPicker
 from cryptoai_tui.tui.services import Services
 from cryptoai_tui.tui.session import AppConfig, Endpoint, LabChoices, LabStep
@@ -199,13 +201,7 @@ class LabScreen(Screen[None]):
             )
         elif step is LabStep.MODE:
             self.app.push_screen(
-                ChoicePicker(
-                    "Confluence mode",
-                    [Choice(mode, mode.name, mode.description) for mode in ConfluenceMode],
-                    current=choices.mode,
-                    prompt=prompt,
-                ),
-                self._mode_chosen,
+                ModePicker(choices.mode, len(choices.strategies), prompt=prompt), self._mode_chosen,
             )
         elif step is LabStep.EXCHANGE:
             self.app.push_screen(
@@ -236,10 +232,10 @@ class LabScreen(Screen[None]):
         self.say(f"Timeframe {interval}.")
         self._set_choices(replace(self.choices, interval=interval))
 
-    def _mode_chosen(self, mode: ConfluenceMode | None) -> None:
+    def _mode_chosen(self, mode: Mode | None) -> None:
         if mode is None:
             return
-        self.say(f"Confluence mode {mode.name}: {mode.description}")
+        self.say(f"Confluence mode {mode_label(mode, len(self.choices.strategies))}: {mode.description}")
         self._set_choices(replace(self.choices, mode=mode))
 
     def _exchange_chosen(self, exchange: str | None) -> None:
@@ -343,6 +339,12 @@ class LabScreen(Screen[None]):
             self.say(problem, error=True)
             self.action_open_step(LabStep.STRATEGIES.value, problem)
             return
+        problem = mode_problem(choices.mode, len(choices.strategies))
+        if problem is not None:
+            self.launching = False
+            self.say(problem, error=True)
+            self.action_open_step(LabStep.MODE.value, problem)
+            return
         listed = self._services.symbols.cached(choices.endpoint)
         if listed is None and not symbol_checked:
             # Not known yet: ask, and start when the answer says the symbol is listed (or the
@@ -383,7 +385,7 @@ class LabScreen(Screen[None]):
         self.launching = False
         if outcome is None:
             return
-        if outcome.mode is not self.choices.mode:
+        if outcome.mode != self.choices.mode:
             self._set_choices(replace(self.choices, mode=outcome.mode))
         if outcome.switch_to_sim:
             from cryptoai_tui.tui.screens.live import SIM_EXCHANGE
@@ -408,10 +410,23 @@ class LabScreen(Screen[None]):
 
 
 def strategies_problem(specs: Sequence[StrategySpec]) -> str | None:
-    """A sentence naming what is wrong with the strategy parameters, or None when they run."""
+    """A sentence naming what is wrong with the strategy parameters, or None when they run:
+    a bad value, or one that can never warm up in the live window (refused before live,
+    with the largest value that fits)."""
+    from cryptoai_tui.engine import EngineOptions
+    from cryptoai_tui.strategies.registry import check_fits
+
     try:
-        for spec in specs:
-            spec.create()
+        check_fits([spec.create() for spec in specs], EngineOptions().window)
     except (ValueError, KeyError) as error:
         return f"{error} Choose the strategies again, or fix --strategies."
+    return None
+
+
+def mode_problem(mode: Mode, strategies: int) -> str | None:
+    """A sentence when "at least K" asks for more strategies than are chosen, else None."""
+    try:
+        ConfluenceRule.of(mode).check(strategies)
+    except ValueError as error:
+        return str(error)
     return None

@@ -24,6 +24,7 @@ from cryptoai_tui.exchanges.errors import InvalidIntervalError as ExchangeInterv
 from cryptoai_tui.exchanges.errors import InvalidSymbolError
 from cryptoai_tui.market.interval import InvalidIntervalError
 from cryptoai_tui.snapshot import Snapshot
+from cryptoai_tui.strategies.confluence import Mode, next_mode
 from cryptoai_tui.strategies.signal import ConfluenceMode
 from cryptoai_tui.tui.services import Clock, EngineFactory, LiveEngine, SessionHooks
 from cryptoai_tui.tui.live_events import EventKind, LiveEvent, snapshot_events
@@ -50,7 +51,7 @@ SIM_LAG_NOTE = (
 class LiveOutcome:
     """Why the live screen closed, for the Lab to act on."""
 
-    mode: ConfluenceMode  # the mode in force when leaving (m may have changed it)
+    mode: Mode  # the mode in force when leaving (m may have changed it)
     rejected_step: LabStep | None = None  # the choice the exchange refused
     message: str = ""
     switch_to_sim: bool = False
@@ -81,7 +82,7 @@ class LiveScreen(Screen[LiveOutcome]):
     """Drawing is stopped (the feed keeps running); the footer offers p Resume meanwhile."""
     troubled: reactive[bool] = reactive(False, bindings=True, init=False)
     """The feed cannot reach the exchange (or stopped): the footer offers s Use simulator."""
-    mode: reactive[ConfluenceMode] = reactive(ConfluenceMode.MAJORITY, init=False)
+    mode: reactive[Mode] = reactive(ConfluenceMode.MAJORITY, init=False)
     """The confluence mode in force; `m` changes it, the engine and the header follow."""
     failure: reactive[str | None] = reactive(None, init=False)
     """Why the session stopped (the engine refused the choice or the feed ended), or None."""
@@ -182,7 +183,7 @@ class LiveScreen(Screen[LiveOutcome]):
         assert self.engine is not None
         self.query_one(PricePanel).show(snapshot, clock_rate=self.clock_rate)
         self.query_one(SignalPanel).show(snapshot, offer_sim=offer_sim, failure=self.failure)
-        self.query_one(StrategyTable).show_rows(snapshot.rows)
+        self.query_one(StrategyTable).show_rows(snapshot.rows, snapshot.last_triggers, snapshot.labels)
         self.query_one(CandleChart).show(snapshot.recent_candles, snapshot.recent_signals, snapshot.interval)
         self.query_one(EventLog).add(snapshot_events(self._previous, snapshot))
         self._previous = snapshot
@@ -212,7 +213,7 @@ class LiveScreen(Screen[LiveOutcome]):
         # A feed that ran and stopped can be tried on the simulator; a refused choice cannot.
         self.troubled = started
 
-    def watch_mode(self, mode: ConfluenceMode) -> None:
+    def watch_mode(self, mode: Mode) -> None:
         if self.engine is not None:
             self.engine.set_mode(mode)
         self.notify(f"Confluence mode {mode.name}: {mode.description}", timeout=3, markup=False)
@@ -272,7 +273,7 @@ class LiveScreen(Screen[LiveOutcome]):
         self.paused = False
 
     def action_cycle_mode(self) -> None:
-        self.mode = self.mode.next()
+        self.mode = next_mode(self.mode)
 
     def action_toggle_chart(self) -> None:
         """Tall screens show or hide the chart; short ones swap it with the table."""

@@ -71,9 +71,11 @@ def choice_value(step: LabStep, choices: LabChoices, catalogue: Catalogue) -> Co
             return Content.styled(NOT_CHOSEN, "$warning")
         return Content.styled(choices.interval, "bold")
     if step is LabStep.MODE:
-        return Content.assemble(
-            (choices.mode.name, "bold"), (f"  {choices.mode.description}", muted)
-        )
+        from cryptoai_tui.strategies.confluence import mode_label
+
+        count = len(choices.strategies)
+        label = mode_label(choices.mode, count) if count else choices.mode.name
+        return Content.assemble((label, "bold"), (f"  {choices.mode.description}", muted))
     if step is LabStep.EXCHANGE:
         info = catalogue.exchange(choices.exchange)
         where = f"  {choices.ws_url or choices.rest_url}" if (choices.ws_url or choices.rest_url) else ""

@@ -9,6 +9,7 @@ from textual.widgets import Static
 
 from cryptoai_tui.feed.status import ConnectionState
 from cryptoai_tui.snapshot import Snapshot
+from cryptoai_tui.strategies.confluence import mode_label
 from cryptoai_tui.tui.formatting import format_count, format_duration, format_lag, format_latency
 from cryptoai_tui.tui.session import LiveSession
 
@@ -120,11 +121,12 @@ class LiveHeader(Static):
 
     def show(self, snapshot: Snapshot | None, *, paused: bool = False, failure: str | None = None) -> None:
         self._last = (snapshot, paused, failure)
-        mode = snapshot.mode if snapshot is not None else self._session.mode
+        mode = mode_label(snapshot.mode if snapshot is not None else self._session.mode,
+                          len(self._session.strategies))
         title = Content.assemble(
             (f" {self._exchange_title} ", "bold"), ("· ", "$text-muted"),
             (self._session.symbol, "bold $accent"), (" · ", "$text-muted"),
-            (self._session.interval, "bold"), (" · ", "$text-muted"), (mode.name, "bold"),
+            (self._session.interval, "bold"), (" · ", "$text-muted"), (mode, "bold"),
             ("   ", ""), state_line(snapshot, failure),
             *((("   ⏸ PAUSED (p resumes)", "bold $warning"),) if paused else ()),
         )

@@ -1,4 +1,5 @@
-"""The confluence verdict, large, with its confidence and who agrees."""
+"""The confluence verdict, large: its confidence, its trigger, the confirmations against what
+the mode needs, who confirmed or why it holds, and the last confirmed BUY/SELL."""
 
 from __future__ import annotations
 
@@ -7,7 +8,8 @@ from textual.widgets import Static
 
 from cryptoai_tui.feed.status import ConnectionState
 from cryptoai_tui.snapshot import Snapshot
-from cryptoai_tui.strategies.signal import Action
+from cryptoai_tui.strategies.confluence import mode_label
+from cryptoai_tui.strategies.signal import Action, ConfluenceMode, ConfluenceResult, Stance
 from cryptoai_tui.tui.formatting import (
     confidence_bar, first_fitting, format_candle_time, format_confidence, format_price,
 )
@@ -92,67 +94,148 @@ def signal_content(
     else:
         word = confluence.action.value
         style = ACTION_STYLE[confluence.action]
-        stage = (
-            ("provisional: the candle is still forming", "$warning")
-            if snapshot.provisional
-            else ("confirmed at the candle close", "$success")
-        )
-        short_stage = (
-            ("provisional: candle still forming", "$warning")
-            if snapshot.provisional
-            else ("confirmed at candle close", "$success")
-        )
-        mode = (confluence.mode.name, "bold $accent")
-        header = first_fitting([
-            Content.assemble(("CONFLUENCE ", "bold"), mode, (" · ", muted), stage),
-            Content.assemble(mode, (" · ", muted), stage),
-            Content.assemble(mode, (" · ", muted), short_stage),
-            Content.assemble(mode, (" · ", muted), (short_stage[0].split(":")[0], short_stage[1])),
-        ], width)
-        agree = ", ".join(confluence.agree) if confluence.agree else "none"
-        last = snapshot.last_confirmed
-        if last is None:
-            last_line = Content.styled("no confirmed signal yet", muted)
-        else:
-            action = (last.confluence.action.value, f"bold {ACTION_STYLE[last.confluence.action]}")
-            candle = format_candle_time(last.open_time, snapshot.interval)
-            close = (format_price(last.close), "bold")
-            variants = [
-                Content.assemble(("last confirmed ", muted), action, (f" at {candle} UTC candle, close ", muted), close),
-                Content.assemble(("last confirmed ", muted), action, (f" · {candle} candle · close ", muted), close),
-                Content.assemble(("last confirmed ", muted), action, (f" · {candle} candle @ ", muted), close),
-                Content.assemble(("confirmed ", muted), action, (f" · {candle} candle @ ", muted), close),
-            ]
-            if beside is not None and variants[-1].cell_length > beside:
-                last_below = True  # too long beside the word: it gets the full width below it
-                last_line = first_fitting(variants, width)
-            else:
-                last_line = first_fitting(variants, beside)
-        bar_width = _BAR_WIDTH if beside is None else max(4, min(_BAR_WIDTH, beside - len(_CONFIDENCE_LABEL) - 5))
-        details = [
-            header,
-            Content.assemble(
-                (_CONFIDENCE_LABEL, muted), *_bar_with_track(confluence.confidence, bar_width, style),
-                (f" {format_confidence(confluence.confidence)}", "bold"),
-            ),
-            # a HOLD agrees with nobody: it says why it holds ("no trigger", "only 4 of 11 ...")
-            Content.assemble(("why ", muted), (confluence.reason or "no trigger", ""))
-            if confluence.action is Action.HOLD
-            else Content.assemble(
-                ("agree ", muted), (f"{len(confluence.agree)} of {confluence.total}", "bold"),
-                (": ", muted), (agree, ""),
-            ),
-            last_line,
-        ]
+        details = _verdict_details(snapshot, confluence, style, width, beside)
+        last_below = True
+        below = details[4:]
+        details = details[:4]
     glyphs = big_word(word)
-    width = max(_WORD_WIDTH, len(glyphs[0]))
-    word_rows = [Content.styled(row.ljust(width), f"bold {style}") for row in glyphs]
-    beside_word = details[1:-1] if last_below else details[1:]
+    word_width = max(_WORD_WIDTH, len(glyphs[0]))
+    word_rows = [Content.styled(row.ljust(word_width), f"bold {style}") for row in glyphs]
+    if confluence is None:
+        below = details[-1:] if last_below else []
+        details = details[:-1] if last_below else details
+    beside_word = details[1:]
     beside_word = beside_word + [Content("")] * (len(word_rows) - len(beside_word))
     lines = [details[0]] + [word_row + _GAP + detail for word_row, detail in zip(word_rows, beside_word)]
-    if last_below:
-        lines.append(details[-1])
+    lines.extend(below)
     return Content("\n").join(lines)
+
+
+def _verdict_details(
+    snapshot: Snapshot, confluence: ConfluenceResult, style: str, width: int | None, beside: int | None,
+) -> list[Content]:
+    """Six lines: the mode and stage; beside the word the confidence, the trigger and the
+    confirmations against what the mode needs; under it who confirmed or why it holds, and
+    the last confirmed BUY/SELL with how many candles ago it closed."""
+    muted = "$text-muted"
+    stage = (
+        ("provisional: the candle is still forming", "$warning")
+        if snapshot.provisional
+        else ("confirmed at the candle close", "$success")
+    )
+    short_stage = (
+        ("provisional: candle still forming", "$warning")
+        if snapshot.provisional
+        else ("confirmed at candle close", "$success")
+    )
+    mode = (mode_label(confluence.mode, confluence.total), "bold $accent")
+    header = first_fitting([
+        Content.assemble(("CONFLUENCE ", "bold"), mode, (" · ", muted), stage),
+        Content.assemble(mode, (" · ", muted), stage),
+        Content.assemble(mode, (" · ", muted), short_stage),
+        Content.assemble(mode, (" · ", muted), (short_stage[0].split(":")[0], short_stage[1])),
+    ], width)
+    bar_width = _BAR_WIDTH if beside is None else max(4, min(_BAR_WIDTH, beside - len(_CONFIDENCE_LABEL) - 5))
+    confidence = Content.assemble(
+        (_CONFIDENCE_LABEL, muted), *_bar_with_track(confluence.confidence, bar_width, style),
+        (f" {format_confidence(confluence.confidence)}", "bold"),
+    )
+    return [
+        header, confidence, _trigger_line(snapshot, confluence, beside), _needs_line(snapshot, confluence, beside),
+        _who_line(confluence, width), _last_signal_line(snapshot, width),
+    ]
+
+
+def _trigger_line(snapshot: Snapshot, confluence: ConfluenceResult, width: int | None) -> Content:
+    muted = "$text-muted"
+    if not confluence.triggered_by:
+        return Content.assemble(("trigger ", muted), ("none on this candle", ""))
+    if confluence.reason.startswith("conflict:"):
+        return Content.assemble(("trigger ", muted), (confluence.reason, "bold $warning"))
+    buys = confluence.triggered_by
+    side = _trigger_side(snapshot, confluence)
+    names = ", ".join(buys)
+    return first_fitting([
+        Content.assemble(("trigger ", muted), (names, "bold"), (" ", ""), (side.value, f"bold {ACTION_STYLE[side]}")),
+        Content.assemble(("trigger ", muted), (f"{len(buys)} strategies ", "bold"),
+                         (side.value, f"bold {ACTION_STYLE[side]}")),
+    ], width)
+
+
+def _trigger_side(snapshot: Snapshot, confluence: ConfluenceResult) -> Action:
+    """The side the trigger took: the verdict's, or for a HOLD its triggering row's."""
+    if confluence.action in (Action.BUY, Action.SELL):
+        return confluence.action
+    triggered = set(confluence.triggered_by)
+    for row in snapshot.rows:
+        if row.name in triggered and row.signal.trigger is not None:
+            return row.signal.trigger
+    return Action.BUY
+
+
+def _needs_line(snapshot: Snapshot, confluence: ConfluenceResult, width: int | None) -> Content:
+    """Confirmations against what the mode needs ("bullish 5 of 6 needed · 2 against"), or,
+    without a trigger, where the stances lean."""
+    muted = "$text-muted"
+    if not confluence.triggered_by or confluence.reason.startswith("conflict:"):
+        leaning = {stance: 0 for stance in Stance}
+        for row in snapshot.rows:
+            leaning[row.signal.stance] += 1
+        return first_fitting([
+            Content.assemble(("stances ", muted), (f"{leaning[Stance.BULLISH]} bullish", "bold $success"),
+                             (", ", muted), (f"{leaning[Stance.BEARISH]} bearish", "bold $error"),
+                             (f", {leaning[Stance.NEUTRAL]} neutral", muted)),
+            Content.assemble((f"{leaning[Stance.BULLISH]}▲ ", "bold $success"), (f"{leaning[Stance.BEARISH]}▼ ", "bold $error"),
+                             (f"{leaning[Stance.NEUTRAL]}·", muted)),
+        ], width)
+    side = _trigger_side(snapshot, confluence)
+    leaning_word = "bullish" if side is Action.BUY else "bearish"
+    against = len(confluence.opposed_by)
+    if confluence.rule.mode is ConfluenceMode.ALL:
+        need = (" (ALL needs none)", muted)
+    else:
+        need = (f" of {confluence.needed} needed", muted)
+    on_side = (f"{leaning_word} {confluence.on_side}", f"bold {ACTION_STYLE[side]}")
+    against_style = "bold $error" if against and confluence.rule.mode is ConfluenceMode.ALL else "bold"
+    if confluence.rule.mode is ConfluenceMode.ALL:
+        return Content.assemble(on_side, (" · ", muted), (f"{against} against", against_style), need)
+    return Content.assemble(on_side, need, (" · ", muted), (f"{against} against", against_style))
+
+
+def _who_line(confluence: ConfluenceResult, width: int | None) -> Content:
+    """A HOLD says why it holds; a BUY/SELL who confirmed and who stood against it."""
+    muted = "$text-muted"
+    if confluence.action is Action.HOLD:
+        return Content.assemble(("why ", muted), (confluence.reason or "no trigger", ""))
+    confirmed = ", ".join(confluence.confirmed_by) or "only the trigger"
+    parts: list[tuple[str, str]] = [("confirmed by ", muted), (confirmed, "")]
+    if confluence.opposed_by:
+        parts += [(" · against ", muted), (", ".join(confluence.opposed_by), "")]
+    return Content.assemble(*parts)
+
+
+def _last_signal_line(snapshot: Snapshot, width: int | None) -> Content:
+    """The newest confirmed BUY or SELL (a HOLD close is not a signal), with its age."""
+    muted = "$text-muted"
+    last = snapshot.last_signal
+    if last is None:
+        return Content.styled("no confirmed BUY or SELL yet", muted)
+    action = (last.confluence.action.value, f"bold {ACTION_STYLE[last.confluence.action]}")
+    ago = _ago(snapshot.last_signal_ago)
+    candle = format_candle_time(last.open_time, snapshot.interval)
+    close = (format_price(last.close), "bold")
+    return first_fitting([
+        Content.assemble(("last signal ", muted), action, (f" {ago} · {candle} UTC candle, close ", muted), close),
+        Content.assemble(("last signal ", muted), action, (f" {ago} · {candle} candle @ ", muted), close),
+        Content.assemble(("last ", muted), action, (f" {ago} @ ", muted), close),
+    ], width)
+
+
+def _ago(candles: int | None) -> str:
+    """"at the last close", "1 candle ago", "3 candles ago"."""
+    if not candles:
+        return "at the last close"
+    return f"{candles} candle{'s' if candles != 1 else ''} ago"
 
 
 class SignalPanel(Static):
