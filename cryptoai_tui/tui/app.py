@@ -91,6 +91,11 @@ class CryptoAIApp(App[None]):
             yield SystemCommand("Live: pause or resume", "Stop or restart drawing", screen.action_pause)
             yield SystemCommand("Live: next confluence mode", "ALL → ANY → MAJORITY", screen.action_cycle_mode)
             yield SystemCommand("Live: show or hide the chart", "Toggle the candle chart", screen.action_toggle_chart)
+            yield SystemCommand("Live: change the asset", "Switch this screen to another symbol", screen.action_switch_asset)
+            yield SystemCommand("Live: change the strategies", "Restart the engine on other strategies",
+                                screen.action_switch_strategies)
+            yield SystemCommand("Live: change the timeframe", "Switch this screen to another interval",
+                                screen.action_switch_timeframe)
             if screen.session.exchange != SIM_EXCHANGE:
                 yield SystemCommand(
                     "Live: use the simulated exchange", "Restart this session on the built-in simulator",

@@ -186,3 +186,24 @@ def test_live_help_lists_its_keys(snap_compare) -> None:
         await pilot.pause()
 
     assert snap_compare(build_app(live_config()), terminal_size=SIZE, run_before=run_before)
+
+
+def test_live_screen_after_switching_the_asset_in_place(snap_compare) -> None:
+    """1 on the live screen, `eth`, Enter: the same screen now runs ETHUSDT (header, table,
+    event log say so) without a trip through the Lab."""
+
+    async def run_before(pilot: Pilot[None]) -> None:
+        from tests.integration.test_app_flow import wait_for
+        from cryptoai_tui.tui.screens.asset_picker import AssetPicker, ListState
+
+        live = await settle_live(pilot)
+        first = live.engine
+        await pilot.press("1")
+        picker = pilot.app.screen
+        assert isinstance(picker, AssetPicker)
+        await wait_for(pilot, lambda: picker.list_state is ListState.READY, "the symbol list")
+        await pilot.press("e", "t", "h", "enter")
+        await wait_for(pilot, lambda: live.engine is not None and live.engine is not first, "the switch")
+        await settle_live(pilot)
+
+    assert snap_compare(build_app(live_config()), terminal_size=SIZE, run_before=run_before)

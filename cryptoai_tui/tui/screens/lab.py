@@ -363,6 +363,7 @@ class LabScreen(Screen[None]):
                 clock=self._services.clock,
                 frame_rate=self._services.frame_rate,
                 expected_clock_rate=self._expected_clock_rate(choices),
+                services=self._services,
             ),
             self._live_closed,
         )
@@ -382,6 +383,11 @@ class LabScreen(Screen[None]):
             return
         if outcome.mode is not self.choices.mode:
             self._set_choices(replace(self.choices, mode=outcome.mode))
+        live = outcome.session  # the live screen may have switched asset, strategies or timeframe
+        if live is not None and (live.symbol, live.interval, live.strategies) != (
+                self.choices.symbol, self.choices.interval, self.choices.strategies):
+            self._set_choices(replace(self.choices, symbol=live.symbol, interval=live.interval,
+                                      strategies=live.strategies))
         if outcome.switch_to_sim:
             from cryptoai_tui.tui.screens.live import SIM_EXCHANGE
 
