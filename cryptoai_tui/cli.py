@@ -138,11 +138,15 @@ def _whole(option: str) -> Callable[[str], int]:
     return parse
 
 
-def _add_connection_options(parser: argparse.ArgumentParser, default_exchange: str) -> None:
+def _add_connection_options(parser: argparse.ArgumentParser, default_exchange: str, *, remembered: bool = False) -> None:
+    """`remembered`: the app's --exchange defaults to the last one used (None here, resolved
+    by the app command, which reads the config file)."""
     group = parser.add_argument_group("connection")
+    default_text = f"the last one used, else {default_exchange}" if remembered else default_exchange
     group.add_argument(
-        "--exchange", type=_choice("--exchange", "an exchange", EXCHANGES), default=default_exchange,
-        help=f"which exchange to read, one of {', '.join(EXCHANGES)} (default: {default_exchange}); 'sim' starts the built-in "
+        "--exchange", type=_choice("--exchange", "an exchange", EXCHANGES),
+        default=None if remembered else default_exchange,
+        help=f"which exchange to read, one of {', '.join(EXCHANGES)} (default: {default_text}); 'sim' starts the built-in "
              "simulated exchange in-process on a free loopback port",
     )
     group.add_argument(
@@ -200,7 +204,7 @@ def build_parser() -> argparse.ArgumentParser:
              "--mode the live screen opens straight away",
     )
     _add_strategy_options(parser, required=False)
-    _add_connection_options(parser, default_exchange="binance")
+    _add_connection_options(parser, default_exchange="binance", remembered=True)
 
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
 

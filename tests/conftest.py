@@ -35,3 +35,11 @@ def load_candles(name: str = "BTCUSDT-1h.csv", limit: int | None = None) -> list
 @pytest.fixture
 def btc_1h() -> list[Candle]:
     return load_candles("BTCUSDT-1h.csv")
+
+
+@pytest.fixture(autouse=True)
+def _own_config_file(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every test (and every app process it starts) gets its own empty config file: the app
+    remembers its last session and theme there, and a test must neither read the user's
+    nor leave choices behind for the next test."""
+    monkeypatch.setenv("CRYPTOAI_TUI_CONFIG", str(tmp_path_factory.mktemp("config") / "config.toml"))

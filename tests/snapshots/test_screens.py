@@ -51,11 +51,16 @@ def test_asset_picker_filters_as_you_type(snap_compare) -> None:
 
 
 def test_asset_picker_lists_favourites_first(snap_compare) -> None:
+    """The user's starred symbols (★, remembered in the config file) come first, then the
+    popular pairs, then the rest."""
+    from cryptoai_tui.config import Settings, UserConfig
+
     async def run_before(pilot: Pilot[None]) -> None:
         await pilot.press("1")
         await _settled(pilot)
 
-    assert snap_compare(build_app(AppConfig()), terminal_size=SIZE, run_before=run_before)
+    settings = Settings(None, UserConfig(favourites=("LINKUSDT", "ETHBTC")))
+    assert snap_compare(build_app(AppConfig(), settings=settings), terminal_size=SIZE, run_before=run_before)
 
 
 def test_asset_picker_shows_that_the_list_is_loading(snap_compare) -> None:
