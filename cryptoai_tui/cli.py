@@ -187,6 +187,15 @@ def _add_strategy_options(parser: argparse.ArgumentParser, required: bool) -> No
     )
 
 
+def _add_sink_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--sink", metavar="URL", type=_text("--sink", "kafka://127.0.0.1:9092/signals"),
+        help="where the JSON lines go: stdout (default) or kafka://HOST:PORT[,HOST:PORT]/TOPIC, one "
+             "message per line keyed by exchange:symbol:interval (needs pip install "
+             "\"cryptoai-tui[kafka]\"); librdkafka options may follow as ?name=value&...",
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="cryptoai-tui",
@@ -266,6 +275,7 @@ def build_parser() -> argparse.ArgumentParser:
                         help="first print the last N closed candles from the bootstrap (default 0)")
     stream.add_argument("--format", type=_choice("--format", "an output format", ("jsonl", "csv")), default="jsonl",
                         help="output format: jsonl or csv, any case (default jsonl)")
+    _add_sink_option(stream)
     _add_connection_options(stream, default_exchange="binance")
 
     signals = commands.add_parser(
@@ -280,6 +290,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--replay", metavar="CSV", type=_text("--replay", "BTCUSDT-1m.csv"),
         help="feed the candles of a CSV through the live code path, as fast as possible",
     )
+    _add_sink_option(signals)
     _add_connection_options(signals, default_exchange="binance")
     _add_journal_parser(commands)
     _add_alert_parser(commands)
