@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 
 import pytest
+from textual.widgets._toast import Toast
 
 from cryptoai_tui.feed.status import ConnectionState
 from cryptoai_tui.sim.config import SimConfig
@@ -139,3 +140,30 @@ async def test_escape_in_the_picker_keeps_the_running_engine(sim: SimExchange) -
         await pilot.pause()
         assert app.screen is live and live.engine is engine and live.engines_started == 1
         await wait_for(pilot, lambda: "● live" in _header(live), "the ETH feed still live")
+
+
+async def test_a_switch_the_engine_refuses_keeps_the_running_session() -> None:
+    """The engine factory refuses the new choice (as it does a bad parameter): the toast
+    says so and the old engine keeps running, untouched."""
+    from tests.snapshots.apps import btc_replay_factory, build_app, live_config, settle_live
+
+    replay = btc_replay_factory()
+
+    def factory(session):  # type: ignore[no-untyped-def]
+        if session.symbol == "ETHUSDT":
+            raise ValueError("ETHUSDT is refused here.")
+        return replay(session)
+
+    app = build_app(live_config(), engine_factory=factory)
+    async with app.run_test(size=(120, 40), notifications=True) as pilot:
+        live = await settle_live(pilot)
+        engine = live.engine
+        await pilot.press("1")
+        picker = app.screen
+        assert isinstance(picker, AssetPicker)
+        await wait_for(pilot, lambda: picker.list_state is ListState.READY, "the symbol list")
+        await pilot.press("e", "t", "h", "enter")
+        await wait_for(pilot, lambda: any("refused here" in str(toast.render()) for toast in app.screen.query(Toast)),
+                       "the refusal toast")
+        assert live.engine is engine and live.engines_started == 1 and live.session.symbol == "BTCUSDT"
+        assert engine is not None and engine.snapshot.state is ConnectionState.LIVE
