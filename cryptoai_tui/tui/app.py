@@ -28,23 +28,24 @@ from cryptoai_tui.tui.services import (
     engine_for_session,
     load_exchange_symbols,
 )
-from cryptoai_tui.tui.session import AppConfig, LabStep, LiveSession
+from cryptoai_tui.tui.session import AppConfig, LabChoices, LabStep, LiveSession
 
 if TYPE_CHECKING:
     from cryptoai_tui.config import LastChoices, Settings
     from cryptoai_tui.tui.screens.asset_picker import FavouriteToggled
+    from cryptoai_tui.tui.screens.lab import LabChoicesChanged
     from cryptoai_tui.tui.screens.live import LiveSessionStarted
 
 THEME = "textual-dark"
 
 
-def last_choices(session: LiveSession) -> LastChoices:
-    """A started session as the config file remembers it (`--strategies` spelling, mode name)."""
+def last_choices(choice: LiveSession | LabChoices) -> LastChoices:
+    """A choice as the config file remembers it (`--strategies` spelling, mode name)."""
     from cryptoai_tui.config import LastChoices
 
     return LastChoices(
-        exchange=session.exchange, symbol=session.symbol, interval=session.interval,
-        strategies=";".join(str(spec) for spec in session.strategies), mode=session.mode.value,
+        exchange=choice.exchange, symbol=choice.symbol, interval=choice.interval,
+        strategies=";".join(str(spec) for spec in choice.strategies) or None, mode=choice.mode.value,
     )
 
 
@@ -89,6 +90,10 @@ class CryptoAIApp(App[None]):
 
     def on_live_session_started(self, message: LiveSessionStarted) -> None:
         self.settings.remember(last_choices(message.session))
+        self._say_save_error()
+
+    def on_lab_choices_changed(self, message: LabChoicesChanged) -> None:
+        self.settings.remember(last_choices(message.choices))
         self._say_save_error()
 
     def on_favourite_toggled(self, message: FavouriteToggled) -> None:

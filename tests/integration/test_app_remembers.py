@@ -65,6 +65,14 @@ async def test_a_run_saves_and_the_next_run_starts_with_it(sim: SimExchange, tmp
         await pilot.press("x", "r", "p", "ctrl+f")  # star XRPUSDT
         assert load_config(path).favourites == ("XRPUSDT",)
         await pilot.press("escape")
+        await pilot.pause()
+        await pilot.press("4", "down", "enter")  # the Lab's own choice is remembered too: ANY -> MAJORITY
+        await pilot.pause()
+        assert isinstance(app.screen, LabScreen) and app.screen.choices.mode is ConfluenceMode.MAJORITY
+        assert load_config(path).last.mode == "majority"
+        await pilot.press("4", "up", "enter")  # and back, for the second run
+        await pilot.pause()
+        assert load_config(path).last.mode == "any"
 
     second = Settings.open(path)
     config = config_with_remembered(options(sim), second.last)

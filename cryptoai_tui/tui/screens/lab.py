@@ -17,6 +17,7 @@ from textual.binding import Binding
 from textual.reactive import reactive
 from textual.containers import Vertical
 from textual.content import Content
+from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import Footer, OptionList, Static
 
@@ -65,6 +66,13 @@ class PendingCheck:
     endpoint: Endpoint
     symbol: str
     then: AfterCheck
+
+
+@dataclass
+class LabChoicesChanged(Message):
+    """The Lab's choice changed; bubbles to the app, which remembers it in the config file."""
+
+    choices: LabChoices
 
 
 _STEP_KEYS = "open that step (1 Asset, 2 Strategies, 3 Timeframe, 4 Mode, 5 Exchange, 6 Start)"
@@ -149,6 +157,7 @@ class LabScreen(Screen[None]):
 
     def _set_choices(self, choices: LabChoices) -> None:
         self.choices = choices
+        self.post_message(LabChoicesChanged(choices))  # the app remembers them for the next run
         self._show_choices()
         self.query_one(LabMenu).highlight_step(choices.next_step())
 
