@@ -139,11 +139,15 @@ def _whole(option: str) -> Callable[[str], int]:
     return parse
 
 
-def _add_connection_options(parser: argparse.ArgumentParser, default_exchange: str) -> None:
+def _add_connection_options(parser: argparse.ArgumentParser, default_exchange: str, *, remembered: bool = False) -> None:
+    """`remembered`: the app's --exchange defaults to the last one used (None here, resolved
+    by the app command, which reads the config file)."""
     group = parser.add_argument_group("connection")
+    default_text = f"the last one used, else {default_exchange}" if remembered else default_exchange
     group.add_argument(
-        "--exchange", type=_choice("--exchange", "an exchange", EXCHANGES), default=default_exchange,
-        help=f"which exchange to read, one of {', '.join(EXCHANGES)} (default: {default_exchange}); 'sim' starts the built-in "
+        "--exchange", type=_choice("--exchange", "an exchange", EXCHANGES),
+        default=None if remembered else default_exchange,
+        help=f"which exchange to read, one of {', '.join(EXCHANGES)} (default: {default_text}); 'sim' starts the built-in "
              "simulated exchange in-process on a free loopback port",
     )
     group.add_argument(
@@ -185,6 +189,15 @@ def _add_strategy_options(parser: argparse.ArgumentParser, required: bool) -> No
     )
 
 
+def _add_sink_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--sink", metavar="URL", type=_text("--sink", "kafka://127.0.0.1:9092/signals"),
+        help="where the JSON lines go: stdout (default) or kafka://HOST:PORT[,HOST:PORT]/TOPIC, one "
+             "message per line keyed by exchange:symbol:interval (needs pip install "
+             "\"cryptoai-tui[kafka]\"); librdkafka options may follow as ?name=value&...",
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="cryptoai-tui",
@@ -203,7 +216,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _add_strategy_options(parser, required=False)
     _add_session_journal_options(parser)
-    _add_connection_options(parser, default_exchange="binance")
+    _add_connection_options(parser, default_exchange="binance", remembered=True)
 
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
 
@@ -265,6 +278,7 @@ def build_parser() -> argparse.ArgumentParser:
                         help="first print the last N closed candles from the bootstrap (default 0)")
     stream.add_argument("--format", type=_choice("--format", "an output format", ("jsonl", "csv")), default="jsonl",
                         help="output format: jsonl or csv, any case (default jsonl)")
+    _add_sink_option(stream)
     _add_connection_options(stream, default_exchange="binance")
 
     signals = commands.add_parser(
@@ -289,6 +303,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_session_journal_options(signals)
     signals.add_argument("--alerts", action="store_true",
                          help="with --replay: fire the armed alert rules too (live runs always do)")
+    _add_sink_option(signals)
     _add_connection_options(signals, default_exchange="binance")
     _add_journal_parser(commands)
     _add_alert_parser(commands)

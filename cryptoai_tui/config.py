@@ -18,7 +18,7 @@ import tomllib
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any, Callable, Mapping
 
 from cryptoai_tui.alerts.rules import (
     APP_CHANNELS,
@@ -183,3 +183,102 @@ def _rule_from_toml(item: Mapping[str, Any]) -> AlertRule:
 
 def _asdict(last: LastChoices) -> dict[str, str | None]:
     return {name: getattr(last, name) for name in LastChoices.__slots__}
+
+
+# --- the app's remembered session, favourites and theme ------------------------------------
+def read_config_leniently(path: Path) -> tuple[UserConfig, str | None]:
+    """The config at `path`, or the defaults and a one-sentence warning when it is unusable.
+
+    The app must start whatever the file holds: a hand-edited typo costs the remembered
+    choices for one run, never a traceback.
+    """
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return UserConfig(), None
+    except (OSError, UnicodeDecodeError) as error:
+        reason = f"cannot be read ({getattr(error, 'strerror', None) or error})"
+    except tomllib.TOMLDecodeError as error:
+        reason = f"is not valid TOML ({error})"
+    else:
+        try:
+            return _from_toml(raw), None
+        except (RuleError, KeyError, TypeError, ValueError) as error:
+            reason = f"has a bad entry ({error})"
+    reason = reason.replace(". ", "; ").replace(".)", ")")
+    return UserConfig(), (
+        f"The config file {path} {reason}, so this run uses the defaults and leaves the file untouched."
+    )
+
+
+class Settings:
+    """The app's view of the config file: favourites, last choices and theme, saved as they change.
+
+    Not a value but the one owner of the file for the app's lifetime (built by the CLI,
+    handed to the app). Every change re-reads the file before writing it, so alert rules
+    added meanwhile with `cryptoai-tui alert add` are kept. A file that could not be read
+    at start is never overwritten: its remembered state stays in memory for this run.
+    `path` None keeps everything in memory (tests, and apps built without a config).
+    """
+
+    def __init__(self, path: Path | None, config: UserConfig | None = None, *,
+                 warning: str | None = None) -> None:
+        self.path = path
+        self.config = config if config is not None else UserConfig()
+        self.warning = warning
+        self.save_error: str | None = None  # the last failed write, said once by the app
+
+    @classmethod
+    def open(cls, path: Path | None) -> Settings:
+        if path is None:
+            return cls(None)
+        config, warning = read_config_leniently(path)
+        return cls(path, config, warning=warning)
+
+    @property
+    def writable(self) -> bool:
+        return self.path is not None and self.warning is None
+
+    @property
+    def favourites(self) -> tuple[str, ...]:
+        return self.config.favourites
+
+    @property
+    def theme(self) -> str | None:
+        return self.config.theme
+
+    @property
+    def last(self) -> LastChoices:
+        return self.config.last
+
+    def toggle_favourite(self, symbol: str) -> bool:
+        """Star or unstar `symbol`; returns whether it is a favourite now."""
+        starred = symbol not in self.config.favourites
+        self._change(lambda c: replace(c, favourites=(
+            (*[s for s in c.favourites if s != symbol], symbol) if starred
+            else tuple(s for s in c.favourites if s != symbol)
+        )))
+        return starred
+
+    def remember(self, last: LastChoices) -> None:
+        if last != self.config.last:
+            self._change(lambda c: replace(c, last=last))
+
+    def set_theme(self, theme: str) -> None:
+        if theme != self.config.theme:
+            self._change(lambda c: replace(c, theme=theme))
+
+    def _change(self, change: Callable[[UserConfig], UserConfig]) -> None:
+        self.config = change(self.config)
+        if not self.writable:
+            return
+        assert self.path is not None
+        try:
+            fresh, problem = read_config_leniently(self.path)
+            if problem is not None:  # broken since start (edited by hand): leave it alone
+                self.save_error = problem
+                return
+            save_config(self.path, change(fresh))
+            self.save_error = None
+        except ConfigError as error:
+            self.save_error = str(error)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from cryptoai_tui.errors import UserFacingError
@@ -17,7 +18,11 @@ from cryptoai_tui.strategies.confluence import Mode
 from cryptoai_tui.tui.session import AppConfig
 
 if TYPE_CHECKING:
+    from cryptoai_tui.config import LastChoices
     from cryptoai_tui.engine.strategy_choice import StrategySpec
+
+DEFAULT_EXCHANGE = "binance"
+_REMEMBERED = ("symbol", "interval", "strategies", "mode")
 
 def strategy_specs(text: str) -> tuple[StrategySpec, ...]:
     """`--strategies` as one typed spec per strategy (`rsi` with period=10, `macd`), in the
@@ -38,7 +43,7 @@ def config_from_args(args: argparse.Namespace) -> AppConfig:
     from cryptoai_tui.market.interval import Interval, InvalidIntervalError
     from cryptoai_tui.wiring import describe_protocol, market_kind_of, normalise_exchange
 
-    exchange: str = normalise_exchange(args.exchange)
+    exchange: str = normalise_exchange(args.exchange or DEFAULT_EXCHANGE)
     try:
         protocol = describe_protocol(exchange, args.ws_url, args.rest_url,
                                      market_kind=market_kind_of(args.symbol))
@@ -105,16 +110,54 @@ def _mode(text: str, strategies: int) -> Mode:
     return mode
 
 
+def config_with_remembered(args: argparse.Namespace, last: LastChoices) -> AppConfig:
+    """The options given, with what they leave out taken from the last session.
+
+    A given option always wins and its mistakes are said (UserFacingError); a remembered
+    value that no longer works (a timeframe the exchange dropped, a renamed strategy) is
+    skipped, never an error. The symbol and timeframe are remembered for their exchange
+    only. Remembered choices fill the Lab; only options given on the command line open the
+    live screen straight away.
+    """
+    from cryptoai_tui.exchanges.registry import EXCHANGE_NAMES
+    from cryptoai_tui.wiring import SIM
+
+    given = argparse.Namespace(**vars(args))
+    if given.exchange is None:
+        known = last.exchange in EXCHANGE_NAMES or last.exchange == SIM
+        given.exchange = last.exchange if known else DEFAULT_EXCHANGE
+    flags = config_from_args(given)  # the user's own mistakes are said, not skipped
+    if flags.open_live:
+        return flags
+    merged = given
+    for name in _REMEMBERED:
+        value = getattr(last, name)
+        if getattr(given, name) or value is None:
+            continue
+        if name in ("symbol", "interval") and last.exchange != flags.exchange:
+            continue
+        candidate = argparse.Namespace(**{**vars(merged), name: value})
+        try:
+            config_from_args(candidate)
+        except UserFacingError:
+            continue
+        merged = candidate
+    return replace(config_from_args(merged), start_live=False)
+
+
 def run(args: argparse.Namespace) -> int:
     from cryptoai_tui.commands.running import apply_sim_options
+    from cryptoai_tui.config import Settings, config_path
     from cryptoai_tui.tui.app import make_app
 
-    config = config_from_args(args)
+    settings = Settings.open(config_path())
+    config = config_with_remembered(args, settings.last)
+    args.exchange = config.exchange  # the remembered exchange counts as chosen for --seed/--sim-speed
     seed = apply_sim_options(args)
     from cryptoai_tui.commands.journal import session_journal_path
-    from cryptoai_tui.config import config_path
 
-    app = make_app(config, journal_path=session_journal_path(args), config_path=config_path(None))
+    app = make_app(config, settings=settings, journal_path=session_journal_path(args),
+                   config_path=config_path(None))
     app.run()  # SIGTERM exits it like q, with status 143 (tui/app.py)
     if seed is not None:  # the terminal is back: say how to see this market again
         print(f"cryptoai-tui: the simulated exchange ran with seed {seed}; --seed {seed} shows this "

@@ -302,9 +302,13 @@ def run(args: argparse.Namespace) -> int:
     from cryptoai_tui.commands.running import apply_sim_options, run_until_stopped
     from cryptoai_tui.exchanges.redact import mask_secrets
 
+    from cryptoai_tui.sinks import open_sink, sink_key
+
     seed = apply_sim_options(args) if replay is None else None
+    sink = open_sink(getattr(args, "sink", None))  # stdout, or kafka:// keyed by this stream
     printer = SignalPrinter(
-        sys.stdout, flush_each=replay is None, context=LineContext(exchange, symbol, interval.name),
+        sink.text(key=sink_key(exchange, symbol, interval.name)), flush_each=replay is None,
+        context=LineContext(exchange, symbol, interval.name),
         all_candles=bool(getattr(args, "all_candles", False)),
     )
     status = StatusPrinter(sys.stderr)
@@ -324,6 +328,7 @@ def run(args: argparse.Namespace) -> int:
             status.on_failure = lambda: stopping.append(loop.create_task(engine.stop()))
             await _run_live(engine, args)
 
+    undelivered = 0
     try:
         stopped = run_until_stopped(run_engine())
     except BrokenPipeError:
@@ -334,13 +339,15 @@ def run(args: argparse.Namespace) -> int:
         if mask_secrets(str(error)) in status.printed:
             return 2  # the feed's ERROR status already said it, in the same words
         raise UserFacingError(mask_secrets(str(error))) from None
+    finally:
+        undelivered = sink.close()  # flushed on every way out; failures said on stderr
     sys.stdout.flush()
     if seed is not None:
         print(f"cryptoai-tui: the simulated exchange ran with seed {seed}; --seed {seed} replays this "
               "market.", file=sys.stderr, flush=True)
     if stopped is not None:
         return stopped
-    return 2 if status.failed else 0
+    return 2 if status.failed or undelivered else 0
 
 
 async def _run_live(engine: RealtimeStrategyEngine, args: argparse.Namespace) -> None:

@@ -19,6 +19,7 @@ from cryptoai_tui.market import CandleEvent
 
 if TYPE_CHECKING:
     from cryptoai_tui.feed.status import FeedStatus
+    from cryptoai_tui.sinks import LineOutput
 
 #: the most history one run may ask for (10 REST pages of 1000 on Binance)
 MAX_HISTORY = 10_000
@@ -30,7 +31,7 @@ CSV_COLUMNS = ("exchange", "symbol", "interval", "open_time", "close_time", "ope
 class CandleWriter:
     """Formats closed candles as JSON lines or CSV rows and flushes each one."""
 
-    def __init__(self, out: TextIO, fmt: str, exchange: str) -> None:
+    def __init__(self, out: TextIO | LineOutput, fmt: str, exchange: str) -> None:
         self.out = out
         self.fmt = fmt
         self.exchange = exchange
@@ -91,17 +92,28 @@ def run(args: argparse.Namespace) -> int:
 
     if args.history < 0 or args.history > MAX_HISTORY:
         raise UserFacingError(f"--history must be between 0 and {MAX_HISTORY} candles, not {args.history}.")
+    from cryptoai_tui.sinks import open_sink
+
+    sink_url = getattr(args, "sink", None)
+    if sink_url and args.format == "csv" and sink_url.strip() not in ("-", "stdout"):
+        raise UserFacingError("--sink publishes JSON lines (one message per candle); leave out --format csv.")
     seed = apply_sim_options(args)
     status = StatusWriter(sys.stderr)
+    sink = open_sink(sink_url)  # stdout, or kafka:// keyed by each candle's exchange:symbol:interval
+    undelivered = 0
     try:
-        stopped = run_until_stopped(_stream(args, status, seed))
+        stopped = run_until_stopped(_stream(args, status, seed, sink.text()))
     except BrokenPipeError:
         # The reader went away (`| head`); point stdout at nothing so the exit flush is quiet.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
     except FeedFailed:
         return 2
-    return stopped if stopped is not None else 0
+    finally:
+        undelivered = sink.close()  # flushed on every way out; failures said on stderr
+    if stopped is not None:
+        return stopped
+    return 2 if undelivered else 0
 
 
 @contextlib.contextmanager
@@ -117,7 +129,7 @@ def _as_sentence() -> Iterator[None]:
         raise UserFacingError(mask_secrets(str(error))) from None
 
 
-async def _stream(args: argparse.Namespace, status: StatusWriter, seed: int | None) -> None:
+async def _stream(args: argparse.Namespace, status: StatusWriter, seed: int | None, out: LineOutput) -> None:
     from cryptoai_tui.exchanges.registry import resolve_symbol
     from cryptoai_tui.feed import ConnectionState, FeedStatus, KlineFeed
     from cryptoai_tui.wiring import market_kind_of, open_protocol
@@ -130,7 +142,7 @@ async def _stream(args: argparse.Namespace, status: StatusWriter, seed: int | No
             await feed.validate(on_wait=lambda message, wait: status.line(message))
             if seed is not None:  # said once the choice is known good, so a typo stays one line
                 status.line(f"The simulated exchange runs with seed {seed}; --seed {seed} shows this market again.")
-            writer = CandleWriter(sys.stdout, args.format, args.exchange)
+            writer = CandleWriter(out, args.format, args.exchange)
             async with feed:
                 async for event in feed:
                     if type(event) is CandleEvent:

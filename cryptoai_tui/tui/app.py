@@ -12,7 +12,7 @@ import signal
 import time
 from functools import partial
 from pathlib import Path
-from typing import Iterable
+from typing import TYPE_CHECKING, Iterable
 
 from textual.app import App, SystemCommand
 from textual.binding import Binding
@@ -30,9 +30,25 @@ from cryptoai_tui.tui.services import (
     journal_and_alert_hooks,
     load_exchange_symbols,
 )
-from cryptoai_tui.tui.session import AppConfig, LabStep
+from cryptoai_tui.tui.session import AppConfig, LabChoices, LabStep, LiveSession
+
+if TYPE_CHECKING:
+    from cryptoai_tui.config import LastChoices, Settings
+    from cryptoai_tui.tui.screens.asset_picker import FavouriteToggled
+    from cryptoai_tui.tui.screens.lab import LabChoicesChanged
+    from cryptoai_tui.tui.screens.live import LiveSessionStarted
 
 THEME = "textual-dark"
+
+
+def last_choices(choice: LiveSession | LabChoices) -> LastChoices:
+    """A choice as the config file remembers it (`--strategies` spelling, mode name)."""
+    from cryptoai_tui.config import LastChoices
+
+    return LastChoices(
+        exchange=choice.exchange, symbol=choice.symbol, interval=choice.interval,
+        strategies=";".join(str(spec) for spec in choice.strategies) or None, mode=choice.mode.value,
+    )
 
 
 class CryptoAIApp(App[None]):
@@ -40,18 +56,57 @@ class CryptoAIApp(App[None]):
     TITLE = "cryptoai-tui"
     BINDINGS = [Binding("q", "quit", "Quit", tooltip="quit (Ctrl+Q works everywhere, even while typing)")]
 
-    def __init__(self, config: AppConfig, services: Services, *, sim_speed: float | None = None) -> None:
+    def __init__(
+        self, config: AppConfig, services: Services, *, sim_speed: float | None = None,
+        settings: Settings | None = None,
+    ) -> None:
         """`sim_speed`: how much faster than real time the in-app simulator runs (known
-        before the engine can measure it, so the candle countdown is right from the start)."""
+        before the engine can measure it, so the candle countdown is right from the start).
+        `settings`: the config file's favourites, last choices and theme (None: nothing is
+        remembered, as in tests and screenshots)."""
         super().__init__()
         self.config = config
         self.services = services
         self.sim_speed = sim_speed
+        if settings is None:
+            from cryptoai_tui.config import Settings
+
+            settings = Settings(None)
+        self.settings = settings
+        self._theme_restored = False  # the remembered theme is being applied, not chosen
 
     def on_mount(self) -> None:
         # Set here rather than left to TEXTUAL_THEME, so screenshots do not depend on the shell.
-        self.theme = THEME
+        remembered = self.settings.theme
+        self.theme = remembered if remembered in self.available_themes else THEME
+        self._theme_restored = True
         self._handle_sigterm(True)
+        if self.settings.warning:
+            self.notify(self.settings.warning, title="Config file", severity="warning", timeout=12, markup=False)
+
+    def watch_theme(self, theme: str) -> None:
+        """A theme chosen in the command palette is the theme of the next run too."""
+        if self._theme_restored:
+            self.settings.set_theme(theme)
+            self._say_save_error()
+
+    def on_live_session_started(self, message: LiveSessionStarted) -> None:
+        self.settings.remember(last_choices(message.session))
+        self._say_save_error()
+
+    def on_lab_choices_changed(self, message: LabChoicesChanged) -> None:
+        self.settings.remember(last_choices(message.choices))
+        self._say_save_error()
+
+    def on_favourite_toggled(self, message: FavouriteToggled) -> None:
+        self.settings.toggle_favourite(message.symbol)
+        self._say_save_error()
+
+    def _say_save_error(self) -> None:
+        error = self.settings.save_error
+        if error:
+            self.settings.save_error = None
+            self.notify(error, title="Config file", severity="error", timeout=8, markup=False)
 
     def on_unmount(self) -> None:
         self._handle_sigterm(False)
@@ -105,6 +160,11 @@ class CryptoAIApp(App[None]):
             yield SystemCommand("Live: pause or resume", "Stop or restart drawing", screen.action_pause)
             yield SystemCommand("Live: next confluence mode", "ALL → ANY → MAJORITY", screen.action_cycle_mode)
             yield SystemCommand("Live: show or hide the chart", "Toggle the candle chart", screen.action_toggle_chart)
+            yield SystemCommand("Live: change the asset", "Switch this screen to another symbol", screen.action_switch_asset)
+            yield SystemCommand("Live: change the strategies", "Restart the engine on other strategies",
+                                screen.action_switch_strategies)
+            yield SystemCommand("Live: change the timeframe", "Switch this screen to another interval",
+                                screen.action_switch_timeframe)
             if screen.session.exchange != SIM_EXCHANGE:
                 yield SystemCommand(
                     "Live: use the simulated exchange", "Restart this session on the built-in simulator",
@@ -122,6 +182,7 @@ def make_app(
     clock: Clock = time.time,
     catalogue: Catalogue | None = None,
     sim_speed: float | None = None,
+    settings: Settings | None = None,
 ) -> CryptoAIApp:
     """Build the app. The defaults talk to real exchanges (or start the simulator for "sim").
 
@@ -147,4 +208,4 @@ def make_app(
         session_hooks=journal_and_alert_hooks(journal_path, config_path)
         if journal_path is not None or config_path is not None else None,
     )
-    return CryptoAIApp(config, services, sim_speed=sim_speed)
+    return CryptoAIApp(config, services, sim_speed=sim_speed, settings=settings)

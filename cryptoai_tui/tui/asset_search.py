@@ -7,7 +7,7 @@ big coins quoted in a stablecoin, so those come first, and typing narrows the re
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Iterable, Sequence
+from typing import Collection, Iterable, Sequence
 
 from cryptoai_tui.market.symbol import Symbol
 
@@ -18,7 +18,8 @@ PREFERRED_QUOTES = ("USDT", "USDC", "USD", "FDUSD")
 @dataclass(frozen=True, slots=True)
 class AssetEntry:
     symbol: Symbol
-    favourite: bool
+    favourite: bool  # a popular pair (FAVOURITE_BASES in a stablecoin): listed early
+    starred: bool = False  # one of the user's own favourites (★, listed first, remembered)
 
     @property
     def pair(self) -> str:
@@ -31,12 +32,17 @@ def _favourite_rank(symbol: Symbol) -> tuple[int, int] | None:
     return FAVOURITE_BASES.index(symbol.base), PREFERRED_QUOTES.index(symbol.quote)
 
 
-def order_assets(symbols: Iterable[Symbol]) -> list[AssetEntry]:
-    """Trading symbols only: favourites first (in FAVOURITE_BASES order), then by name."""
+def order_assets(symbols: Iterable[Symbol], starred: Collection[str] = ()) -> list[AssetEntry]:
+    """Trading symbols only: the user's starred ones first (by name), then the popular pairs
+    (in FAVOURITE_BASES order), then the rest by name."""
     favourites: list[tuple[tuple[int, int], Symbol]] = []
     rest: list[Symbol] = []
+    mine: list[Symbol] = []
     for symbol in symbols:
         if not symbol.trading:
+            continue
+        if symbol.name in starred:
+            mine.append(symbol)
             continue
         rank = _favourite_rank(symbol)
         if rank is None:
@@ -45,7 +51,9 @@ def order_assets(symbols: Iterable[Symbol]) -> list[AssetEntry]:
             favourites.append((rank, symbol))
     favourites.sort(key=lambda item: item[0])
     rest.sort(key=lambda symbol: symbol.name)
-    return [AssetEntry(symbol, True) for _, symbol in favourites] + [
+    mine.sort(key=lambda symbol: symbol.name)
+    return [AssetEntry(symbol, _favourite_rank(symbol) is not None, True) for symbol in mine] + [
+        AssetEntry(symbol, True) for _, symbol in favourites] + [
         AssetEntry(symbol, False) for symbol in rest
     ]
 

@@ -204,13 +204,14 @@ class AppConfig:
     ws_url: str | None = None
     rest_url: str | None = None
     frame_rate: float = 15.0  # live-screen renders per second at most
+    start_live: bool = True  # False when choices were filled from the last run: the Lab shows them first
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "strategies", strategy_specs(self.strategies))
 
     @property
     def open_live(self) -> bool:
-        return bool(self.symbol and self.interval and self.strategies and self.mode is not None)
+        return self.start_live and bool(self.symbol and self.interval and self.strategies and self.mode is not None)
 
     def initial_choices(self) -> LabChoices:
         return LabChoices(

@@ -53,11 +53,16 @@ def test_asset_picker_filters_as_you_type(snap_compare) -> None:
 
 
 def test_asset_picker_lists_favourites_first(snap_compare) -> None:
+    """The user's starred symbols (★, remembered in the config file) come first, then the
+    popular pairs, then the rest."""
+    from cryptoai_tui.config import Settings, UserConfig
+
     async def run_before(pilot: Pilot[None]) -> None:
         await pilot.press("1")
         await _settled(pilot)
 
-    assert snap_compare(build_app(AppConfig()), terminal_size=SIZE, run_before=run_before)
+    settings = Settings(None, UserConfig(favourites=("LINKUSDT", "ETHBTC")))
+    assert snap_compare(build_app(AppConfig(), settings=settings), terminal_size=SIZE, run_before=run_before)
 
 
 def test_asset_picker_shows_that_the_list_is_loading(snap_compare) -> None:
@@ -208,5 +213,26 @@ def test_live_help_lists_its_keys(snap_compare) -> None:
         await settle_live(pilot)
         await pilot.press("question_mark")
         await pilot.pause()
+
+    assert snap_compare(build_app(live_config()), terminal_size=SIZE, run_before=run_before)
+
+
+def test_live_screen_after_switching_the_asset_in_place(snap_compare) -> None:
+    """1 on the live screen, `eth`, Enter: the same screen now runs ETHUSDT (header, table,
+    event log say so) without a trip through the Lab."""
+
+    async def run_before(pilot: Pilot[None]) -> None:
+        from tests.integration.test_app_flow import wait_for
+        from cryptoai_tui.tui.screens.asset_picker import AssetPicker, ListState
+
+        live = await settle_live(pilot)
+        first = live.engine
+        await pilot.press("1")
+        picker = pilot.app.screen
+        assert isinstance(picker, AssetPicker)
+        await wait_for(pilot, lambda: picker.list_state is ListState.READY, "the symbol list")
+        await pilot.press("e", "t", "h", "enter")
+        await wait_for(pilot, lambda: live.engine is not None and live.engine is not first, "the switch")
+        await settle_live(pilot)
 
     assert snap_compare(build_app(live_config()), terminal_size=SIZE, run_before=run_before)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from enum import Enum
 from typing import Awaitable, Callable, Sequence
 
@@ -10,6 +11,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.content import Content
+from textual.message import Message
 from textual.reactive import reactive
 from textual.screen import ModalScreen
 from textual.widgets import Footer, Input, Label, OptionList, Static
@@ -21,6 +23,15 @@ from cryptoai_tui.tui.asset_search import AssetEntry, filter_assets, order_asset
 
 SymbolsLoader = Callable[[], Awaitable[Sequence[Symbol]]]
 MAX_SHOWN = 400  # more rows than anyone scrolls through; typing narrows the rest
+
+
+@dataclass
+class FavouriteToggled(Message):
+    """The user starred (or unstarred) `symbol` in the picker; bubbles to the app, which
+    remembers favourites in the config file."""
+
+    symbol: str
+    starred: bool
 
 
 class ListState(Enum):
@@ -43,6 +54,8 @@ class AssetPicker(ModalScreen[str | None]):
         Binding("pagedown", "move(10)", "Page down", show=False),
         Binding("pageup", "move(-10)", "Page up", show=False),
         Binding("ctrl+r", "retry", "Retry"),
+        Binding("ctrl+f", "toggle_favourite", "Star",
+                tooltip="star or unstar the highlighted asset: starred ones are listed first, every run"),
     ]
 
     def __init__(
@@ -52,14 +65,18 @@ class AssetPicker(ModalScreen[str | None]):
         *,
         current: str | None = None,
         prompt: str = "",
+        favourites: Sequence[str] | None = None,
     ) -> None:
+        """`favourites`: the user's starred symbols; default: the app's remembered ones."""
         super().__init__()
+        self._starred: set[str] | None = set(favourites) if favourites is not None else None
         self._exchange_title = exchange_title
         self._load_symbols = load_symbols
         self._current = current
         self._prompt = prompt
         self._entries: list[AssetEntry] = []
         self._shown: list[AssetEntry] = []
+        self._symbols: tuple[Symbol, ...] = ()
 
     AUTO_FOCUS = "#asset-filter"
 
@@ -82,6 +99,9 @@ class AssetPicker(ModalScreen[str | None]):
         yield Footer()
 
     def on_mount(self) -> None:
+        if self._starred is None:
+            settings = getattr(self.app, "settings", None)
+            self._starred = set(getattr(settings, "favourites", ()))
         self._start_loading()
 
     def _start_loading(self) -> None:
@@ -99,7 +119,8 @@ class AssetPicker(ModalScreen[str | None]):
             return
         if event.state is WorkerState.SUCCESS:
             result = event.worker.result
-            self._entries = order_assets(result or ())
+            self._symbols = tuple(result or ())
+            self._entries = order_assets(self._symbols, self._starred or ())
             self.list_state = ListState.READY
             self.query_one("#asset-list", OptionList).display = True
             self._apply_filter(self.query_one("#asset-filter", Input).value)
@@ -116,7 +137,24 @@ class AssetPicker(ModalScreen[str | None]):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "retry":
             return self.list_state is ListState.FAILED
+        if action == "toggle_favourite":
+            return self.list_state is ListState.READY
         return True
+
+    def action_toggle_favourite(self) -> None:
+        """Star or unstar the highlighted asset; the list re-sorts, the cursor stays on it."""
+        options = self.query_one("#asset-list", OptionList)
+        option = options.highlighted_option
+        if self.list_state is not ListState.READY or option is None or not option.id:
+            return
+        starred = self._starred if self._starred is not None else set()
+        symbol = option.id
+        now_starred = symbol not in starred
+        starred.symmetric_difference_update({symbol})
+        self._starred = starred
+        self._entries = order_assets(self._symbols, starred)
+        self._apply_filter(self.query_one("#asset-filter", Input).value, keep=symbol)
+        self.post_message(FavouriteToggled(symbol, now_starred))
 
     def _show_status(self, text: str, *, error: bool = False) -> None:
         status = self.query_one("#asset-status", Static)
@@ -129,15 +167,16 @@ class AssetPicker(ModalScreen[str | None]):
         if self.list_state is ListState.READY:
             self._apply_filter(event.value)
 
-    def _apply_filter(self, query: str) -> None:
+    def _apply_filter(self, query: str, *, keep: str | None = None) -> None:
         matches = filter_assets(self._entries, query)
         self._shown = matches[:MAX_SHOWN]
         options = self.query_one("#asset-list", OptionList)
         options.set_options(Option(_entry_prompt(entry), id=entry.symbol.name) for entry in self._shown)
         highlight = 0
-        if not query and self._current:
+        target = keep or (self._current if not query else None)
+        if target:
             for index, entry in enumerate(self._shown):
-                if entry.symbol.name == self._current:
+                if entry.symbol.name == target:
                     highlight = index
                     break
         options.highlighted = highlight if self._shown else None
@@ -147,7 +186,8 @@ class AssetPicker(ModalScreen[str | None]):
         elif len(matches) > MAX_SHOWN:
             self._show_status(f"{len(matches)} of {total} symbols; showing the first {MAX_SHOWN}, keep typing.")
         else:
-            self._show_status(f"{len(matches)} of {total} symbols" + (" · ★ favourites first" if not query else ""))
+            self._show_status(f"{len(matches)} of {total} symbols"
+                              + (" · ★ your favourites first (Ctrl+F stars)" if not query else ""))
 
     def action_move(self, step: int) -> None:
         options = self.query_one("#asset-list", OptionList)
@@ -198,5 +238,5 @@ class AssetPicker(ModalScreen[str | None]):
 
 
 def _entry_prompt(entry: AssetEntry) -> Content:
-    star = ("★ ", "$warning") if entry.favourite else ("  ", "")
+    star = ("★ ", "$warning") if entry.starred else ("  ", "")
     return Content.assemble(star, (f"{entry.symbol.name:<14}", "bold"), (entry.pair, "$text-muted"))

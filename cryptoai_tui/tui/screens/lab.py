@@ -17,6 +17,7 @@ from textual.binding import Binding
 from textual.reactive import reactive
 from textual.containers import Vertical
 from textual.content import Content
+from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import Footer, OptionList, Static
 
@@ -67,6 +68,13 @@ class PendingCheck:
     endpoint: Endpoint
     symbol: str
     then: AfterCheck
+
+
+@dataclass
+class LabChoicesChanged(Message):
+    """The Lab's choice changed; bubbles to the app, which remembers it in the config file."""
+
+    choices: LabChoices
 
 
 _STEP_KEYS = "open that step (1 Asset, 2 Strategies, 3 Timeframe, 4 Mode, 5 Exchange, 6 Start)"
@@ -153,6 +161,7 @@ class LabScreen(Screen[None]):
 
     def _set_choices(self, choices: LabChoices) -> None:
         self.choices = choices
+        self.post_message(LabChoicesChanged(choices))  # the app remembers them for the next run
         self._show_choices()
         self.query_one(LabMenu).highlight_step(choices.next_step())
 
@@ -367,7 +376,7 @@ class LabScreen(Screen[None]):
                 clock=self._services.clock,
                 frame_rate=self._services.frame_rate,
                 expected_clock_rate=self._expected_clock_rate(choices),
-                hooks=self._services.session_hooks,
+                services=self._services,
             ),
             self._live_closed,
         )
@@ -387,6 +396,11 @@ class LabScreen(Screen[None]):
             return
         if outcome.mode != self.choices.mode:
             self._set_choices(replace(self.choices, mode=outcome.mode))
+        live = outcome.session  # the live screen may have switched asset, strategies or timeframe
+        if live is not None and (live.symbol, live.interval, live.strategies) != (
+                self.choices.symbol, self.choices.interval, self.choices.strategies):
+            self._set_choices(replace(self.choices, symbol=live.symbol, interval=live.interval,
+                                      strategies=live.strategies))
         if outcome.switch_to_sim:
             from cryptoai_tui.tui.screens.live import SIM_EXCHANGE
 

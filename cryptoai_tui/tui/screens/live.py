@@ -4,21 +4,30 @@ The engine runs in a worker owned by this screen (leaving the screen cancels it)
 ever replaces its newest Snapshot; a timer here draws that snapshot at a bounded frame
 rate and skips frames whose sequence it has already drawn. A flood of messages therefore
 costs skipped frames, never slow keys.
+
+The asset, strategies and timeframe can be changed in place (keys 1-3, as in the Lab): the
+old engine is stopped and its worker awaited before the new one starts, and the screen
+forgets the old engine before stopping it, so no frame of the old choice is drawn after
+the switch.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import asyncio
+import contextlib
+from dataclasses import dataclass, replace
 
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.events import ScreenResume, ScreenSuspend
+from textual.message import Message
 from textual.reactive import reactive
 from textual.screen import Screen
 from textual.timer import Timer
 from textual.widgets import Footer
+from textual.worker import Worker
 
 from cryptoai_tui.exchanges.errors import InvalidIntervalError as ExchangeIntervalError
 from cryptoai_tui.exchanges.errors import InvalidSymbolError
@@ -26,10 +35,15 @@ from cryptoai_tui.market.interval import InvalidIntervalError
 from cryptoai_tui.snapshot import Snapshot
 from cryptoai_tui.strategies.confluence import Mode, next_mode
 from cryptoai_tui.strategies.signal import ConfluenceMode
-from cryptoai_tui.tui.services import Clock, EngineFactory, LiveEngine, SessionHooks
+from cryptoai_tui.engine.strategy_choice import StrategySpec
+from cryptoai_tui.tui.catalogue import describe_interval
+from cryptoai_tui.tui.services import Clock, EngineFactory, LiveEngine, Services
 from cryptoai_tui.tui.live_events import EventKind, LiveEvent, snapshot_events
 from cryptoai_tui.tui.messages import EngineStopped
+from cryptoai_tui.tui.screens.asset_picker import AssetPicker
+from cryptoai_tui.tui.screens.choice_picker import Choice, ChoicePicker
 from cryptoai_tui.tui.screens.help import HelpScreen, bindings_help
+from cryptoai_tui.tui.screens.strategy_picker import StrategyPicker
 from cryptoai_tui.tui.session import LabStep, LiveSession
 from cryptoai_tui.tui.widgets.candle_chart import CandleChart
 from cryptoai_tui.tui.widgets.event_log import EventLog
@@ -55,6 +69,21 @@ class LiveOutcome:
     rejected_step: LabStep | None = None  # the choice the exchange refused
     message: str = ""
     switch_to_sim: bool = False
+    session: LiveSession | None = None  # the choice in force when leaving (1-3 may have changed it)
+
+
+@dataclass
+class LiveSessionStarted(Message):
+    """The live screen started an engine on `session` (at open or after a switch).
+
+    Bubbles to the app, which remembers the choice for the next run; the screen itself
+    knows nothing about config files.
+    """
+
+    session: LiveSession
+
+
+_SWITCH_GROUP = Binding.Group("Switch", compact=True)
 
 
 class LiveScreen(Screen[LiveOutcome]):
@@ -67,6 +96,13 @@ class LiveScreen(Screen[LiveOutcome]):
         Binding("p", "resume", "Resume", tooltip="pause or resume drawing (the feed keeps running)"),
         Binding("m", "cycle_mode", "Mode", tooltip="next confluence mode: ALL → ANY → MAJORITY"),
         Binding("c", "toggle_chart", "Chart", tooltip="show or hide the candle chart"),
+        # One footer entry, "123 Switch", so an 80-column footer still shows ? Help and q Quit.
+        Binding("1", "switch_asset", "Asset", tooltip="switch to another asset here (the feed restarts)",
+                group=_SWITCH_GROUP),
+        Binding("2", "switch_strategies", "Strategies",
+                tooltip="switch to other strategies here (the engine restarts)", group=_SWITCH_GROUP),
+        Binding("3", "switch_timeframe", "Timeframe",
+                tooltip="switch to another timeframe here (the feed restarts)", group=_SWITCH_GROUP),
         Binding("j", "app.open_journal", "Journal", tooltip="the signal journal: every confirmed signal, graded"),
         # not in the footer (an 80-column footer would lose q Quit); listed in ? Help
         Binding("a", "app.open_alerts", "Alerts", show=False,
@@ -96,13 +132,18 @@ class LiveScreen(Screen[LiveOutcome]):
         clock: Clock,
         frame_rate: float = 15.0,
         expected_clock_rate: float | None = None,
-        hooks: SessionHooks | None = None,
+        services: Services | None = None,
     ) -> None:
         """`expected_clock_rate` is the exchange clock's known speed (the in-app simulator's),
-        used for the candle countdown until the engine has measured the real one."""
+        used for the candle countdown until the engine has measured the real one.
+        `services` (the symbol list and the catalogue) enable switching in place; without
+        them the 1-3 keys are not offered."""
         super().__init__()
+        self._services = services
+        self._engine_worker: Worker[None] | None = None
+        self._switch_lock = asyncio.Lock()
+        self.engines_started = 0  # how many engines this screen has run (1 + the switches)
         self._expected_clock_rate = expected_clock_rate
-        self._hooks = hooks
         self.session = session
         self._engine_factory = engine_factory
         self._exchange_title = exchange_title
@@ -136,25 +177,36 @@ class LiveScreen(Screen[LiveOutcome]):
         except ValueError as error:  # a choice the engine refuses: say so, keep the app
             self.failure = str(error)
             return
-        self._run_engine()
+        self._start_engine(self.engine)
         self._frame_timer = self.set_interval(self._frame_period, self.draw_newest, name="live-frames")
 
+    def _start_engine(self, engine: LiveEngine) -> None:
+        self.engines_started += 1
+        self._engine_worker = self._run_engine(engine)
+        self.post_message(LiveSessionStarted(self.session))
+
     @work(exclusive=True, group="engine", exit_on_error=False)
-    async def _run_engine(self) -> None:
-        """Run the engine until it ends, then say how in one typed message."""
-        assert self.engine is not None
+    async def _run_engine(self, engine: LiveEngine) -> None:
+        """Run the engine until it ends, then say how in one typed message.
+
+        An engine replaced by a switch ends because it was told to: its ending is not news,
+        and reporting it would put the old choice's failure on the new one.
+        """
         try:
-            if self._hooks is None:
-                await self.engine.start()
+            hooks = self._services.session_hooks if self._services is not None else None
+            if hooks is None:
+                await engine.start()
             else:  # the journal and the alerts ride along with the session (issue 13)
                 from cryptoai_tui.tui.notifications import InAppNotifier
 
-                async with self._hooks(self.engine, InAppNotifier(self.app), self._warn):
-                    await self.engine.start()
+                async with hooks(engine, InAppNotifier(self.app), self._warn):
+                    await engine.start()
         except Exception as error:  # every ending is reported, none kills the app
-            self.post_message(EngineStopped(error))
+            if engine is self.engine:
+                self.post_message(EngineStopped(error))
         else:
-            self.post_message(EngineStopped(None))
+            if engine is self.engine:
+                self.post_message(EngineStopped(None))
 
     def _warn(self, text: str) -> None:
         self.notify(text, severity="warning", timeout=8, markup=False)
@@ -243,7 +295,7 @@ class LiveScreen(Screen[LiveOutcome]):
         step = _rejected_step(error)
         text = str(error) or type(error).__name__
         if step is not None:
-            self._leave(LiveOutcome(self.mode, rejected_step=step, message=text))
+            self._leave(LiveOutcome(self.mode, rejected_step=step, message=text, session=self._session_now()))
             return
         self.failure = text
         self.drawn_sequence = -1  # draw the final snapshot with the failure on it
@@ -257,14 +309,126 @@ class LiveScreen(Screen[LiveOutcome]):
             return not self.paused
         if action == "resume":
             return self.paused
+        if action in ("switch_asset", "switch_strategies", "switch_timeframe"):
+            return self._services is not None
         return True
 
     # Leaving never waits for the feed: the engine is stopped as the screen unmounts.
     def action_back(self) -> None:
-        self._leave(LiveOutcome(self.mode))
+        self._leave(LiveOutcome(self.mode, session=self._session_now()))
 
     def action_switch_to_sim(self) -> None:
-        self._leave(LiveOutcome(self.mode, switch_to_sim=True))
+        self._leave(LiveOutcome(self.mode, switch_to_sim=True, session=self._session_now()))
+
+    def _session_now(self) -> LiveSession:
+        return replace(self.session, mode=self.mode)
+
+    # --- switching in place ------------------------------------------------------------------
+    def action_switch_asset(self) -> None:
+        services = self._services
+        if services is None:
+            return
+        endpoint = self.session.endpoint
+        self.app.push_screen(
+            AssetPicker(
+                services.catalogue.exchange(self.session.exchange).in_sentence,
+                lambda: services.symbols.load(endpoint),
+                current=self.session.symbol,
+                prompt="The live screen switches to the asset you choose; Esc keeps "
+                       f"{self.session.symbol}.",
+            ),
+            self._asset_chosen,
+        )
+
+    def action_switch_strategies(self) -> None:
+        if self._services is None:
+            return
+        self.app.push_screen(
+            StrategyPicker(self._services.catalogue.strategies, self.session.strategy_names),
+            self._strategies_chosen,
+        )
+
+    def action_switch_timeframe(self) -> None:
+        services = self._services
+        if services is None:
+            return
+        exchange = services.catalogue.exchange(self.session.exchange)
+        self.app.push_screen(
+            ChoicePicker(
+                f"Timeframe on {exchange.in_sentence}",
+                [Choice(name, name, describe_interval(name))
+                 for name in services.catalogue.intervals_for(self.session.exchange)],
+                current=self.session.interval,
+            ),
+            self._interval_chosen,
+        )
+
+    def _asset_chosen(self, symbol: str | None) -> None:
+        if symbol and symbol != self.session.symbol:
+            self.switch_to(replace(self._session_now(), symbol=symbol))
+
+    def _strategies_chosen(self, names: tuple[str, ...] | None) -> None:
+        if names and names != self.session.strategy_names:
+            # Strategies that stay chosen keep their parameters; new ones get defaults.
+            by_name = {spec.name: spec for spec in self.session.strategies}
+            specs = tuple(by_name.get(name) or StrategySpec(name) for name in names)
+            self.switch_to(replace(self._session_now(), strategies=specs))
+
+    def _interval_chosen(self, interval: str | None) -> None:
+        if interval and interval != self.session.interval:
+            self.switch_to(replace(self._session_now(), interval=interval))
+
+    def switch_to(self, session: LiveSession) -> Worker[None]:
+        """Restart the screen on `session`; switches run one after another, never interleaved."""
+        return self.run_worker(self._switch(session), group="switch", exit_on_error=False)
+
+    async def _switch(self, session: LiveSession) -> None:
+        async with self._switch_lock:
+            try:
+                engine = self._engine_factory(session)
+            except ValueError as error:  # a choice the engine refuses: keep the running one
+                self.notify(f"Cannot switch to {session.symbol} {session.interval}: {error}",
+                            severity="error", markup=False)
+                return
+            old, self.engine = self.engine, None  # from here on no frame of the old choice
+            await self._stop_old(old)
+            self.session = session
+            self.set_reactive(LiveScreen.failure, None)
+            self.troubled = False
+            self.drawn_sequence = -1
+            self._previous = None
+            await self._replace_session_widgets()
+            self.query_one(EventLog).add([LiveEvent(
+                EventKind.MODE, f"switched to {session.symbol} {session.interval}, "
+                                f"{len(session.strategies)} strategies",
+            )])
+            self.engine = engine
+            self._start_engine(engine)
+            if self._frame_timer is None:
+                self._frame_timer = self.set_interval(self._frame_period, self.draw_newest, name="live-frames")
+            self._show_header()
+
+    async def _stop_old(self, old: LiveEngine | None) -> None:
+        """Stop the old engine and wait for its worker to end, so no task outlives it."""
+        if old is not None:
+            await old.stop()
+        worker = self._engine_worker
+        self._engine_worker = None
+        if worker is not None and not worker.is_finished:
+            worker.cancel()
+            with contextlib.suppress(Exception, asyncio.CancelledError):
+                await worker.wait()
+
+    async def _replace_session_widgets(self) -> None:
+        """The header and the table are built for one session (symbol, interval): new ones."""
+        header = self.query_one(LiveHeader)
+        tooltip = header.tooltip
+        await header.remove()
+        fresh = LiveHeader(self.session, self._exchange_title, id="live-header")
+        fresh.tooltip = tooltip
+        await self.mount(fresh, before="#live-top")
+        await self.query_one(StrategyTable).remove()
+        await self.mount(StrategyTable(interval=self.session.interval, id="strategy-table"), after="#live-top")
 
     def action_pause(self) -> None:
         self.paused = True
