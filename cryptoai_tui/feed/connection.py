@@ -215,7 +215,8 @@ class FeedConnection:
             if interval and ping:
                 helpers.append(asyncio.ensure_future(self._ping(ws, ping, interval)))
             feed._maybe_live()
-            lifetime = config.max_connection_lifetime_s or protocol.limits.max_lifetime_s
+            # 0 or None: the exchange closes no connection for its age, so none is rotated
+            lifetime: float = config.max_connection_lifetime_s or protocol.limits.max_lifetime_s or 0.0
             rotate_at = None
             if lifetime:
                 early = config.lifetime_margin_s if lifetime > 2 * config.lifetime_margin_s else lifetime * 0.1

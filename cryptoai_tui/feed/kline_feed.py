@@ -274,7 +274,7 @@ class KlineFeed:
             if item.error is not None:
                 raise item.error
             raise StopAsyncIteration
-        return item  # type: ignore[return-value]
+        return item
 
     # --- streams and connections ----------------------------------------------------------
     def _register(self, symbol: str, interval: str, history: int | None = None) -> StreamState:
