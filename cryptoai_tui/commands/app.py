@@ -95,12 +95,15 @@ def _mode(text: str) -> ConfluenceMode:
 
 
 def run(args: argparse.Namespace) -> int:
-    from cryptoai_tui.commands.running import apply_sim_options
+    from dataclasses import replace
+
+    from cryptoai_tui.commands.running import simulator_settings
     from cryptoai_tui.tui.app import make_app
 
     config = config_from_args(args)
-    seed = apply_sim_options(args)
-    app = make_app(config)
+    simulator = simulator_settings(args)
+    seed = simulator.effective_seed if simulator is not None else None
+    app = make_app(replace(config, simulator=simulator))
     app.run()  # SIGTERM exits it like q, with status 143 (tui/app.py)
     if seed is not None:  # the terminal is back: say how to see this market again
         print(f"cryptoai-tui: the simulated exchange ran with seed {seed}; --seed {seed} shows this "

@@ -8,10 +8,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from enum import Enum
-from typing import Iterable
+from typing import TYPE_CHECKING, Iterable
 
 from cryptoai_tui.engine.strategy_choice import StrategySpec
 from cryptoai_tui.strategies.signal import ConfluenceMode
+
+if TYPE_CHECKING:
+    from cryptoai_tui.wiring import SimulatorSettings
 
 DEFAULT_EXCHANGE = "binance"
 DEFAULT_MODE = ConfluenceMode.MAJORITY
@@ -203,6 +206,9 @@ class AppConfig:
     ws_url: str | None = None
     rest_url: str | None = None
     frame_rate: float = 15.0  # live-screen renders per second at most
+    #: the simulator to start whenever a session runs on "sim" (`--seed`, `--sim-speed`);
+    #: None: the demo one (fixed seed, demo speed)
+    simulator: SimulatorSettings | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "strategies", strategy_specs(self.strategies))
