@@ -36,7 +36,7 @@ from cryptoai_tui.exchanges.errors import (
 )
 from cryptoai_tui.exchanges.redact import mask_secrets
 from cryptoai_tui.feed.backoff import Backoff, shared_attempt_budget
-from cryptoai_tui.feed.connect_errors import connect_error
+from cryptoai_tui.feed.connect_errors import connect_error, gave_up
 from cryptoai_tui.feed.planning import ConnectionPlan, SendPacer, plan_connection
 from cryptoai_tui.feed.status import ConnectionState
 
@@ -109,6 +109,7 @@ class FeedConnection:
         handover: Handover | None = None
         first = True
         had_session = False
+        failed_unconnected = 0  # attempts in a row that failed before any session
         try:
             while self.streams:
                 wait = budget.wait_time(_monotonic())
@@ -137,6 +138,11 @@ class FeedConnection:
                                           lambda status, headers, body: protocol.parse_error(status, headers, body))
                     if isinstance(error, (*FATAL, FeedConfigError)):
                         raise error from None
+                    if not had_session and not isinstance(error, RateLimitedError):
+                        # a rate limit is an answer (the exchange is there): it does not count
+                        failed_unconnected += 1
+                        if config.connect_attempts is not None and failed_unconnected >= config.connect_attempts:
+                            raise gave_up(error, failed_unconnected) from None
                     if isinstance(error, RateLimitedError):
                         delay = error.retry_after
                     elif isinstance(error, RegionBlockedError):

@@ -119,14 +119,19 @@ class SessionEngine:
 def engine_for_session(session: LiveSession, simulator: SimulatorSettings | None = None) -> LiveEngine:
     """The real engine for a session over a live KlineFeed; "sim" starts the simulated
     exchange in-process (wiring knows how), as `simulator` says (`make_app` binds it from
-    the AppConfig)."""
+    the AppConfig).
+
+    Unlike a command's, this feed never gives up on an exchange it cannot reach: the live
+    screen counts down to each retry and offers the simulator, and the user decides."""
+    from cryptoai_tui.feed.config import FeedConfig
     from cryptoai_tui.wiring import open_kline_feed
 
     engine = build_engine(session)
+    patient = FeedConfig(connect_attempts=None)
     return SessionEngine(
         engine,
         lambda: open_kline_feed(session.exchange, engine.symbol, engine.interval.name,
-                                session.ws_url, session.rest_url, simulator=simulator),
+                                session.ws_url, session.rest_url, feed_config=patient, simulator=simulator),
     )
 
 
