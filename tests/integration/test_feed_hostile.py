@@ -280,7 +280,10 @@ async def test_while_unreachable_one_loop_retries_counting_attempts_with_the_tim
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     protocol = get_protocol("binance", f"ws://user:hunter2@127.0.0.1:{port}", f"http://user:hunter2@127.0.0.1:{port}")
-    config = FeedConfig(seed=1, backoff_base_s=0.02, backoff_cap_s=0.05, connect_timeout_s=1.0, rest_timeout_s=1.0)
+    # the app's feed, which never gives up while the screen counts down (a command's ends
+    # after FeedConfig.connect_attempts; tests/integration/test_feed_errors.py)
+    config = FeedConfig(seed=1, backoff_base_s=0.02, backoff_cap_s=0.05, connect_timeout_s=1.0, rest_timeout_s=1.0,
+                        connect_attempts=None)
     feed = KlineFeed(protocol, [("BTCUSDT", "1m")], history=10, config=config)
     run = Run([("BTCUSDT", "1m")])
     await run_until(feed, run, lambda: sum(s.state is ConnectionState.RECONNECTING for s in run.statuses) >= 5,
