@@ -190,8 +190,8 @@ async def test_a_websocket_that_can_never_connect_ends_signals_with_exit_2() -> 
 
 
 async def test_a_websocket_address_where_nothing_listens_ends_stream_and_signals_with_exit_2() -> None:
-    """Refused connections are retried, but not forever: after the feed's attempts (five by
-    default, about 7 s of backoff) both commands say why in one sentence and exit 2. The
+    """Refused connections are retried, but not forever: after the feed's attempts (four by
+    default, about 3.5 s of backoff) both commands say why in one sentence and exit 2. The
     two run side by side, so the test waits for one backoff schedule, not two."""
     import socket
 
@@ -210,5 +210,5 @@ async def test_a_websocket_address_where_nothing_listens_ends_stream_and_signals
         assert run.returncode == 2, text
         assert "Traceback" not in text and "task failed" not in text, text
         last = text.splitlines()[-1]
-        assert "refused the connection" in last and "Gave up after 5 attempts" in last, text
-        assert text.count("Connecting to") == 5, text
+        assert "refused the connection" in last and "Gave up after 4 attempts" in last, text
+        assert text.count("Connecting to") == 4, text

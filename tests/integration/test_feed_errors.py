@@ -127,7 +127,7 @@ async def test_refused_connection_reports_and_retries_with_backoff() -> None:
     feed = KlineFeed(protocol, [("BTCUSDT", "1m")], history=0, config=replace(QUICK, connect_attempts=None))
     seen = await statuses_until(feed, enough=24)
     retries = [s for s in seen if s.state is ConnectionState.RECONNECTING]
-    assert len(retries) >= 10, "well past the default limit of five attempts"
+    assert len(retries) >= 10, "well past the default limit of four attempts"
     assert all("refused the connection" in s.message for s in retries)
     assert all(s.retry_in is not None and 0 <= s.retry_in <= QUICK.backoff_cap_s for s in retries)
 
