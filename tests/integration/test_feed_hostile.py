@@ -116,7 +116,7 @@ async def test_candles_closed_during_a_stall_are_backfilled_though_the_new_socke
 async def test_a_frame_over_the_cap_is_said_as_too_large_not_as_a_lost_connection(
         compression: str | None, size: str) -> None:
     # uncompressed the frame header tells its size; compressed, only that it exceeds the cap
-    async with SimExchange(SimConfig(speed=60, seed=32)) as sim:
+    async with SimExchange(SimConfig(speed=240, seed=32)) as sim:
 
         async def handler(ws: ServerConnection, n: int) -> None:
             if n == 0:
