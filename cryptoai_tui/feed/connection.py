@@ -77,7 +77,7 @@ class FeedConnection:
     """One socket carrying some of a feed's streams, reconnected for as long as it has any."""
 
     __slots__ = ("feed", "index", "streams", "task", "ws", "ready", "rotate", "last_data", "pacer",
-                 "next_id", "up", "connected_at", "delivered")
+                 "send_turn", "next_id", "up", "connected_at", "delivered")
 
     def __init__(self, feed: KlineFeed, index: int) -> None:
         self.feed = feed
@@ -90,6 +90,10 @@ class FeedConnection:
         self.rotate = asyncio.Event()
         self.last_data = 0.0
         self.pacer: SendPacer | None = None
+        #: one paced frame at a time on a socket: each books its slot after the last one
+        #: really left (new with each socket's pacer, so a send stuck on an old socket
+        #: during a handover cannot hold up the new one)
+        self.send_turn = asyncio.Lock()
         self.next_id = 1
         self.up = False
         self.connected_at = 0.0
@@ -198,6 +202,7 @@ class FeedConnection:
         self.delivered = 0
         self.connected_at = self.last_data = _monotonic()
         self.pacer = SendPacer(protocol.limits.max_incoming_messages_per_second * config.send_rate_share)
+        self.send_turn = asyncio.Lock()
         reader: asyncio.Task[tuple[str, int | None]] = asyncio.ensure_future(self._read(ws))
         helpers: list[asyncio.Task[Any]] = []
         planned = False
@@ -284,12 +289,16 @@ class FeedConnection:
             await self._paced_send(ws, frame)
 
     async def _paced_send(self, ws: ClientConnection, frame: str) -> None:
-        pacer = self.pacer
-        if pacer is not None:
+        pacer, turn = self.pacer, self.send_turn
+        if pacer is None:
+            await ws.send(frame)
+            return
+        async with turn:
             wait = pacer.reserve(_monotonic())
             if wait > 0:
                 await asyncio.sleep(wait)
-        await ws.send(frame)
+            await ws.send(frame)
+            pacer.sent(_monotonic())
 
     async def _ping(self, ws: ClientConnection, frame: str, every: float) -> None:
         try:
