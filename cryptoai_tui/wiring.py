@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import random
 from contextlib import asynccontextmanager
-from dataclasses import replace
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, AsyncIterator, Iterable
 from urllib.parse import urlsplit
 
@@ -42,13 +42,6 @@ EXCHANGE_CHOICES: tuple[str, ...] = (*EXCHANGE_NAMES, SIM)
 
 _WS_SCHEMES = ("ws", "wss")
 _REST_SCHEMES = ("http", "https")
-
-# The simulator a front end starts for `sim`, set once per run by the command from
-# `--seed`/`--sim-speed` (see `configure_simulator`); None until then, which means the
-# fixed demo seed, so library callers and tests see the same market every time.
-_sim_seed: int | None = None
-_sim_speed: float = DEMO_SIM_SPEED
-
 
 class EndpointError(ValueError):
     """A base URL that cannot work (wrong scheme, no host); the message says which and why."""
@@ -166,26 +159,45 @@ def check_endpoint_urls(
             raise EndpointError(f"{name} {shown!r} names no host; give one such as {example}.")
 
 
-def configure_simulator(*, seed: int | None = None, speed: float | None = None, fresh_seed: bool = False) -> int:
-    """Set the simulator this run starts for "sim" (`--seed`, `--sim-speed`); returns the seed.
+@dataclass(frozen=True, slots=True)
+class SimulatorSettings:
+    """The simulator a run starts for "sim" (`--seed`, `--sim-speed`), as a value the
+    command hands down to `open_protocol`, so nothing about one run is left in the module
+    for the next run (or the next test) to inherit.
 
-    `fresh_seed` draws a new random seed when none is given, so each run of the app shows a
-    different market; a given seed reproduces one."""
-    global _sim_seed, _sim_speed
-    if seed is None and fresh_seed:
-        seed = random.SystemRandom().randrange(1, 2**31)
-    _sim_seed = seed
-    _sim_speed = DEMO_SIM_SPEED if speed is None else speed
-    return demo_sim_config().seed
+    `seed` None means the fixed demo seed, so library callers and tests see the same market
+    every time; `fresh` draws a new one for a user's run.
+    """
+
+    seed: int | None = None
+    speed: float = DEMO_SIM_SPEED
+
+    @classmethod
+    def fresh(cls, seed: int | None = None, speed: float | None = None) -> SimulatorSettings:
+        """A user's run: `seed` as given, else a new random one, so each run shows a
+        different market and the printed seed reproduces it."""
+        if seed is None:
+            seed = random.SystemRandom().randrange(1, 2**31)
+        return cls(seed=seed, speed=DEMO_SIM_SPEED if speed is None else speed)
+
+    def sim_config(self) -> SimConfig:
+        """The SimConfig to start: sped up, no faults, seeded as these settings say."""
+        from cryptoai_tui.sim.config import SimConfig
+
+        if self.seed is None:
+            return SimConfig(speed=self.speed)
+        return SimConfig(speed=self.speed, seed=self.seed)
+
+    @property
+    def effective_seed(self) -> int:
+        """The seed the simulator will really use (the demo seed when none was given)."""
+        return self.sim_config().seed
 
 
 def demo_sim_config() -> SimConfig:
-    """The simulator a user gets from `--exchange sim`: sped up, no faults, seeded as
-    `configure_simulator` said (the fixed demo seed until a command sets one)."""
-    from cryptoai_tui.sim.config import SimConfig
-
-    config = SimConfig(speed=_sim_speed)
-    return config if _sim_seed is None else replace(config, seed=_sim_seed)
+    """The simulator `--exchange sim` gets when no settings are handed down: the fixed demo
+    seed at the demo speed."""
+    return SimulatorSettings().sim_config()
 
 
 def describe_protocol(
@@ -210,10 +222,13 @@ async def open_protocol(
     rest_url: str | None = None,
     *,
     sim_config: SimConfig | None = None,
+    simulator: SimulatorSettings | None = None,
     market_kind: MarketKind = MarketKind.SPOT,
 ) -> AsyncIterator[ExchangeProtocol]:
     """Yield the protocol for `exchange`; for "sim" without URLs, run a simulator meanwhile.
 
+    The simulator started is `sim_config` when given (tests with faults), else the one
+    `simulator` describes (a command's `--seed`/`--sim-speed`), else the demo one.
     `market_kind` matters only for "sim", which serves both: it picks the spot or the USD-M
     futures paths (`market_kind_of(symbols)` gives it from what the user typed)."""
     if not is_simulator(exchange):
@@ -224,7 +239,8 @@ async def open_protocol(
         return
     from cryptoai_tui.sim.server import SimExchange
 
-    async with SimExchange(sim_config or demo_sim_config()) as sim:
+    config = sim_config or (simulator or SimulatorSettings()).sim_config()
+    async with SimExchange(config) as sim:
         yield _sim_protocol(ws_url or sim.ws_url, rest_url or sim.rest_url, market_kind,
                             named_by_url=bool(ws_url or rest_url))
 
@@ -250,6 +266,7 @@ async def open_kline_feed(
     history: int = 500,
     feed_config: FeedConfig | None = None,
     sim_config: SimConfig | None = None,
+    simulator: SimulatorSettings | None = None,
 ) -> AsyncIterator[KlineFeed]:
     """A started KlineFeed for one stream, the engine's live `CandleSource`.
 
@@ -261,7 +278,7 @@ async def open_kline_feed(
     from cryptoai_tui.feed.config import FeedConfig
     from cryptoai_tui.feed.kline_feed import KlineFeed
 
-    async with open_protocol(exchange, ws_url, rest_url, sim_config=sim_config,
+    async with open_protocol(exchange, ws_url, rest_url, sim_config=sim_config, simulator=simulator,
                              market_kind=market_kind_of(symbol)) as protocol:
         feed = KlineFeed(protocol, [(symbol, interval)], history=history, config=feed_config or FeedConfig())
         async with feed:

@@ -146,18 +146,20 @@ def config_with_remembered(args: argparse.Namespace, last: LastChoices) -> AppCo
 
 
 def run(args: argparse.Namespace) -> int:
-    from cryptoai_tui.commands.running import apply_sim_options
+    from dataclasses import replace
+
+    from cryptoai_tui.commands.journal import session_journal_path
+    from cryptoai_tui.commands.running import simulator_settings
     from cryptoai_tui.config import Settings, config_path
     from cryptoai_tui.tui.app import make_app
 
     settings = Settings.open(config_path())
     config = config_with_remembered(args, settings.last)
     args.exchange = config.exchange  # the remembered exchange counts as chosen for --seed/--sim-speed
-    seed = apply_sim_options(args)
-    from cryptoai_tui.commands.journal import session_journal_path
-
-    app = make_app(config, settings=settings, journal_path=session_journal_path(args),
-                   config_path=config_path(None))
+    simulator = simulator_settings(args)
+    seed = simulator.effective_seed if simulator is not None else None
+    app = make_app(replace(config, simulator=simulator), settings=settings,
+                   journal_path=session_journal_path(args), config_path=config_path(None))
     app.run()  # SIGTERM exits it like q, with status 143 (tui/app.py)
     if seed is not None:  # the terminal is back: say how to see this market again
         print(f"cryptoai-tui: the simulated exchange ran with seed {seed}; --seed {seed} shows this "

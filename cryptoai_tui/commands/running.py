@@ -14,17 +14,21 @@ import asyncio
 import contextlib
 import signal
 from collections.abc import Coroutine
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from cryptoai_tui.errors import UserFacingError, raise_terminated
+
+if TYPE_CHECKING:
+    from cryptoai_tui.wiring import SimulatorSettings
 
 _STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
 
-def apply_sim_options(args: argparse.Namespace) -> int | None:
-    """Hand `--seed`/`--sim-speed` to the wiring; the seed the simulator will use, or None
-    when the exchange is not the simulator (where the options would silently do nothing)."""
-    from cryptoai_tui.wiring import configure_simulator, is_simulator
+def simulator_settings(args: argparse.Namespace) -> SimulatorSettings | None:
+    """The simulator `--seed`/`--sim-speed` ask for (a fresh seed when none is given), to
+    hand to the wiring; None when the exchange is not the simulator, where the options
+    would silently do nothing, so giving them there is refused."""
+    from cryptoai_tui.wiring import SimulatorSettings, is_simulator
 
     seed: int | None = getattr(args, "seed", None)
     speed: float | None = getattr(args, "sim_speed", None)
@@ -36,7 +40,7 @@ def apply_sim_options(args: argparse.Namespace) -> int | None:
                 f"simulator; add --exchange sim, or leave {'it' if len(given) == 1 else 'them'} out."
             )
         return None
-    return configure_simulator(seed=seed, speed=speed, fresh_seed=True)
+    return SimulatorSettings.fresh(seed, speed)
 
 
 def run_until_stopped(main: Coroutine[Any, Any, Any]) -> int | None:

@@ -32,6 +32,7 @@ from cryptoai_tui.strategies.signal import Action
 
 if TYPE_CHECKING:
     from cryptoai_tui.engine import RealtimeStrategyEngine
+    from cryptoai_tui.wiring import SimulatorSettings
 
 Encoder = Callable[[dict[str, Any]], str]
 
@@ -299,12 +300,13 @@ def run(args: argparse.Namespace) -> int:
         check_fits(engine.strategies, options.window)
     except (ValueError, KeyError) as error:
         raise UserFacingError(_sentence(error)) from None
-    from cryptoai_tui.commands.running import apply_sim_options, run_until_stopped
+    from cryptoai_tui.commands.running import run_until_stopped, simulator_settings
     from cryptoai_tui.exchanges.redact import mask_secrets
 
     from cryptoai_tui.sinks import open_sink, sink_key
 
-    seed = apply_sim_options(args) if replay is None else None
+    simulator = simulator_settings(args) if replay is None else None
+    seed = simulator.effective_seed if simulator is not None else None
     sink = open_sink(getattr(args, "sink", None))  # stdout, or kafka:// keyed by this stream
     printer = SignalPrinter(
         sink.text(key=sink_key(exchange, symbol, interval.name)), flush_each=replay is None,
@@ -326,7 +328,7 @@ def run(args: argparse.Namespace) -> int:
             loop = asyncio.get_running_loop()
             stopping: list[asyncio.Task[None]] = []  # held, so the stop task is not collected
             status.on_failure = lambda: stopping.append(loop.create_task(engine.stop()))
-            await _run_live(engine, args)
+            await _run_live(engine, args, simulator)
 
     undelivered = 0
     try:
@@ -350,12 +352,13 @@ def run(args: argparse.Namespace) -> int:
     return 2 if status.failed or undelivered else 0
 
 
-async def _run_live(engine: RealtimeStrategyEngine, args: argparse.Namespace) -> None:
+async def _run_live(engine: RealtimeStrategyEngine, args: argparse.Namespace,
+                    simulator: SimulatorSettings | None) -> None:
     """The engine over a live KlineFeed built by the composition root."""
     from cryptoai_tui.wiring import open_kline_feed
 
     async with open_kline_feed(engine.exchange, args.symbol, engine.interval.name,
-                               args.ws_url, args.rest_url) as feed:
+                               args.ws_url, args.rest_url, simulator=simulator) as feed:
         await engine.run(feed)
 
 

@@ -1,17 +1,17 @@
 """`cryptoai-tui sim`: serve the simulated exchange until Ctrl+C (or SIGTERM).
 
 It prints the flags to paste into other commands, so a second terminal can point the app,
-`stream` or `signals` at it with no guesswork.
+`stream` or `signals` at it with no guesswork. Stopping it is like stopping `stream` or
+`signals`: the server closes its connections, says "stopped." and exits 130 after Ctrl+C,
+143 after SIGTERM, as shells report a process a signal stopped.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import errno
 import ipaddress
-import signal
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
@@ -77,16 +77,16 @@ def exposure_warning(host: str) -> str | None:
 
 
 def run(args: argparse.Namespace) -> int:
+    """Serve until Ctrl+C or SIGTERM; the exit status says which (130/143)."""
+    from cryptoai_tui.commands.running import run_until_stopped
+
     config = build_config(args)
     warning = exposure_warning(config.host)
     if warning is not None:
         print(f"cryptoai-tui sim: {warning}", file=sys.stderr, flush=True)
-    try:
-        asyncio.run(_serve(config, sys.stdout))
-    except KeyboardInterrupt:
-        pass
-    print("cryptoai-tui sim: stopped.", file=sys.stderr)
-    return 0
+    stopped = run_until_stopped(_serve(config, sys.stdout))
+    print("cryptoai-tui sim: stopped.", file=sys.stderr, flush=True)
+    return stopped if stopped is not None else 0
 
 
 async def _serve(config: SimConfig, out: TextIO) -> None:
@@ -106,13 +106,10 @@ async def _serve(config: SimConfig, out: TextIO) -> None:
                 "with --port, or --port 0 for a free one."
             ) from None
         raise
-    stop = asyncio.Event()
-    with contextlib.suppress(NotImplementedError):  # no signal handlers on Windows loops
-        asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, stop.set)
     try:
         out.write(banner(sim))
         out.flush()
-        await stop.wait()
+        await asyncio.Event().wait()  # until a signal cancels this task
     finally:
         await sim.stop()
 

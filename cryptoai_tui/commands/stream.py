@@ -20,6 +20,7 @@ from cryptoai_tui.market import CandleEvent
 if TYPE_CHECKING:
     from cryptoai_tui.feed.status import FeedStatus
     from cryptoai_tui.sinks import LineOutput
+    from cryptoai_tui.wiring import SimulatorSettings
 
 #: the most history one run may ask for (10 REST pages of 1000 on Binance)
 MAX_HISTORY = 10_000
@@ -88,7 +89,7 @@ class FeedFailed(Exception):
 
 def run(args: argparse.Namespace) -> int:
     """Stream until Ctrl+C/SIGTERM (exit 130/143) or until the feed fails (exit 2)."""
-    from cryptoai_tui.commands.running import apply_sim_options, run_until_stopped
+    from cryptoai_tui.commands.running import run_until_stopped, simulator_settings
 
     if args.history < 0 or args.history > MAX_HISTORY:
         raise UserFacingError(f"--history must be between 0 and {MAX_HISTORY} candles, not {args.history}.")
@@ -97,12 +98,12 @@ def run(args: argparse.Namespace) -> int:
     sink_url = getattr(args, "sink", None)
     if sink_url and args.format == "csv" and sink_url.strip() not in ("-", "stdout"):
         raise UserFacingError("--sink publishes JSON lines (one message per candle); leave out --format csv.")
-    seed = apply_sim_options(args)
+    simulator = simulator_settings(args)
     status = StatusWriter(sys.stderr)
     sink = open_sink(sink_url)  # stdout, or kafka:// keyed by each candle's exchange:symbol:interval
     undelivered = 0
     try:
-        stopped = run_until_stopped(_stream(args, status, seed, sink.text()))
+        stopped = run_until_stopped(_stream(args, status, simulator, sink.text()))
     except BrokenPipeError:
         # The reader went away (`| head`); point stdout at nothing so the exit flush is quiet.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
@@ -129,18 +130,20 @@ def _as_sentence() -> Iterator[None]:
         raise UserFacingError(mask_secrets(str(error))) from None
 
 
-async def _stream(args: argparse.Namespace, status: StatusWriter, seed: int | None, out: LineOutput) -> None:
+async def _stream(args: argparse.Namespace, status: StatusWriter, simulator: SimulatorSettings | None,
+                  out: LineOutput) -> None:
     from cryptoai_tui.exchanges.registry import resolve_symbol
     from cryptoai_tui.feed import ConnectionState, FeedStatus, KlineFeed
     from cryptoai_tui.wiring import market_kind_of, open_protocol
 
     with _as_sentence():
-        async with open_protocol(args.exchange, args.ws_url, args.rest_url,
+        async with open_protocol(args.exchange, args.ws_url, args.rest_url, simulator=simulator,
                                  market_kind=market_kind_of(args.symbols)) as protocol:
             symbols = [resolve_symbol(protocol, text) for text in args.symbols]
             feed = KlineFeed(protocol, [(symbol, args.interval) for symbol in symbols], history=args.history)
             await feed.validate(on_wait=lambda message, wait: status.line(message))
-            if seed is not None:  # said once the choice is known good, so a typo stays one line
+            if simulator is not None:  # said once the choice is known good, so a typo stays one line
+                seed = simulator.effective_seed
                 status.line(f"The simulated exchange runs with seed {seed}; --seed {seed} shows this market again.")
             writer = CandleWriter(out, args.format, args.exchange)
             async with feed:

@@ -18,7 +18,12 @@ from enum import Enum
 from typing import Any, Mapping, Sequence
 
 from cryptoai_tui.exchanges import refusals
-from cryptoai_tui.exchanges.errors import ExchangeUnavailableError, InvalidIntervalError, MalformedMessageError
+from cryptoai_tui.exchanges.errors import (
+    ExchangeError,
+    ExchangeUnavailableError,
+    InvalidIntervalError,
+    MalformedMessageError,
+)
 from cryptoai_tui.market import Candle, Interval, MarketKind, Symbol
 from cryptoai_tui.market.interval import InvalidIntervalError as _UnreadableInterval
 
@@ -452,7 +457,7 @@ class ExchangeProtocol(ABC):
 
     @abstractmethod
     def parse_error(self, status: int, headers: Mapping[str, str], body: str,
-                    request: RestRequest | None = None) -> Exception | None:
+                    request: RestRequest | None = None) -> ExchangeError | None:
         """Map an HTTP response to a typed ExchangeError, or None if it is a success.
         Bybit business errors arrive with HTTP 200 and retCode != 0. `request` (optional)
         names the symbol/interval in the error sentence."""

@@ -394,7 +394,7 @@ class BinanceProtocol(ExchangeProtocol):
                                         reason=refusals.BAD_REPLY) from None
 
     def parse_error(self, status: int, headers: Mapping[str, str], body: str,
-                    request: RestRequest | None = None) -> Exception | None:
+                    request: RestRequest | None = None) -> ExchangeError | None:
         if 200 <= status < 300:
             return None
         name = self.display_name

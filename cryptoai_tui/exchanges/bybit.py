@@ -342,7 +342,7 @@ class BybitProtocol(ExchangeProtocol):
                                         reason=refusals.BAD_REPLY) from None
 
     def parse_error(self, status: int, headers: Mapping[str, str], body: str,
-                    request: RestRequest | None = None) -> Exception | None:
+                    request: RestRequest | None = None) -> ExchangeError | None:
         name = self.display_name
         if status == 403:
             if "access too frequent" in body.lower():

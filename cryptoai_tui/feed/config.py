@@ -25,6 +25,11 @@ class FeedConfig:
     #: seed of the jitter; None draws from the system
     seed: int | None = None
     connect_timeout_s: float = 10.0
+    #: a feed that has not connected once gives up after this many failed attempts in a
+    #: row (NeverConnectedError; about 3.5 s of backoff at the defaults), so a command aimed
+    #: at a dead address ends instead of retrying forever; None keeps trying (the app, which
+    #: shows the countdown and offers the simulator). Once connected, a feed keeps trying.
+    connect_attempts: int | None = 4
     rest_timeout_s: float = 10.0
     #: REST requests in flight at once (bootstrap of many streams, gap repairs)
     rest_concurrency: int = 4

@@ -20,6 +20,22 @@ from cryptoai_tui.exchanges.redact import mask_secrets, mask_url
 ParseError = Callable[[int, Mapping[str, str], str], ExchangeError | None]
 
 
+class NeverConnectedError(ExchangeUnavailableError):
+    """A feed that has not connected once gave up (`FeedConfig.connect_attempts`): the
+    address is most likely wrong or the exchange unreachable from here, so a command ends
+    (exit 2) instead of retrying forever."""
+
+    retryable = False
+
+
+def gave_up(last: ExchangeError, attempts: int) -> NeverConnectedError:
+    """The sentence for giving up: the last reason, then how many tries it took."""
+    return NeverConnectedError(
+        f"{last} Gave up after {attempts} attempts without connecting once; check the address "
+        "and the network, then try again."
+    )
+
+
 def connect_error(exc: BaseException, url: str, exchange: str, timeout_s: float,
                   parse_error: ParseError | None = None) -> ExchangeError:
     """The error to report (and act on) for a failed connection attempt to `url`."""

@@ -36,7 +36,7 @@ from cryptoai_tui.exchanges.errors import (
 )
 from cryptoai_tui.exchanges.redact import mask_secrets
 from cryptoai_tui.feed.backoff import Backoff, shared_attempt_budget
-from cryptoai_tui.feed.connect_errors import connect_error
+from cryptoai_tui.feed.connect_errors import connect_error, gave_up
 from cryptoai_tui.feed.planning import ConnectionPlan, SendPacer, plan_connection
 from cryptoai_tui.feed.status import ConnectionState
 
@@ -77,7 +77,7 @@ class FeedConnection:
     """One socket carrying some of a feed's streams, reconnected for as long as it has any."""
 
     __slots__ = ("feed", "index", "streams", "task", "ws", "ready", "rotate", "last_data", "pacer",
-                 "next_id", "up", "connected_at", "delivered")
+                 "send_turn", "next_id", "up", "connected_at", "delivered")
 
     def __init__(self, feed: KlineFeed, index: int) -> None:
         self.feed = feed
@@ -90,6 +90,10 @@ class FeedConnection:
         self.rotate = asyncio.Event()
         self.last_data = 0.0
         self.pacer: SendPacer | None = None
+        #: one paced frame at a time on a socket: each books its slot after the last one
+        #: really left (new with each socket's pacer, so a send stuck on an old socket
+        #: during a handover cannot hold up the new one)
+        self.send_turn = asyncio.Lock()
         self.next_id = 1
         self.up = False
         self.connected_at = 0.0
@@ -109,6 +113,7 @@ class FeedConnection:
         handover: Handover | None = None
         first = True
         had_session = False
+        failed_unconnected = 0  # attempts in a row that failed before any session
         try:
             while self.streams:
                 wait = budget.wait_time(_monotonic())
@@ -137,6 +142,11 @@ class FeedConnection:
                                           lambda status, headers, body: protocol.parse_error(status, headers, body))
                     if isinstance(error, (*FATAL, FeedConfigError)):
                         raise error from None
+                    if not had_session and not isinstance(error, RateLimitedError):
+                        # a rate limit is an answer (the exchange is there): it does not count
+                        failed_unconnected += 1
+                        if config.connect_attempts is not None and failed_unconnected >= config.connect_attempts:
+                            raise gave_up(error, failed_unconnected) from None
                     if isinstance(error, RateLimitedError):
                         delay = error.retry_after
                     elif isinstance(error, RegionBlockedError):
@@ -192,6 +202,7 @@ class FeedConnection:
         self.delivered = 0
         self.connected_at = self.last_data = _monotonic()
         self.pacer = SendPacer(protocol.limits.max_incoming_messages_per_second * config.send_rate_share)
+        self.send_turn = asyncio.Lock()
         reader: asyncio.Task[tuple[str, int | None]] = asyncio.ensure_future(self._read(ws))
         helpers: list[asyncio.Task[Any]] = []
         planned = False
@@ -215,7 +226,8 @@ class FeedConnection:
             if interval and ping:
                 helpers.append(asyncio.ensure_future(self._ping(ws, ping, interval)))
             feed._maybe_live()
-            lifetime = config.max_connection_lifetime_s or protocol.limits.max_lifetime_s
+            # 0 or None: the exchange closes no connection for its age, so none is rotated
+            lifetime: float = config.max_connection_lifetime_s or protocol.limits.max_lifetime_s or 0.0
             rotate_at = None
             if lifetime:
                 early = config.lifetime_margin_s if lifetime > 2 * config.lifetime_margin_s else lifetime * 0.1
@@ -277,12 +289,16 @@ class FeedConnection:
             await self._paced_send(ws, frame)
 
     async def _paced_send(self, ws: ClientConnection, frame: str) -> None:
-        pacer = self.pacer
-        if pacer is not None:
+        pacer, turn = self.pacer, self.send_turn
+        if pacer is None:
+            await ws.send(frame)
+            return
+        async with turn:
             wait = pacer.reserve(_monotonic())
             if wait > 0:
                 await asyncio.sleep(wait)
-        await ws.send(frame)
+            await ws.send(frame)
+            pacer.sent(_monotonic())
 
     async def _ping(self, ws: ClientConnection, frame: str, every: float) -> None:
         try:

@@ -43,6 +43,7 @@ from cryptoai_tui.exchanges.redact import mask_secrets
 from cryptoai_tui.exchanges.registry import resolve_symbol
 from cryptoai_tui.feed.backoff import BackoffPolicy
 from cryptoai_tui.feed.config import FeedConfig
+from cryptoai_tui.feed.connect_errors import NeverConnectedError
 from cryptoai_tui.feed.connection import FATAL, FeedConnection
 from cryptoai_tui.feed.history import HistoryClient
 from cryptoai_tui.feed.repair import FUTURE, StreamRepairer, utc
@@ -274,7 +275,7 @@ class KlineFeed:
             if item.error is not None:
                 raise item.error
             raise StopAsyncIteration
-        return item  # type: ignore[return-value]
+        return item
 
     # --- streams and connections ----------------------------------------------------------
     def _register(self, symbol: str, interval: str, history: int | None = None) -> StreamState:
@@ -410,7 +411,7 @@ class KlineFeed:
             self._fail(await self._with_suggestions(error))
         except FATAL as error:
             self._fail(error)
-        except FeedConfigError as error:
+        except (FeedConfigError, NeverConnectedError) as error:  # said in words, not a bug
             self._fail(error)
         except Exception as error:  # a bug: surface it as an ERROR instead of dying silently
             log.exception("KlineFeed task failed")

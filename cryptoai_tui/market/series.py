@@ -41,7 +41,7 @@ class OHLCV(NamedTuple):
     close: np.ndarray
     volume: np.ndarray
 
-    def __len__(self) -> int:  # type: ignore[override]
+    def __len__(self) -> int:
         return int(self.close.shape[0])
 
 

@@ -177,30 +177,31 @@ def make_app(
     *,
     journal_path: Path | None = None,
     config_path: Path | None = None,
-    symbols_loader: SymbolsLoader = load_exchange_symbols,
-    engine_factory: EngineFactory = engine_for_session,
+    symbols_loader: SymbolsLoader | None = None,
+    engine_factory: EngineFactory | None = None,
     clock: Clock = time.time,
     catalogue: Catalogue | None = None,
     sim_speed: float | None = None,
     settings: Settings | None = None,
 ) -> CryptoAIApp:
-    """Build the app. The defaults talk to real exchanges (or start the simulator for "sim").
+    """Build the app. The defaults talk to real exchanges (or start the simulator for "sim",
+    as `config.simulator` says).
 
     `journal_path`: where live sessions journal their confirmed signals and the Journal
     screen reads (None: no journal); `config_path`: the config whose alert rules sessions
     fire and the Alerts screen edits (None: no alerts). The CLI passes both.
 
-    `sim_speed` is the in-app simulator's speed; default: the config's `sim_speed` when it
-    has one (`--sim-speed`), else the speed the wiring starts the simulator with.
+    `sim_speed` is the in-app simulator's speed; default: `config.simulator`'s
+    (`--sim-speed`), else the speed the wiring starts the simulator with.
     """
     from cryptoai_tui.wiring import DEMO_SIM_SPEED
 
     if sim_speed is None:
-        sim_speed = getattr(config, "sim_speed", None) or DEMO_SIM_SPEED
+        sim_speed = config.simulator.speed if config.simulator is not None else DEMO_SIM_SPEED
     services = Services(
         catalogue=catalogue if catalogue is not None else default_catalogue(),
-        symbols=SymbolDirectory(symbols_loader),
-        engine_factory=engine_factory,
+        symbols=SymbolDirectory(symbols_loader or partial(load_exchange_symbols, simulator=config.simulator)),
+        engine_factory=engine_factory or partial(engine_for_session, simulator=config.simulator),
         clock=clock,
         frame_rate=config.frame_rate,
         journal_path=journal_path,

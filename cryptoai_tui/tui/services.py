@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from cryptoai_tui.alerts.book import Alert
     from cryptoai_tui.alerts.rules import AlertRule
     from cryptoai_tui.engine import CandleSource, RealtimeStrategyEngine
+    from cryptoai_tui.wiring import SimulatorSettings
 
 
 class LiveEngine(Protocol):
@@ -118,25 +119,32 @@ class SessionEngine:
         await self.engine.stop()
 
 
-def engine_for_session(session: LiveSession) -> LiveEngine:
+def engine_for_session(session: LiveSession, simulator: SimulatorSettings | None = None) -> LiveEngine:
     """The real engine for a session over a live KlineFeed; "sim" starts the simulated
-    exchange in-process (wiring knows how)."""
+    exchange in-process (wiring knows how), as `simulator` says (`make_app` binds it from
+    the AppConfig).
+
+    Unlike a command's, this feed never gives up on an exchange it cannot reach: the live
+    screen counts down to each retry and offers the simulator, and the user decides."""
+    from cryptoai_tui.feed.config import FeedConfig
     from cryptoai_tui.wiring import open_kline_feed
 
     engine = build_engine(session)
+    patient = FeedConfig(connect_attempts=None)
     return SessionEngine(
         engine,
         lambda: open_kline_feed(session.exchange, engine.symbol, engine.interval.name,
-                                session.ws_url, session.rest_url),
+                                session.ws_url, session.rest_url, feed_config=patient, simulator=simulator),
     )
 
 
-async def load_exchange_symbols(endpoint: Endpoint) -> Sequence[Symbol]:
+async def load_exchange_symbols(endpoint: Endpoint, simulator: SimulatorSettings | None = None) -> Sequence[Symbol]:
     """The exchange's symbol list over REST (the simulator's, for "sim")."""
     from cryptoai_tui.wiring import open_protocol
     from cryptoai_tui.exchanges.rest import RestClient
 
-    async with open_protocol(endpoint.exchange, endpoint.ws_url, endpoint.rest_url) as protocol:
+    async with open_protocol(endpoint.exchange, endpoint.ws_url, endpoint.rest_url,
+                             simulator=simulator) as protocol:
         async with RestClient(protocol) as client:
             return await client.get_symbols()
 

@@ -8,11 +8,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from enum import Enum
-from typing import Iterable
+from typing import TYPE_CHECKING, Iterable
 
 from cryptoai_tui.engine.strategy_choice import StrategySpec
 from cryptoai_tui.strategies.confluence import Mode
 from cryptoai_tui.strategies.signal import ConfluenceMode
+
+if TYPE_CHECKING:
+    from cryptoai_tui.wiring import SimulatorSettings
 
 DEFAULT_EXCHANGE = "binance"
 DEFAULT_MODE = ConfluenceMode.MAJORITY
@@ -205,6 +208,9 @@ class AppConfig:
     rest_url: str | None = None
     frame_rate: float = 15.0  # live-screen renders per second at most
     start_live: bool = True  # False when choices were filled from the last run: the Lab shows them first
+    #: the simulator to start whenever a session runs on "sim" (`--seed`, `--sim-speed`);
+    #: None: the demo one (fixed seed, demo speed)
+    simulator: SimulatorSettings | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "strategies", strategy_specs(self.strategies))

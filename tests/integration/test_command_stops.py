@@ -187,3 +187,28 @@ async def test_a_websocket_that_can_never_connect_ends_signals_with_exit_2() -> 
     assert out == b""
     text = err.decode()
     assert "Traceback" not in text and "banned this IP" in text
+
+
+async def test_a_websocket_address_where_nothing_listens_ends_stream_and_signals_with_exit_2() -> None:
+    """Refused connections are retried, but not forever: after the feed's attempts (four by
+    default, about 3.5 s of backoff) both commands say why in one sentence and exit 2. The
+    two run side by side, so the test waits for one backoff schedule, not two."""
+    import socket
+
+    with socket.socket() as probe:  # a port nothing listens on
+        probe.bind(("127.0.0.1", 0))
+        dead = f"ws://127.0.0.1:{probe.getsockname()[1]}"
+    async with SimExchange(SimConfig(speed=60)) as sim:
+        runs = [
+            await start("stream", "BTCUSDT", "--history", "2", "--ws-url", dead, "--rest-url", sim.rest_url),
+            await start("signals", "--symbol", "BTCUSDT", "--strategies", "rsi", "--ws-url", dead,
+                        "--rest-url", sim.rest_url),
+        ]
+        results = await asyncio.wait_for(asyncio.gather(*(run.communicate() for run in runs)), GUARD_S)
+    for run, (out, err) in zip(runs, results):
+        text = err.decode()
+        assert run.returncode == 2, text
+        assert "Traceback" not in text and "task failed" not in text, text
+        last = text.splitlines()[-1]
+        assert "refused the connection" in last and "Gave up after 4 attempts" in last, text
+        assert text.count("Connecting to") == 4, text

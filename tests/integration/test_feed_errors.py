@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import json
 import socket
+from dataclasses import replace
 
 import pytest
 from websockets.asyncio.server import ServerConnection, serve
@@ -16,6 +17,7 @@ from cryptoai_tui.exchanges.binance import BinanceSpot
 from cryptoai_tui.exchanges.errors import InvalidIntervalError, InvalidSymbolError, IpBannedError, RegionBlockedError
 from cryptoai_tui.exchanges.registry import get_protocol
 from cryptoai_tui.feed import ConnectionState, FeedConfig, FeedStatus, KlineFeed
+from cryptoai_tui.feed.connect_errors import NeverConnectedError
 from cryptoai_tui.market import CandleEvent
 from cryptoai_tui.sim.config import SimConfig
 from cryptoai_tui.sim.faults import FaultConfig
@@ -119,14 +121,67 @@ async def test_rate_limits_wait_the_retry_after_and_then_succeed() -> None:
 
 
 async def test_refused_connection_reports_and_retries_with_backoff() -> None:
+    """The app's feed (no attempt limit) retries a refused connection for as long as it runs."""
     port = free_port()
     protocol = get_protocol("binance", f"ws://127.0.0.1:{port}", f"http://127.0.0.1:{port}")
-    feed = KlineFeed(protocol, [("BTCUSDT", "1m")], history=0, config=QUICK)
-    seen = await statuses_until(feed, enough=12)
+    feed = KlineFeed(protocol, [("BTCUSDT", "1m")], history=0, config=replace(QUICK, connect_attempts=None))
+    seen = await statuses_until(feed, enough=24)
     retries = [s for s in seen if s.state is ConnectionState.RECONNECTING]
-    assert len(retries) >= 4
+    assert len(retries) >= 10, "well past the default limit of four attempts"
     assert all("refused the connection" in s.message for s in retries)
     assert all(s.retry_in is not None and 0 <= s.retry_in <= QUICK.backoff_cap_s for s in retries)
+
+
+async def test_a_feed_that_never_connects_gives_up_after_its_attempts_with_a_sentence() -> None:
+    """A command's feed (the default limit) ends: every attempt said why it failed, and the
+    last error says the feed gave up, so `stream` and `signals` can exit 2."""
+    port = free_port()
+    protocol = get_protocol("binance", f"ws://127.0.0.1:{port}", f"http://127.0.0.1:{port}")
+    config = replace(QUICK, connect_attempts=3)
+    feed = KlineFeed(protocol, [("BTCUSDT", "1m")], history=0, config=config)
+    seen: list[FeedStatus] = []
+
+    async def consume() -> None:
+        async with feed:
+            async for event in feed:
+                if isinstance(event, FeedStatus):
+                    seen.append(event)
+
+    with pytest.raises(NeverConnectedError) as raised:
+        await asyncio.wait_for(consume(), 10)
+    message = str(raised.value)
+    assert "refused the connection" in message and "Gave up after 3 attempts" in message, message
+    assert [s.state for s in seen].count(ConnectionState.CONNECTING) == 3
+    assert FeedConfig().connect_attempts is not None, "commands get a limit by default"
+
+
+async def test_a_feed_that_connected_once_keeps_trying_past_the_limit() -> None:
+    """Only a feed that never connected gives up: once the exchange answered, an outage is
+    ridden out with backoff however long it lasts."""
+    sim = SimExchange(SimConfig(seed=4, speed=600))
+    await sim.start()
+    protocol = get_protocol("binance", sim.ws_url, sim.rest_url)
+    feed = KlineFeed(protocol, [("BTCUSDT", "1m")], history=0, config=replace(QUICK, connect_attempts=2))
+    seen: list[FeedStatus] = []
+    gone: list[bool] = []
+
+    async def consume() -> None:
+        async with feed:
+            async for event in feed:
+                if isinstance(event, FeedStatus):
+                    seen.append(event)
+                    if event.state is ConnectionState.LIVE and not gone:
+                        gone.append(True)
+                        await sim.stop()  # the exchange goes away after the first session
+                    refused = [s for s in seen if "refused the connection" in s.message]
+                    if len(refused) >= 5:
+                        return
+
+    try:
+        await asyncio.wait_for(consume(), 20)
+    finally:
+        await sim.stop()
+    assert gone, "the feed went live before the exchange went away"
 
 
 async def test_region_block_is_said_plainly_and_retried_slowly() -> None:

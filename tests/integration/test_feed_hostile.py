@@ -116,7 +116,7 @@ async def test_candles_closed_during_a_stall_are_backfilled_though_the_new_socke
 async def test_a_frame_over_the_cap_is_said_as_too_large_not_as_a_lost_connection(
         compression: str | None, size: str) -> None:
     # uncompressed the frame header tells its size; compressed, only that it exceeds the cap
-    async with SimExchange(SimConfig(speed=60, seed=32)) as sim:
+    async with SimExchange(SimConfig(speed=240, seed=32)) as sim:
 
         async def handler(ws: ServerConnection, n: int) -> None:
             if n == 0:
@@ -280,7 +280,10 @@ async def test_while_unreachable_one_loop_retries_counting_attempts_with_the_tim
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     protocol = get_protocol("binance", f"ws://user:hunter2@127.0.0.1:{port}", f"http://user:hunter2@127.0.0.1:{port}")
-    config = FeedConfig(seed=1, backoff_base_s=0.02, backoff_cap_s=0.05, connect_timeout_s=1.0, rest_timeout_s=1.0)
+    # the app's feed, which never gives up while the screen counts down (a command's ends
+    # after FeedConfig.connect_attempts; tests/integration/test_feed_errors.py)
+    config = FeedConfig(seed=1, backoff_base_s=0.02, backoff_cap_s=0.05, connect_timeout_s=1.0, rest_timeout_s=1.0,
+                        connect_attempts=None)
     feed = KlineFeed(protocol, [("BTCUSDT", "1m")], history=10, config=config)
     run = Run([("BTCUSDT", "1m")])
     await run_until(feed, run, lambda: sum(s.state is ConnectionState.RECONNECTING for s in run.statuses) >= 5,

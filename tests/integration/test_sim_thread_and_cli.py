@@ -40,7 +40,10 @@ def test_a_busy_port_is_reported_when_starting_in_a_thread() -> None:
             SimExchange(SimConfig(port=first.port)).start_in_thread()
 
 
-def test_the_sim_command_prints_where_to_connect_and_stops_on_ctrl_c() -> None:
+@pytest.mark.parametrize(("stop", "status"), [(signal.SIGINT, 130), (signal.SIGTERM, 143)], ids=["ctrl-c", "sigterm"])
+def test_the_sim_command_prints_where_to_connect_and_stops_on_ctrl_c_or_sigterm(stop: int, status: int) -> None:
+    """Like `stream` and `signals`: 128 + the signal, one "stopped." line, no traceback, and
+    the port really closed."""
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     process = subprocess.Popen(
         [sys.executable, "-m", "cryptoai_tui", "sim", "--port", "0", "--speed", "60", "--symbols", "BTCUSDT",
@@ -59,12 +62,15 @@ def test_the_sim_command_prints_where_to_connect_and_stops_on_ctrl_c() -> None:
         assert ws_url.startswith("ws://127.0.0.1:") and "duplicate (p=0.1)" in text
         symbols = json.loads(httpx.get(f"{rest_url}/api/v3/exchangeInfo").text)["symbols"]
         assert [s["symbol"] for s in symbols] == ["BTCUSDT", "ETHBTC"]
-        process.send_signal(signal.SIGINT)
+        process.send_signal(stop)
         _, err = process.communicate(timeout=10)
     finally:
         if process.poll() is None:
             process.kill()
-    assert process.returncode == 0 and "stopped" in err and "Traceback" not in err
+    assert process.returncode == status, err
+    assert "stopped" in err and "Traceback" not in err, err
+    with pytest.raises(httpx.ConnectError):
+        httpx.get(f"{rest_url}/api/v3/exchangeInfo")
 
 
 @pytest.mark.parametrize(

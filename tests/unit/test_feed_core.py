@@ -191,6 +191,17 @@ def test_send_pacer_spaces_frames_under_the_rate() -> None:
     assert pacer.reserve(now=10.0) == 0.0
 
 
+def test_send_pacer_spaces_from_the_real_send_after_a_stall() -> None:
+    """A frame that left late (the loop stalled) pushes the next one a full spacing after
+    it, so overdue frames do not leave back to back."""
+    pacer = SendPacer(rate_per_s=4.0)
+    assert pacer.reserve(now=0.0) == 0.0
+    pacer.sent(now=0.9)  # due at 0, really sent at 0.9
+    assert pacer.reserve(now=0.9) == pytest.approx(0.25)
+    pacer.sent(now=0.9 + 0.25)
+    assert pacer.reserve(now=5.0) == 0.0  # idle since: no wait
+
+
 def test_attempt_budget_window_edge_never_lets_a_fourth_attempt_in() -> None:
     # The exchange counts 3 attempts per 10 s: at the exact edge the oldest one leaves the
     # window as the new one enters it, never both in it at once.

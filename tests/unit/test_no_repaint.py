@@ -6,13 +6,14 @@ from __future__ import annotations
 
 import random
 from dataclasses import replace
+from typing import Callable
 
 import pytest
 
 from cryptoai_tui.market import Candle, CandleSeries
 from cryptoai_tui.engine.history import history_signals
 from cryptoai_tui.strategies import Action, Signal, parse_strategy_spec
-from tests.conftest import load_candles
+from tests.conftest import RealHistory, load_candles
 
 BARS = 2000
 
@@ -23,9 +24,11 @@ def candles() -> list[Candle]:
 
 
 @pytest.fixture(scope="module")
-def sliding(candles: list[Candle]) -> list[dict[str, Signal]]:
-    """The backtest's view: the live 1000-candle window sliding over 2000 bars."""
-    return history_signals(parse_strategy_spec("all"), candles, window=1000)
+def sliding(real_history: Callable[[str], RealHistory]) -> list[dict[str, Signal]]:
+    """The backtest's view: the live 1000-candle window sliding over the first 2000 bars,
+    taken from the session's run over the whole file (tests/conftest.py), so every prefix
+    below is compared with a longer history still."""
+    return real_history("BTCUSDT-1h.csv")[1][:BARS]
 
 
 @pytest.fixture(scope="module")

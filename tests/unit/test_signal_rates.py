@@ -5,22 +5,24 @@ prints."""
 
 from __future__ import annotations
 
+from typing import Callable
+
 import pytest
 
-from cryptoai_tui.strategies import Action, Signal, parse_strategy_spec
+from cryptoai_tui.strategies import Action, Signal
 from cryptoai_tui.strategies.rates import default_rules, signal_rates
 from cryptoai_tui.strategies.signal import ConfluenceMode, ConfluenceRule
 
-# The one place this test names the history path (it may move to engine/).
-from cryptoai_tui.engine.history import history_signals as run_history
-from tests.conftest import load_candles
+from tests.conftest import RealHistory
 
 FILES = ("BTCUSDT-1h.csv", "ETHUSDT-1h.csv")
 
 
 @pytest.fixture(scope="module", params=FILES)
-def rows(request: pytest.FixtureRequest) -> list[dict[str, Signal]]:
-    return run_history(parse_strategy_spec("all"), load_candles(request.param), window=1000)
+def rows(request: pytest.FixtureRequest, real_history: Callable[[str], RealHistory]) -> list[dict[str, Signal]]:
+    """The session's one history run of the file (tests/conftest.py): the engine's path
+    (engine/history.history_signals, window 1000), shared with the real-candle tests."""
+    return real_history(request.param)[1]
 
 
 def test_majority_and_all_fire_within_the_bands_on_real_candles(rows: list[dict[str, Signal]]) -> None:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import random
 from dataclasses import replace
+from typing import Callable
 
 import pytest
 
@@ -17,20 +18,27 @@ from cryptoai_tui.strategies.signal import ConfluenceResult
 
 # The one place this test names the history path (it may move to engine/).
 from cryptoai_tui.engine.history import history_signals as run_history
-from tests.conftest import load_candles
+from tests.conftest import RealHistory, load_candles
 
 BARS = 1600
 RULES = default_rules(11)
 
 
 @pytest.fixture(scope="module", params=["BTCUSDT-1h.csv", "ETHUSDT-1h.csv"])
-def candles(request: pytest.FixtureRequest) -> list[Candle]:
-    return load_candles(request.param, limit=BARS)
+def file(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
 
 
 @pytest.fixture(scope="module")
-def full(candles: list[Candle]) -> list[dict[str, Signal]]:
-    return run_history(parse_strategy_spec("all"), candles, window=1000)
+def candles(file: str) -> list[Candle]:
+    return load_candles(file, limit=BARS)
+
+
+@pytest.fixture(scope="module")
+def full(file: str, real_history: Callable[[str], RealHistory]) -> list[dict[str, Signal]]:
+    """The first BARS rows of the session's run over the whole file (tests/conftest.py,
+    window 1000): the "full run" each prefix is compared with is longer still."""
+    return real_history(file)[1][:BARS]
 
 
 def readings(row: dict[str, Signal]) -> dict[str, tuple[str, str]]:

@@ -5,26 +5,22 @@ from __future__ import annotations
 
 import math
 from collections import Counter
+from typing import Callable
 
 import numpy as np
 import pytest
 import talib
 
-from cryptoai_tui.market import Candle
-from cryptoai_tui.engine.history import history_signals
-from cryptoai_tui.strategies import STRATEGY_NAMES, Action, Signal, parse_strategy_spec
-from tests.conftest import load_candles
+from cryptoai_tui.strategies import STRATEGY_NAMES, Action, parse_strategy_spec
+from tests.conftest import RealHistory
 
 FILES = ("BTCUSDT-1h.csv", "ETHUSDT-1h.csv")
 
 
 @pytest.fixture(scope="module")
-def runs() -> dict[str, tuple[list[Candle], list[dict[str, Signal]]]]:
-    out = {}
-    for name in FILES:
-        candles = load_candles(name)
-        out[name] = (candles, history_signals(parse_strategy_spec("all"), candles))
-    return out
+def runs(real_history: Callable[[str], RealHistory]) -> dict[str, RealHistory]:
+    """The session's one history run per file (tests/conftest.py), shared with the rate tests."""
+    return {name: real_history(name) for name in FILES}
 
 
 @pytest.mark.parametrize("file", FILES)

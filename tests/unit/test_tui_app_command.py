@@ -79,3 +79,26 @@ def test_mode_3_is_at_least_3_of_n_and_a_count_above_n_is_refused() -> None:
 def test_a_parameter_that_can_never_warm_up_is_refused_with_the_largest_that_fits() -> None:
     with pytest.raises(UserFacingError, match=r"window holds 1000: the largest period that fits is 998\.$"):
         config_from_args(args(strategies="rsi:period=100000"))
+
+
+def test_the_simulator_settings_travel_from_the_options_to_the_app_and_its_services() -> None:
+    """`--seed`/`--sim-speed` are a value on the AppConfig, bound into the services'
+    default engine and symbol loaders, not state left in a module for the next run."""
+    from functools import partial
+
+    from cryptoai_tui.commands.running import simulator_settings
+    from cryptoai_tui.tui.app import make_app
+    from cryptoai_tui.tui.session import AppConfig
+    from cryptoai_tui.wiring import DEMO_SIM_SPEED, SimulatorSettings
+
+    settings = simulator_settings(argparse.Namespace(exchange="SIM", seed=5, sim_speed=2.0))
+    assert settings == SimulatorSettings(seed=5, speed=2.0)
+    assert simulator_settings(argparse.Namespace(exchange="binance", seed=None, sim_speed=None)) is None
+    with pytest.raises(UserFacingError, match="--seed only applies to the built-in simulator"):
+        simulator_settings(argparse.Namespace(exchange="binance", seed=5, sim_speed=None))
+
+    app = make_app(AppConfig(exchange="sim", simulator=settings))
+    assert app.sim_speed == 2.0
+    factory = app.services.engine_factory
+    assert isinstance(factory, partial) and factory.keywords == {"simulator": settings}
+    assert make_app(AppConfig(exchange="sim")).sim_speed == DEMO_SIM_SPEED

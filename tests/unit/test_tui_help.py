@@ -24,3 +24,37 @@ def test_the_numbered_lab_steps_share_one_line() -> None:
     lines = bindings_help(App(), LabScreen.BINDINGS)
     assert lines[0][0] == "1 … 6" and lines[0][1].startswith("open that step")
     assert [keys for keys, _ in lines] == ["1 … 6", "s", "j", "a", "?"]
+
+
+def test_key_hints_are_built_from_the_bindings_groups_first_then_what_the_footer_shows() -> None:
+    from textual.binding import Binding
+
+    from cryptoai_tui.tui.screens.help import CHOOSE, MOVE, key_hint
+
+    bindings = [
+        Binding("up", "move(-1)", "Up", show=False, group=MOVE),
+        Binding("down", "move(1)", "Down", show=False, group=MOVE),
+        Binding("enter", "choose", "Choose", show=False, group=CHOOSE),
+        Binding("pagedown", "move(10)", "Page down", show=False),  # hidden, no group: not hinted
+        Binding("escape", "cancel", "Back"),
+        Binding("ctrl+r", "retry", "Retry"),
+    ]
+    assert key_hint(App(), bindings) == "↑↓ move · Enter choose · Esc back · ^r retry"
+    assert key_hint(App(), bindings, leave_out={"retry"}) == "↑↓ move · Enter choose · Esc back"
+    # a key rebound in BINDINGS is what the hint says: nothing to edit a second time
+    rebound = [Binding("k", "move(-1)", "Up", show=False, group=MOVE), *bindings[1:]]
+    assert key_hint(App(), rebound, leave_out={"retry"}).startswith("k↓ move · ")
+
+
+def test_every_picker_hint_names_only_keys_its_screen_binds() -> None:
+    from cryptoai_tui.tui.screens.asset_picker import AssetPicker
+    from cryptoai_tui.tui.screens.choice_picker import ChoicePicker
+    from cryptoai_tui.tui.screens.help import key_hint
+    from cryptoai_tui.tui.screens.strategy_picker import StrategyChecklist, StrategyPicker
+
+    app = App()
+    assert key_hint(app, ChoicePicker.BINDINGS) == "↑↓ move · Enter choose · Esc back"
+    assert key_hint(app, AssetPicker.BINDINGS, leave_out={"retry"}) == "↑↓ move · Enter choose · Esc back"
+    assert key_hint(app, StrategyChecklist.BINDINGS, StrategyPicker.BINDINGS) == (
+        "Space toggle · Enter done · a all · n none · Esc back"
+    )

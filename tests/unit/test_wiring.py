@@ -9,8 +9,8 @@ from cryptoai_tui.exchanges.registry import get_protocol
 from cryptoai_tui.market.symbol import MarketKind
 from cryptoai_tui.wiring import (
     EndpointError,
+    SimulatorSettings,
     check_endpoint_urls,
-    configure_simulator,
     demo_sim_config,
     describe_protocol,
     display_title,
@@ -18,12 +18,6 @@ from cryptoai_tui.wiring import (
     market_kind_of,
     protocol_name,
 )
-
-
-@pytest.fixture(autouse=True)
-def default_simulator() -> object:
-    yield
-    configure_simulator()  # later tests see the fixed demo seed again
 
 
 def test_sim_picks_the_spot_or_usdm_protocol_from_the_symbol() -> None:
@@ -86,8 +80,35 @@ def test_good_urls_pass_and_python_callers_get_python_names() -> None:
 
 def test_the_simulator_seed_is_fresh_per_run_unless_given() -> None:
     assert demo_sim_config().seed == 7 and demo_sim_config().speed == wiring.DEMO_SIM_SPEED
-    assert configure_simulator(seed=12, speed=1.0, fresh_seed=True) == 12
-    assert (demo_sim_config().seed, demo_sim_config().speed) == (12, 1.0)
-    seeds = {configure_simulator(fresh_seed=True) for _ in range(5)}
+    given = SimulatorSettings.fresh(12, 1.0)
+    assert (given.sim_config().seed, given.sim_config().speed, given.effective_seed) == (12, 1.0, 12)
+    seeds = {SimulatorSettings.fresh().effective_seed for _ in range(5)}
     assert len(seeds) > 1, "a fresh seed each run"
-    assert demo_sim_config().speed == wiring.DEMO_SIM_SPEED
+    assert SimulatorSettings.fresh().speed == wiring.DEMO_SIM_SPEED
+    # a value handed down, not state: the demo simulator is untouched by any run's settings
+    assert (demo_sim_config().seed, demo_sim_config().speed) == (7, wiring.DEMO_SIM_SPEED)
+    assert not any(not callable(v) and isinstance(v, (int, float)) and name.startswith("_sim")
+                   for name, v in vars(wiring).items())
+
+
+async def test_open_protocol_starts_the_simulator_the_settings_describe() -> None:
+    """Two runs with the same seed see the same market, another seed another one: the
+    settings reach the simulator through the call, with nothing set beforehand."""
+    from cryptoai_tui.exchanges.rest import RestClient
+    from cryptoai_tui.market import Interval
+
+    async def closes(settings: SimulatorSettings) -> dict[int, float]:
+        async with wiring.open_protocol("sim", simulator=settings) as protocol:
+            async with RestClient(protocol) as client:
+                candles = await client.get_klines("BTCUSDT", Interval.parse("1m"), limit=5)
+        return {candle.open_time: candle.close for candle in candles[:-1]}  # the last is forming
+
+    a = await closes(SimulatorSettings(seed=5, speed=1.0))
+    b = await closes(SimulatorSettings(seed=5, speed=1.0))
+    c = await closes(SimulatorSettings(seed=6, speed=1.0))
+    shared = sorted(a.keys() & b.keys() & c.keys())
+    assert len(shared) >= 3, (a, b, c)  # a minute may turn between the runs, not two
+    assert [a[t] for t in shared] == [b[t] for t in shared]
+    assert [a[t] for t in shared] != [c[t] for t in shared]
+
+

@@ -20,6 +20,7 @@ from textual.worker import Worker, WorkerState
 
 from cryptoai_tui.market.symbol import Symbol, parse_symbol
 from cryptoai_tui.tui.asset_search import AssetEntry, filter_assets, order_assets
+from cryptoai_tui.tui.screens.help import CHOOSE, MOVE, key_hint
 
 SymbolsLoader = Callable[[], Awaitable[Sequence[Symbol]]]
 MAX_SHOWN = 400  # more rows than anyone scrolls through; typing narrows the rest
@@ -48,9 +49,12 @@ class AssetPicker(ModalScreen[str | None]):
     """
 
     BINDINGS = [
+        Binding("up", "move(-1)", "Up", show=False, group=MOVE),
+        Binding("down", "move(1)", "Down", show=False, group=MOVE),
+        # Enter is the filter field's submit (see `_submitted`); bound here for the hint,
+        # and so it still chooses after a click has taken the focus off the field
+        Binding("enter", "choose", "Choose", show=False, group=CHOOSE),
         Binding("escape", "cancel", "Back"),
-        Binding("down", "move(1)", "Down", show=False),
-        Binding("up", "move(-1)", "Up", show=False),
         Binding("pagedown", "move(10)", "Page down", show=False),
         Binding("pageup", "move(-10)", "Page up", show=False),
         Binding("ctrl+r", "retry", "Retry"),
@@ -93,9 +97,8 @@ class AssetPicker(ModalScreen[str | None]):
             yield field
             yield Static("", id="asset-status", classes="picker-status")
             yield OptionList(id="asset-list", classes="picker-options")
-            yield Static(
-                "↑↓ move · Enter choose · Esc back", classes="picker-hint"
-            )
+            # the status line offers Ctrl+R itself, only when the list failed to load
+            yield Static(key_hint(self.app, self.BINDINGS, leave_out={"retry"}), classes="picker-hint")
         yield Footer()
 
     def on_mount(self) -> None:
@@ -228,6 +231,9 @@ class AssetPicker(ModalScreen[str | None]):
                 )
                 return
             self.dismiss(ref.name)
+
+    def action_choose(self) -> None:
+        self._choose_highlighted(self.query_one("#asset-filter", Input).value)
 
     def action_retry(self) -> None:
         if self.list_state is ListState.FAILED:

@@ -19,6 +19,8 @@ from textual.screen import ModalScreen
 from textual.widgets import Footer, Label, OptionList, Static
 from textual.widgets.option_list import Option
 
+from cryptoai_tui.tui.screens.help import CHOOSE, MOVE, key_hint
+
 T = TypeVar("T")
 
 _OPTION_PADDING = 2  # an OptionList option is padded by one cell on each side
@@ -55,7 +57,14 @@ class Choice(Generic[T]):
 class ChoicePicker(ModalScreen[T | None], Generic[T]):
     """Dismisses with the chosen value, or None when the user backs out with Esc."""
 
-    BINDINGS = [Binding("escape", "cancel", "Back")]
+    # ↑↓ and Enter are the option list's own keys while it has focus; bound here as well they
+    # also work after a click elsewhere, and the hint under the list is built from them
+    BINDINGS = [
+        Binding("up", "move(-1)", "Up", show=False, group=MOVE),
+        Binding("down", "move(1)", "Down", show=False, group=MOVE),
+        Binding("enter", "choose", "Choose", show=False, group=CHOOSE),
+        Binding("escape", "cancel", "Back"),
+    ]
 
     def __init__(
         self,
@@ -85,7 +94,7 @@ class ChoicePicker(ModalScreen[T | None], Generic[T]):
             if self._prompt:
                 yield Static(Content(self._prompt), classes="picker-prompt")
             yield OptionList(*options, classes="picker-options")
-            yield Static("↑↓ move · Enter choose · Esc back", classes="picker-hint")
+            yield Static(key_hint(self.app, self.BINDINGS), classes="picker-hint")
         yield Footer()
 
     def _option_prompt(self, choice: Choice[T], width: int | None) -> Content:
@@ -117,6 +126,17 @@ class ChoicePicker(ModalScreen[T | None], Generic[T]):
         event.stop()
         assert event.option.id is not None
         self.dismiss(self._choices[int(event.option.id)].value)
+
+    def action_move(self, step: int) -> None:
+        options = self.query_one(OptionList)
+        options.focus()
+        if step > 0:
+            options.action_cursor_down()
+        else:
+            options.action_cursor_up()
+
+    def action_choose(self) -> None:
+        self.query_one(OptionList).action_select()
 
     def action_cancel(self) -> None:
         self.dismiss(None)

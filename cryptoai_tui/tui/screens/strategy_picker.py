@@ -16,6 +16,7 @@ from textual.widgets.option_list import Option
 
 from cryptoai_tui.tui.catalogue import STRATEGY_GROUPS, StrategyInfo
 from cryptoai_tui.tui.screens.choice_picker import hanging_prompt, option_width
+from cryptoai_tui.tui.screens.help import key_hint
 
 _HEADING_PREFIX = "group:"
 
@@ -162,10 +163,8 @@ class StrategyPicker(ModalScreen[tuple[str, ...] | None]):
         self.set_class(visible, "-prompted")
 
     def _show_count(self, chosen: tuple[str, ...]) -> None:
-        self.query_one("#strategy-count", Static).update(
-            f"{len(chosen)} of {len(self._strategies)} chosen · Space toggle · a all · n none · "
-            "Enter done · Esc back"
-        )
+        keys = key_hint(self.app, StrategyChecklist.BINDINGS, self.BINDINGS)
+        self.query_one("#strategy-count", Static).update(f"{len(chosen)} of {len(self._strategies)} chosen · {keys}")
 
     @on(StrategyChecklist.Confirmed)
     def _confirmed(self) -> None:
