@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-__version__ = "0.1.0"
+from cryptoai_tui.version import __version__
 
 _API_NAMES = ("StreamManager", "RealTimeDataManager", "fetch_realtime_data")
 

@@ -392,7 +392,7 @@ def _add_alert_parser(commands: argparse._SubParsersAction) -> None:  # type: ig
 
 
 def _version() -> str:
-    from cryptoai_tui import __version__
+    from cryptoai_tui.version import __version__
 
     return f"cryptoai-tui {__version__}"
 

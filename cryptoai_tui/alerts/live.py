@@ -134,14 +134,6 @@ class AlertSession:
         await self._dispatcher.close(timeout_s)
 
 
-def delivery_record(delivery: Delivery) -> object:
-    """The journal's ledger line for `delivery` (the journal does not import alerts)."""
-    from cryptoai_tui.journal.entry import DeliveryRecord
-
-    return DeliveryRecord(delivery.at_ms, delivery.target, delivery.rule_ids, delivery.state,
-                          delivery.attempt, delivery.alerts, delivery.status, delivery.error)
-
-
 @contextlib.asynccontextmanager
 async def open_alert_session(
     engine: RealtimeStrategyEngine, rules: Sequence[AlertRule], *,

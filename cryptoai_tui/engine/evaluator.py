@@ -88,7 +88,9 @@ class StrategyRunner:
         self._named = tuple(zip(self.names, self.strategies))
         self._mode = self._checked(mode)
         if combine is None:
-            from cryptoai_tui.strategies.confluence import confluence as combine
+            from cryptoai_tui.strategies.confluence import confluence
+
+            combine = confluence
         self._combine: Combiner = combine
         self._budget_ns = int(timing.strategy_budget_ms * 1_000_000)
         self._budget_ms = timing.strategy_budget_ms

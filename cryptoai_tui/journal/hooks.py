@@ -88,7 +88,6 @@ def _report(recorder: JournalRecorder, warn: Callable[[str], None] | None) -> No
 
 def _ledger(recorder: JournalRecorder | None) -> Callable[[Delivery], None]:
     """Ledger lines go to the journal's writer queue; without a journal, a failure is logged."""
-    from cryptoai_tui.alerts.live import delivery_record
 
     def record(delivery: Delivery) -> None:
         if recorder is not None:
@@ -99,3 +98,12 @@ def _ledger(recorder: JournalRecorder | None) -> Callable[[Delivery], None]:
             log.warning("Alert delivery to %s %s: %s", delivery.target, delivery.state, mask_secrets(delivery.error))
 
     return record
+
+
+def delivery_record(delivery: Delivery) -> object:
+    """The journal's ledger line for `delivery`: here, where the journal meets the alerts
+    (the alerts never import the journal)."""
+    from cryptoai_tui.journal.entry import DeliveryRecord
+
+    return DeliveryRecord(delivery.at_ms, delivery.target, delivery.rule_ids, delivery.state,
+                          delivery.attempt, delivery.alerts, delivery.status, delivery.error)

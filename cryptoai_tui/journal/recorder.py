@@ -39,7 +39,7 @@ def new_session_id() -> str:
 
 
 def _app_version() -> str:
-    from cryptoai_tui import __version__
+    from cryptoai_tui.version import __version__
 
     return __version__
 

@@ -33,7 +33,7 @@ def test_a_replay_is_journaled_once_however_often_it_is_replayed(tmp_path: Path,
     args = ("--symbol", "BTCUSDT", "--interval", "1h", "--strategies", "rsi,macd,ema_cross",
             "--replay", str(csv_path), "--journal", str(journal))
 
-    lines = _signals(capsys, *args)
+    lines = _signals(capsys, *args, "--all-candles")  # every close, for the grades below
     confirmed = [line for line in lines if line["confluence"]["action"] in ("BUY", "SELL")]  # type: ignore[index]
     assert confirmed, "the replay should confirm some signals"
     _signals(capsys, *args)  # a restart replaying the same candles

@@ -54,7 +54,8 @@ def test_every_picker_hint_names_only_keys_its_screen_binds() -> None:
 
     app = App()
     assert key_hint(app, ChoicePicker.BINDINGS) == "↑↓ move · Enter choose · Esc back"
-    assert key_hint(app, AssetPicker.BINDINGS, leave_out={"retry"}) == "↑↓ move · Enter choose · Esc back"
+    # the favourite key (Ctrl+F) joined the asset picker's bindings, and so its hint
+    assert key_hint(app, AssetPicker.BINDINGS, leave_out={"retry"}) == "↑↓ move · Enter choose · Esc back · ^f star"
     assert key_hint(app, StrategyChecklist.BINDINGS, StrategyPicker.BINDINGS) == (
         "Space toggle · Enter done · a all · n none · Esc back"
     )

@@ -220,7 +220,7 @@ class AlertsScreen(Screen[None]):
     def _store_ledger(self, ledger: list[object]) -> None:
         if self._journal_path is None or not ledger:
             return
-        from cryptoai_tui.alerts.live import delivery_record
+        from cryptoai_tui.journal.hooks import delivery_record
         from cryptoai_tui.journal.store import JournalError, JournalStore
 
         try:
