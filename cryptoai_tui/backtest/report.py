@@ -118,11 +118,14 @@ def _utc(ms: int) -> str:
     return time.strftime("%Y-%m-%d %H:%M", time.gmtime(ms / 1000))
 
 
-def summary_text(summary: Summary, title: str = "") -> str:
-    """The summary as a few aligned lines for a terminal."""
-    rows = [
-        ("span", f"{_utc(summary.first_open_time)} .. {_utc(summary.last_open_time)} UTC "
-                 f"({summary.candles} candles)"),
+def summary_rows(summary: Summary, *, compact: bool = False) -> list[tuple[str, str]]:
+    """(label, value) lines of the summary; `compact` splits the span over two short lines."""
+    if compact:
+        span = [("from", _utc(summary.first_open_time)), ("to", _utc(summary.last_open_time))]
+    else:
+        span = [("span", f"{_utc(summary.first_open_time)} .. {_utc(summary.last_open_time)} UTC "
+                         f"({summary.candles} candles)")]
+    return span + [
         ("trades", str(summary.trades)),
         ("win rate", "n/a" if summary.win_rate is None else f"{summary.win_rate * 100:.1f}%"),
         ("total return", _percent(summary.total_return)),
@@ -133,6 +136,11 @@ def summary_text(summary: Summary, title: str = "") -> str:
         ("exposure", f"{summary.exposure * 100:.1f}%"),
         ("buy and hold", _percent(summary.buy_and_hold_return)),
     ]
+
+
+def summary_text(summary: Summary, title: str = "", *, compact: bool = False) -> str:
+    """The summary as a few aligned lines for a terminal."""
+    rows = summary_rows(summary, compact=compact)
     width = max(len(label) for label, _ in rows)
     lines = [title] if title else []
     lines += [f"{label.ljust(width)}  {value}" for label, value in rows]
