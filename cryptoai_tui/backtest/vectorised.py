@@ -521,19 +521,28 @@ def _pivots(a: _Arrays, left: int, right: int) -> tuple[np.ndarray, np.ndarray]:
     strict on the left, non-strict on the right)."""
 
     def make() -> tuple[np.ndarray, np.ndarray]:
-        from numpy.lib.stride_tricks import sliding_window_view as windows
-
         n = a.n
         span = left + right + 1
         if n < span:
             empty = np.zeros(0, dtype=np.int64)
             return empty, empty
-        hw = windows(a.high, span)  # row r covers bars r .. r+span-1, pivot at r+left
-        lw = windows(a.low, span)
-        top, bottom = hw[:, left], lw[:, left]
-        high = (hw[:, :left].max(axis=1) < top) & (hw[:, left + 1 :].max(axis=1) <= top)
-        low = (lw[:, :left].min(axis=1) > bottom) & (lw[:, left + 1 :].min(axis=1) >= bottom)
-        # Row r confirms at bar j = r + span - 1.
+        rows = n - span + 1  # row r: bars r .. r+span-1, pivot at r+left, confirmed at r+span-1
+
+        def extreme(values: np.ndarray, first: int, count: int, pick: np.ufunc) -> np.ndarray:
+            """pick (max or min) over bars r+first .. r+first+count-1 for every row r."""
+            out = values[first : first + rows].copy()
+            for k in range(1, count):
+                pick(out, values[first + k : first + k + rows], out=out)
+            return out
+
+        top = a.high[left : left + rows]
+        bottom = a.low[left : left + rows]
+        high = (extreme(a.high, 0, left, np.maximum) < top) & (
+            extreme(a.high, left + 1, right, np.maximum) <= top
+        )
+        low = (extreme(a.low, 0, left, np.minimum) > bottom) & (
+            extreme(a.low, left + 1, right, np.minimum) >= bottom
+        )
         return np.flatnonzero(high) + span - 1, np.flatnonzero(low) + span - 1
 
     return a.cached(("pivots", left, right), make)  # type: ignore[return-value]
@@ -634,30 +643,46 @@ class _Zones:
 
 def _zone_fates(z: _Zones, a: _Arrays, expiry: int) -> tuple[np.ndarray, np.ndarray]:
     """(end bar, retested?) of each zone under zones.sort_retests: the first bar after its
-    creation that closes through it (fails) or trades into it (retest), else expiry+1 bars on."""
+    creation that closes through it (fails) or trades into it (retest), else expiry+1 bars on.
+
+    Most zones meet price within a few bars, so the bars after each zone are scanned in
+    widening steps (8, then 64, then the rest of the expiry) and only the zones still open
+    go on to the next step: a (zones x bars) matrix at every step, never zones x expiry."""
     count = z.bar.size
     end = z.bar + expiry + 1
     hit = np.zeros(count, dtype=bool)
     n = a.n
-    steps = np.arange(1, expiry + 1)
-    chunk = max(1, 2_000_000 // max(expiry, 1))
-    for lo in range(0, count, chunk):
-        sl = slice(lo, lo + chunk)
-        index = z.bar[sl, None] + steps[None, :]
-        inside = index < n
-        safe = np.minimum(index, n - 1)
-        close, low, high = a.close[safe], a.low[safe], a.high[safe]
-        bull = (z.direction[sl] == 1)[:, None]
-        top, bottom = z.top[sl, None], z.bottom[sl, None]
-        fail = np.where(bull, close < bottom, close > top)
-        touch = np.where(bull, low <= top, high >= bottom)
-        event = inside & (fail | touch)
-        any_event = event.any(axis=1)
-        first = event.argmax(axis=1)
-        rows = np.flatnonzero(any_event)
-        at = first[rows]
-        end[lo + rows] = z.bar[lo + rows] + 1 + at
-        hit[lo + rows] = ~fail[rows, at] & touch[rows, at]
+    open_zones = np.arange(count)
+    done = 0
+    for stop in sorted({min(8, expiry), min(64, expiry), expiry}):
+        if not open_zones.size or stop <= done:
+            continue
+        steps = np.arange(done + 1, stop + 1)
+        chunk = max(1, 4_000_000 // steps.size)
+        still: list[np.ndarray] = []
+        for lo in range(0, open_zones.size, chunk):
+            rows_of = open_zones[lo : lo + chunk]
+            index = z.bar[rows_of, None] + steps[None, :]
+            inside = index < n
+            safe = np.minimum(index, n - 1)
+            bull = (z.direction[rows_of] == 1)[:, None]
+            top, bottom = z.top[rows_of, None], z.bottom[rows_of, None]
+            close = a.close[safe]
+            fail = np.where(bull, close < bottom, close > top)
+            touch = np.where(bull, a.low[safe] <= top, a.high[safe] >= bottom)
+            event = inside & (fail | touch)
+            any_event = event.any(axis=1)
+            first = event.argmax(axis=1)
+            rows = np.flatnonzero(any_event)
+            at = first[rows]
+            zones_hit = rows_of[rows]
+            end[zones_hit] = z.bar[zones_hit] + steps[at]
+            hit[zones_hit] = ~fail[rows, at] & touch[rows, at]
+            # Zones past the history's end need no further scan.
+            alive = ~any_event & (z.bar[rows_of] + stop < n - 1)
+            still.append(rows_of[alive])
+        open_zones = np.concatenate(still) if still else open_zones[:0]
+        done = stop
     return end, hit
 
 
@@ -696,19 +721,31 @@ def _zone_signals(
 def _order_block(p: dict, a: _Arrays, window: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, None]:
     s = _structure(a, p["left"], p["right"], p["break_on"] == "wick")
     atr = a.atr(p["atr_period"])
-    count = s.bar.size
-    top = np.empty(count)
-    bottom = np.empty(count)
     low, high = a.low, a.high
-    for e, (j, pivot, side) in enumerate(zip(s.bar.tolist(), s.pivot_bar.tolist(), s.direction.tolist())):
-        first = max(pivot + 1, j - window + 1, 0)
-        if first >= j:
-            k = j - 1
-        elif side == 1:
-            k = j - 1 - int(np.argmin(low[first:j][::-1]))  # lowest low, latest on ties
+    first = np.maximum(np.maximum(s.pivot_bar + 1, s.bar - window + 1), 0)
+    length = s.bar - first
+    k = s.bar - 1  # an empty range: the bar before the break
+    # Short ranges (almost all): one matrix, the latest extreme found on the reversed rows.
+    cap = 64
+    short = np.flatnonzero((length > 0) & (length <= cap))
+    if short.size:
+        back = np.arange(cap)
+        index = s.bar[short, None] - 1 - back[None, :]  # j-1, j-2, ... (latest first)
+        valid = back[None, :] < length[short, None]
+        safe = np.maximum(index, 0)
+        bull = s.direction[short] == 1
+        lows = np.where(valid, low[safe], np.inf)
+        highs = np.where(valid, high[safe], -np.inf)
+        pick = np.where(bull, lows.argmin(axis=1), highs.argmax(axis=1))
+        k = k.copy()
+        k[short] = s.bar[short] - 1 - pick
+    for e in np.flatnonzero(length > cap).tolist():
+        j, start = int(s.bar[e]), int(first[e])
+        if s.direction[e] == 1:
+            k[e] = j - 1 - int(np.argmin(low[start:j][::-1]))  # lowest low, latest on ties
         else:
-            k = j - 1 - int(np.argmax(high[first:j][::-1]))
-        top[e], bottom[e] = high[k], low[k]
+            k[e] = j - 1 - int(np.argmax(high[start:j][::-1]))
+    top, bottom = high[k], low[k]
     close = a.close[s.bar]
     displacement = np.where(s.direction == 1, close - top, bottom - close)
     zones = _Zones(s.bar, s.direction, top, bottom, _confidence(displacement, atr[s.bar]))
@@ -772,6 +809,12 @@ def _next_beyond(values: np.ndarray, queries: np.ndarray, *, above: bool) -> np.
 
 
 def _liquidity_sweep(p: dict, a: _Arrays, window: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, None]:
+    """liquidity_sweep.py by events. A level's fate needs no bar loop: a pool's level is its
+    most extreme pivot's, and nothing between that pivot and now went beyond it (the pivot's
+    right side, then the pool staying alive), so the level is pierced at that pivot's *next
+    strictly-beyond bar* (one vectorised sparse-table query for every pivot) unless it
+    expires first. What stays sequential is pooling (which live level a new pivot joins), a
+    loop over pivots with the live levels of its side only."""
     n = a.n
     left, right, expiry = p["left"], p["right"], p["expiry"]
     o, h, lo, c = a.open, a.high, a.low, a.close
@@ -780,64 +823,64 @@ def _liquidity_sweep(p: dict, a: _Arrays, window: int) -> tuple[np.ndarray, np.n
     nge_high = _next_beyond(h, highs - right, above=True)
     nge_low = _next_beyond(lo, lows - right, above=False)
     # Pivot confirmations in bar order, highs before lows on one bar (liquidity_sweep._step).
-    events = sorted(
-        [(int(j), 0, int(j) - right, int(t)) for j, t in zip(highs.tolist(), nge_high.tolist())]
-        + [(int(j), 1, int(j) - right, int(t)) for j, t in zip(lows.tolist(), nge_low.tolist())]
-    )
-    tolerance_atr = p["tolerance_atr"]
-    # Records: a level from its creation (or merge) to its end; the live list keeps order.
+    bars = np.concatenate([highs, lows])
+    kinds = np.concatenate([np.zeros(highs.size, np.int64), np.ones(lows.size, np.int64)])
+    beyond = np.concatenate([nge_high, nge_low])
+    order = np.lexsort((kinds, bars))
+    ev_bar, ev_kind, ev_beyond = bars[order].tolist(), kinds[order].tolist(), beyond[order].tolist()
+    ev_value = np.where(kinds == 0, h[np.maximum(bars - right, 0)], lo[np.maximum(bars - right, 0)])[order].tolist()
+    ev_tol = (atr[bars] * p["tolerance_atr"])[order].tolist() if bars.size else []
+    close = c.tolist() if bars.size else []
+    # Records: a level from its creation (or merge) to its end, in creation order (the
+    # live list's order). Live entries per side: [record, level, end, pivots, beyond].
     rec_kind: list[int] = []
     rec_level: list[float] = []
     rec_pivots: list[int] = []
     rec_end: list[int] = []
     rec_swept: list[bool] = []
-    live: list[int] = []
-    best_of: list[tuple[int, int]] = []  # (extreme pivot bar, its next-beyond bar) per record
-    for j, kind, pivot, beyond in events:
-        live = [r for r in live if rec_end[r] > j]
-        value = float(h[pivot]) if kind == 0 else float(lo[pivot])
-        tol = float(atr[j]) * tolerance_atr
+    live_by_kind: tuple[list[list], list[list]] = ([], [])
+    for j, kind, value, tol, pierce_at in zip(ev_bar, ev_kind, ev_value, ev_tol, ev_beyond):
+        live = [entry for entry in live_by_kind[kind] if entry[2] > j]
         nearest = -1
         nearest_distance = 0.0
-        for position, r in enumerate(live):
-            if rec_kind[r] != kind:
-                continue
-            distance = abs(rec_level[r] - value)
+        for position, entry in enumerate(live):
+            distance = abs(entry[1] - value)
             if distance <= tol and (nearest < 0 or distance < nearest_distance):
                 nearest, nearest_distance = position, distance
         if nearest < 0:
-            level, pivots, extreme = value, 1, (pivot, beyond)
+            level, pivots, pierce = value, 1, pierce_at
         else:
             pool = live.pop(nearest)
-            rec_end[pool] = j  # merged away at this bar: it never reaches its sweep
-            rec_swept[pool] = False
-            old = rec_level[pool]
+            rec_end[pool[0]] = j  # merged away at this bar: it never reaches its sweep
+            rec_swept[pool[0]] = False
+            old = pool[1]
             if kind == 0:
-                level = max(old, value)
-                extreme = best_of[pool] if old >= value else (pivot, beyond)
+                keep = old >= value
+                level = old if keep else value
             else:
-                level = min(old, value)
-                extreme = best_of[pool] if old <= value else (pivot, beyond)
-            pivots = rec_pivots[pool] + 1
-        pierce = extreme[1]
+                keep = old <= value
+                level = old if keep else value
+            pierce = pool[4] if keep else pierce_at
+            pivots = pool[3] + 1
         if pierce <= j + expiry and pierce < n:
-            end = pierce
-            swept = bool(c[pierce] < level) if kind == 0 else bool(c[pierce] > level)
+            finish = pierce
+            swept = close[pierce] < level if kind == 0 else close[pierce] > level
         else:
-            end, swept = j + expiry + 1, False
-        live.append(len(rec_kind))
+            finish, swept = j + expiry + 1, False
+        record = len(rec_kind)
         rec_kind.append(kind)
         rec_level.append(level)
         rec_pivots.append(pivots)
-        rec_end.append(end)
+        rec_end.append(finish)
         rec_swept.append(swept)
-        best_of.append(extreme)
+        live.append([record, level, finish, pivots, pierce])
+        live_by_kind[kind][:] = live
     # Sweeps (records that ended swept), in record order within a bar.
-    sweeps = [r for r in range(len(rec_kind)) if rec_swept[r]]
-    s_bar = np.array([rec_end[r] for r in sweeps], dtype=np.int64)
-    s_kind = np.array([rec_kind[r] for r in sweeps], dtype=np.int64)
-    s_level = np.array([rec_level[r] for r in sweeps], dtype=np.float64)
-    s_pool = np.array([rec_pivots[r] >= 2 for r in sweeps], dtype=bool)
+    sweeps = np.flatnonzero(np.array(rec_swept, dtype=bool))
+    s_bar = np.array(rec_end, dtype=np.int64)[sweeps]
+    s_kind = np.array(rec_kind, dtype=np.int64)[sweeps]
+    s_level = np.array(rec_level, dtype=np.float64)[sweeps]
+    s_pool = np.array(rec_pivots, dtype=np.int64)[sweeps] >= 2
     if s_bar.size:
         bo, bh, bl, bc, br = o[s_bar], h[s_bar], lo[s_bar], c[s_bar], atr[s_bar]
         above = s_kind == 0
@@ -864,30 +907,42 @@ def _liquidity_sweep(p: dict, a: _Arrays, window: int) -> tuple[np.ndarray, np.n
     action = np.zeros(n, dtype=np.int8)
     confidence = np.zeros(n)
     stance = np.zeros(n, dtype=np.int8)
-    # Group fired sweeps by bar (already in bar order, record order within a bar).
+    # Fired sweeps grouped by bar (stable: record order within a bar), one verdict per bar.
     order = np.argsort(f_bar, kind="stable")
     f_bar, f_kind, f_conf, f_ext = f_bar[order], f_kind[order], f_conf[order], f_ext[order]
-    bars, starts = np.unique(f_bar, return_index=True)
-    stops = np.append(starts[1:], f_bar.size)
-    fire_list = bars.tolist()
-    stance_bars = p["stance_bars"]
-    for index, (t, s0, s1) in enumerate(zip(fire_list, starts.tolist(), stops.tolist())):
-        kinds = f_kind[s0:s1]
-        nxt = fire_list[index + 1] if index + 1 < len(fire_list) else n
-        if kinds.min() != kinds.max():
-            continue  # both sides swept on one bar: HOLD, no stance until the next sweep
-        best = s0 + int(np.argmax(f_conf[s0:s1]))
-        bullish = kinds[0] == 1
-        side = 1 if bullish else -1
-        action[t] = BUY if bullish else SELL
-        confidence[t] = f_conf[best]
+    fire, starts = np.unique(f_bar, return_index=True)
+    if fire.size:
+        mixed = np.minimum.reduceat(f_kind, starts) != np.maximum.reduceat(f_kind, starts)
+        best_conf = np.maximum.reduceat(f_conf, starts)
+        # The first sweep of its bar with the best confidence (max() keeps the first).
+        is_best = f_conf == np.repeat(best_conf, np.diff(np.append(starts, f_bar.size)))
+        first_best = np.maximum.reduceat(
+            np.where(is_best, -np.arange(f_bar.size), -f_bar.size), starts
+        )
+        best = -first_best
+        side = np.where(f_kind[best] == 1, 1, -1).astype(np.int8)
+        single = ~mixed
+        action[fire[single]] = side[single]
+        confidence[fire[single]] = best_conf[single]
+        # The stance a sweep leaves: its side from its bar until the next sweep, at most
+        # stance_bars bars, ended early by a close back beyond the sweeping wick.
+        nxt = np.append(fire[1:], n)
+        finish = np.minimum(np.minimum(nxt, fire + p["stance_bars"]), n)
         extreme = f_ext[best]
-        finish = min(nxt, t + stance_bars, n)
-        span = c[t + 1 : finish]
-        failed = (span < extreme) if bullish else (span > extreme)
-        if failed.any():
-            finish = t + 1 + int(failed.argmax())
-        stance[t:finish] = side
+        steps = np.arange(1, p["stance_bars"])
+        index = fire[:, None] + steps[None, :]
+        within = index < finish[:, None]
+        later = c[np.minimum(index, n - 1)]
+        failed = within & np.where(side[:, None] == 1, later < extreme[:, None], later > extreme[:, None])
+        if steps.size:
+            has_fail = failed.any(axis=1)
+            finish = np.where(has_fail, fire + 1 + failed.argmax(axis=1), finish)
+        finish = np.where(single, finish, fire)  # a mixed bar leaves no stance
+        # Spans do not overlap (each ends by the next sweep bar): paint by a difference array.
+        marks = np.zeros(n + 1, dtype=np.int64)
+        np.add.at(marks, fire, side.astype(np.int64))
+        np.add.at(marks, finish, -side.astype(np.int64))
+        stance = np.cumsum(marks[:n]).astype(np.int8)
     if p["confirm_bar"]:
         # A sweep waiting for its confirmation close is a HOLD on its own bar.
         waiting = swept_any & (action == HOLD)
