@@ -117,6 +117,16 @@ def test_simulator_histories_equal_the_live_path() -> None:
         assert_equal(live, fast)
 
 
+def test_long_swings_and_a_short_window_equal_the_live_path() -> None:
+    """Pivots 25 bars each side: order blocks searched over ranges longer than the matrix's
+    64 bars, and a 500-candle window that the search is clipped to, as live."""
+    candles = load_candles("BTCUSDT-1h.csv", limit=3000)
+    spec = "order_block:left=25,right=25,expiry=400;bos:left=25,right=25;liquidity_sweep:left=25,right=25"
+    live, fast = both(spec, candles, "any", window=500)
+    assert_equal(live, fast)
+    assert all(track.refined == 0 for track in fast.tracks)
+
+
 def test_an_indicator_whose_seed_matters_on_the_window_is_decided_by_the_live_code() -> None:
     """EMA 300 on a 600-candle window: the whole-array EMA is a different number from the
     one re-seeded at each window's start, so those bars go through the live strategy."""
