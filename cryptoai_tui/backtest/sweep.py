@@ -228,8 +228,14 @@ def run_ray(
     except ImportError:
         raise RuntimeError(RAY_MISSING) from None
     if not ray.is_initialized():
-        ray.init(address=address or os.environ.get("RAY_ADDRESS") or None, ignore_reinit_error=True,
-                 log_to_driver=False)
+        target = address or os.environ.get("RAY_ADDRESS") or None
+        try:
+            ray.init(address=target, ignore_reinit_error=True, log_to_driver=False)
+        except Exception as error:  # Ray raises ConnectionError, RuntimeError, ValueError...
+            raise RuntimeError(
+                f"Cannot reach the Ray cluster at {target or 'a local Ray'}: {error}. Check the "
+                "address (ray://host:10001 or host:6379), or drop --ray to use local processes."
+            ) from None
     arrays = ray.put(tuple(np.ascontiguousarray(a) for a in data))
     remote = ray.remote(_ray_task)
     pending = {remote.remote(arrays, combo.strategies, settings): combo.index for combo in combos}

@@ -21,8 +21,11 @@ from typing import TYPE_CHECKING
 from cryptoai_tui.errors import UserFacingError
 
 if TYPE_CHECKING:
+    from cryptoai_tui.backtest.engine import TradeModel
+    from cryptoai_tui.backtest.sweep import Combination
     from cryptoai_tui.market.candle import Candle
     from cryptoai_tui.market.interval import Interval
+    from cryptoai_tui.market.series import OHLCV
 
 TRADE_MODEL_HELP = (
     "Trade model: a confirmed BUY opens a long at the next candle's open and a confirmed SELL "
@@ -142,13 +145,13 @@ def _cache_key(exchange: str, seed: int | None, rest_url: str | None) -> str:
     return key
 
 
-def _single(args: argparse.Namespace, data: object, mode: str, model: object, step: int,
+def _single(args: argparse.Namespace, data: OHLCV, mode: str, model: TradeModel, step: int,
             symbol: str, interval: Interval) -> int:
     from cryptoai_tui.backtest.report import summary_json, summary_text, write_equity_csv, write_trades_csv
     from cryptoai_tui.backtest.runner import run_backtest
 
     try:
-        result = run_backtest(data, args.strategies, mode, model, step, window=args.window)  # type: ignore[arg-type]
+        result = run_backtest(data, args.strategies, mode, model, step, window=args.window)
     except ValueError as error:
         raise UserFacingError(str(error)) from None
     if args.trades:
@@ -163,24 +166,27 @@ def _single(args: argparse.Namespace, data: object, mode: str, model: object, st
     return 0
 
 
-def _sweep(args: argparse.Namespace, data: object, combos: list, mode: str, model: object, step: int) -> int:
+def _sweep(args: argparse.Namespace, data: OHLCV, combos: list[Combination], mode: str, model: TradeModel,
+           step: int) -> int:
     from cryptoai_tui.backtest import sweep
     from cryptoai_tui.backtest.candles import ProgressBar
     from cryptoai_tui.backtest.runner import TooFewCandles, candles_needed
 
     need = max(candles_needed(combo.strategies) for combo in combos)
-    if len(data) < need:  # type: ignore[arg-type]
+    if len(data) < need:
         raise UserFacingError(str(TooFewCandles(
-            f"The span has {len(data)} candles but the slowest combination needs at least {need} "  # type: ignore[arg-type]
+            f"The span has {len(data)} candles but the slowest combination needs at least {need} "
             f"({need - 1} to warm up and one to trade on); start earlier or sweep shorter periods."
         )))
+    if args.workers is not None and args.workers < 1:
+        raise UserFacingError(f"--workers must be at least 1, got {args.workers}.")
     settings = (mode, model, step, args.window)
     bar = ProgressBar(f"sweeping {len(combos)} combinations")
     try:
         if args.ray is not None or (args.workers is None and _ray_env()):
-            rows = sweep.run_ray(data, combos, settings, address=args.ray or None, progress=bar)  # type: ignore[arg-type]
+            rows = sweep.run_ray(data, combos, settings, address=args.ray or None, progress=bar)
         else:
-            rows = sweep.run_local(data, combos, settings, workers=args.workers, progress=bar)  # type: ignore[arg-type]
+            rows = sweep.run_local(data, combos, settings, workers=args.workers, progress=bar)
     except (ValueError, RuntimeError) as error:
         raise UserFacingError(str(error)) from None
     finally:
