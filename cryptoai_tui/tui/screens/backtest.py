@@ -12,12 +12,12 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Callable
 
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, Vertical
+from textual.containers import Horizontal
 from textual.content import Content
 from textual.message import Message
 from textual.screen import Screen
@@ -28,6 +28,9 @@ from cryptoai_tui.tui.widgets.equity_chart import EquityChart
 
 if TYPE_CHECKING:
     from cryptoai_tui.backtest.runner import BacktestResult
+
+#: told (done, total, what) as a run moves on; total 0 while the step has no count
+ProgressSink = Callable[[int, int, str], None]
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,7 +62,7 @@ class BacktestFailed(Message):
         self.sentence = sentence
 
 
-def run_request(request: BacktestRequest, report: "ProgressSink") -> BacktestResult:
+def run_request(request: BacktestRequest, report: ProgressSink) -> BacktestResult:
     """Candles (file or cached download) -> backtest, as the CLI does; ValueError with a sentence."""
     from cryptoai_tui.backtest import candles as source
     from cryptoai_tui.backtest.engine import TradeModel
@@ -93,10 +96,6 @@ def run_request(request: BacktestRequest, report: "ProgressSink") -> BacktestRes
     report(0, 0, f"evaluating {len(choices.strategies)} strategies over {len(candles)} candles")
     step = interval.ms if not interval.is_calendar else 30 * 86_400_000
     return run_backtest(ohlcv_of(candles), choices.strategies, choices.mode.value, TradeModel(), step)
-
-
-class ProgressSink:  # pragma: no cover - a typing name for report(done, total, label)
-    def __call__(self, done: int, total: int, label: str) -> None: ...
 
 
 class BacktestScreen(Screen[None]):
