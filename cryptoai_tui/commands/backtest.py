@@ -33,7 +33,7 @@ TRADE_MODEL_HELP = (
     "by the next BUY); one position at a time using the whole equity, so returns compound; "
     "--fee-bps (default 10) is charged on each side's traded value and --slippage-bps (default "
     "0) moves every fill against you; a position still open at the end is closed at the last "
-    "close and marked open_at_end. Figures are fractions (0.12 = 12%%): trades, win_rate, "
+    "close and marked open_at_end. Figures are fractions (0.12 = 12 percent): trades, win_rate, "
     "total_return, annualised_return, max_drawdown, sharpe (per-candle returns annualised for "
     "the interval), profit_factor, exposure, buy_and_hold_return, first_open_time, "
     "last_open_time."
