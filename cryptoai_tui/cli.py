@@ -307,6 +307,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_connection_options(signals, default_exchange="binance")
     _add_journal_parser(commands)
     _add_alert_parser(commands)
+    _add_backtest_parser(commands)
     return parser
 
 
@@ -391,6 +392,56 @@ def _add_alert_parser(commands: argparse._SubParsersAction) -> None:  # type: ig
                          "the user config directory, or $CRYPTOAI_TUI_CONFIG)")
 
 
+def _add_backtest_parser(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    from cryptoai_tui.commands.backtest import TRADE_MODEL_HELP
+
+    parser = commands.add_parser(
+        "backtest", help="test strategies over history (a CSV or a downloaded span), or sweep their parameters",
+        description="Run the live strategy code over history and trade the confirmed confluence "
+                    "signals. " + TRADE_MODEL_HELP,
+    )
+    parser.add_argument("--symbol", required=True, type=_text("--symbol", "BTCUSDT"), help="symbol, e.g. BTCUSDT")
+    parser.add_argument("--interval", default="1h", type=_text("--interval", "1h"), help="timeframe (default 1h)")
+    _add_strategy_options(parser, required=False)
+    source = parser.add_argument_group("candles")
+    source.add_argument("--replay", metavar="CSV", type=_text("--replay", "BTCUSDT-1h.csv"),
+                        help="candles from a CSV (open_time_ms,open,high,low,close,volume), sorted, no gaps")
+    source.add_argument("--allow-gaps", action="store_true",
+                        help="accept a CSV with missing candles (an exchange's maintenance), as the live feed would")
+    source.add_argument("--start", metavar="DATE", help="download from this UTC date (2024-01-01 or "
+                        "2024-01-01T12:00) through the exchange's REST klines, cached locally")
+    source.add_argument("--end", metavar="DATE", help="download up to this UTC date, exclusive (default now)")
+    source.add_argument("--cache-dir", metavar="DIR", help="where downloaded candles are cached (default: "
+                        "the user cache directory, or $CRYPTOAI_TUI_CACHE_DIR)")
+    source.add_argument("--window", type=_whole("--window"), default=1000,
+                        help="candles the live engine's window holds (default 1000, as live)")
+    trade = parser.add_argument_group("trade model")
+    trade.add_argument("--side", type=_choice("--side", "a side", ("long", "long-short")), default="long",
+                       help="long (default): BUY opens, SELL closes; long-short: SELL also opens a short")
+    trade.add_argument("--fee-bps", type=_number("--fee-bps"), default=10.0,
+                       help="fee per side in basis points of the traded value (default 10)")
+    trade.add_argument("--slippage-bps", type=_number("--slippage-bps"), default=0.0,
+                       help="slippage per fill in basis points, against you (default 0)")
+    out = parser.add_argument_group("output")
+    out.add_argument("--format", type=_choice("--format", "an output format", ("text", "json")), default="text",
+                     help="text (default) or json: one object with every figure")
+    out.add_argument("--trades", metavar="CSV", help="write one row per trade")
+    out.add_argument("--equity", metavar="CSV", help="write the equity curve, one row per candle")
+    sweep = parser.add_argument_group("sweeps")
+    sweep.add_argument("--sweep", metavar="SPEC", type=_text("--sweep", "rsi:period=7..21:7"),
+                       help="run every combination, e.g. 'rsi:period=7..21:7,lower=20..30:5;macd:fast=8..12:2' "
+                            "(start..stop:step, stop included)")
+    sweep.add_argument("--rank-by", default="total_return", metavar="FIGURE",
+                       help="the figure the table is ranked by (default total_return; max_drawdown ranks lowest first)")
+    sweep.add_argument("--results", metavar="CSV", help="write one row per combination: parameters and every figure")
+    sweep.add_argument("--workers", type=_whole("--workers"), default=None,
+                       help="local processes (default: the number of cores)")
+    sweep.add_argument("--ray", metavar="ADDRESS", nargs="?", const="",
+                       help="run the sweep as Ray tasks on this cluster (or $RAY_ADDRESS; without a value, "
+                            "a local Ray); needs pip install \"cryptoai-tui[ray]\"")
+    _add_connection_options(parser, default_exchange="binance")
+
+
 def _version() -> str:
     from cryptoai_tui.version import __version__
 
@@ -414,6 +465,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             from cryptoai_tui.commands.journal import run
         elif args.command == "alert":
             from cryptoai_tui.commands.alert import run
+        elif args.command == "backtest":
+            from cryptoai_tui.commands.backtest import run
         else:
             from cryptoai_tui.commands.app import run
         return run(args)

@@ -30,6 +30,7 @@ class LabStep(int, Enum):
     MODE = 4
     EXCHANGE = 5
     START = 6
+    BACKTEST = 7
 
     @property
     def title(self) -> str:
@@ -43,6 +44,7 @@ _STEP_TITLES = {
     LabStep.MODE: "Confluence mode",
     LabStep.EXCHANGE: "Exchange",
     LabStep.START: "Start real-time",
+    LabStep.BACKTEST: "Backtest",
 }
 
 _MISSING_WORDS = {

@@ -77,7 +77,7 @@ class LabChoicesChanged(Message):
     choices: LabChoices
 
 
-_STEP_KEYS = "open that step (1 Asset, 2 Strategies, 3 Timeframe, 4 Mode, 5 Exchange, 6 Start)"
+_STEP_KEYS = "open that step (1 Asset, 2 Strategies, 3 Timeframe, 4 Mode, 5 Exchange, 6 Start, 7 Backtest)"
 
 
 class LabScreen(Screen[None]):
@@ -177,6 +177,9 @@ class LabScreen(Screen[None]):
         self.query_one(LabMenu).highlight_step(step)
         if step is LabStep.START:
             self.action_start()
+            return
+        if step is LabStep.BACKTEST:
+            self.action_backtest()
             return
         catalogue = self._services.catalogue
         choices = self.choices
@@ -382,6 +385,24 @@ class LabScreen(Screen[None]):
         )
         # Under the live screen from now on: Esc there shows the full Lab.
         self.call_after_refresh(setattr, self, "launching", False)
+
+    def action_backtest(self) -> None:
+        """The Backtest screen on the current choice; a missing step is opened first."""
+        from cryptoai_tui.tui.screens.backtest import BacktestScreen
+
+        missing = self.choices.missing()
+        if missing:
+            sentence = (self.choices.missing_sentence() or "").replace("before starting", "before a backtest")
+            self.say(sentence, error=True)
+            self.action_open_step(missing[0].value, sentence)
+            return
+        problem = strategies_problem(self.choices.strategies)
+        if problem is not None:
+            self.say(problem, error=True)
+            self.action_open_step(LabStep.STRATEGIES.value, problem)
+            return
+        self.say("")
+        self.app.push_screen(BacktestScreen(self.choices, self._exchange_title()))
 
     def _expected_clock_rate(self, choices: LabChoices) -> float | None:
         """The in-app simulator's speed (None for a real exchange or an outside simulator)."""
