@@ -30,7 +30,7 @@ _LINT = ("-c", "from importlinter.cli import lint_imports_command; lint_imports_
 def _lint(cwd: Path, package_parent: Path) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "PYTHONPATH": str(package_parent)}
     return subprocess.run(
-        [sys.executable, *_LINT, "--config", str(PYPROJECT), "--no-cache"],
+        [sys.executable, *_LINT, str(PYPROJECT), "--no-cache"],
         cwd=cwd, env=env, capture_output=True, text=True, timeout=120,
     )
 
