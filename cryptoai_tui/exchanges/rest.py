@@ -75,6 +75,10 @@ class RestClient:
             seen.add(cursor)
         return symbols
 
+    async def get_tickers(self) -> list[Ticker24h]:
+        """Every symbol's 24 h ticker in one request (what `watch --top N` ranks)."""
+        return self.protocol.parse_tickers(await self._get(self.protocol.tickers_request()))
+
     async def get_klines(self, symbol: str, interval: Interval | str, start_time: int | None = None,
                          end_time: int | None = None, limit: int | None = None) -> list[Candle]:
         """One request's worth of candles, oldest first (the exchange's selection rules)."""
