@@ -277,9 +277,28 @@ def build_parser() -> argparse.ArgumentParser:
         help="feed the candles of a CSV through the live code path, as fast as possible",
     )
     _add_connection_options(signals, default_exchange="binance")
+    _add_watch_parser(commands)
     _add_journal_parser(commands)
     _add_alert_parser(commands)
     return parser
+
+
+def _add_watch_parser(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    watch = commands.add_parser(
+        "watch", help="a watchlist: many symbols on one connection, one JSON line per confirmed signal",
+        description="Run the strategies on every closed candle of every symbol (one exchange "
+                    "connection where it allows) and print one JSON line per symbol and closed candle "
+                    "after warm-up, like signals, with exchange, symbol and interval first.",
+    )
+    watch.add_argument("symbols", nargs="*", metavar="SYMBOL", type=_text("SYMBOL", "BTCUSDT"),
+                       help="symbols to watch (with --top, watched as well as the top N)")
+    watch.add_argument("--top", type=_whole("--top"), metavar="N",
+                       help="also watch the N most-traded symbols by 24 h quote volume")
+    watch.add_argument("--interval", default="1m", type=_text("--interval", "1m"), help="timeframe (default 1m)")
+    watch.add_argument("--history", type=_whole("--history"), default=150, metavar="N",
+                       help="closed candles each symbol loads before going live (default 150)")
+    _add_strategy_options(watch, required=True)
+    _add_connection_options(watch, default_exchange="binance")
 
 
 _ALERT_GRAMMAR_HELP = ALERT_GRAMMAR.replace("%", "%%")  # argparse formats help with %
@@ -367,6 +386,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             from cryptoai_tui.commands.stream import run
         elif args.command == "signals":
             from cryptoai_tui.commands.signals import run
+        elif args.command == "watch":
+            from cryptoai_tui.commands.watch import run
         elif args.command == "journal":
             from cryptoai_tui.commands.journal import run
         elif args.command == "alert":
