@@ -20,4 +20,4 @@ def test_every_live_binding_has_a_help_line_and_pause_resume_share_one() -> None
 def test_the_numbered_lab_steps_share_one_line() -> None:
     lines = bindings_help(App(), LabScreen.BINDINGS)
     assert lines[0][0] == "1 … 6" and lines[0][1].startswith("open that step")
-    assert [keys for keys, _ in lines] == ["1 … 6", "s", "?"]
+    assert [keys for keys, _ in lines] == ["1 … 6", "s", "w", "?"]
