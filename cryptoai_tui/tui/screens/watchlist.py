@@ -47,8 +47,10 @@ WatchFactory = Callable[[WatchChoice], WatchRunner]
 class WatchSession:
     """A `WatchlistEngine` with the way to open its feed: started and stopped by the screen."""
 
-    def __init__(self, choice: WatchChoice) -> None:
+    def __init__(self, choice: WatchChoice, *, history: int | None = None) -> None:
+        """`history`: closed candles each symbol loads first (default: `watch`'s)."""
         self.choice = choice
+        self.history = history
         self.engine: WatchlistEngine | None = None
         self._stopped = False
         self._opening: asyncio.Task[None] | None = None
@@ -64,7 +66,7 @@ class WatchSession:
         return snapshot.state, snapshot.state_message
 
     async def start(self) -> None:
-        from cryptoai_tui.commands.watch import open_watch_feed
+        from cryptoai_tui.commands.watch import DEFAULT_HISTORY, open_watch_feed
 
         if self._stopped:
             return
@@ -72,7 +74,9 @@ class WatchSession:
         self._opening = asyncio.current_task()
         try:
             async with open_watch_feed(choice.exchange, choice.symbols, choice.interval, choice.ws_url,
-                                       choice.rest_url, top=choice.top) as (feed, names, tickers):
+                                       choice.rest_url, top=choice.top,
+                                       history=self.history if self.history is not None else DEFAULT_HISTORY,
+                                       ) as (feed, names, tickers):
                 self._opening = None
                 if self._stopped:
                     return
