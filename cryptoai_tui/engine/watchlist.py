@@ -21,6 +21,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
+from collections import deque
 from dataclasses import dataclass, replace
 from typing import AsyncIterator, Awaitable, Callable, Iterable, Protocol, Sequence
 
@@ -97,13 +98,65 @@ class WatchRow:
         return max(0, self.exchange_time - self.last_signal_time)
 
 
+class _Turns:
+    """One row's engine at a time handles an item, with an event-loop turn between two.
+
+    Why: a second's updates of 300 symbols arrive in one burst; left alone, all 300 engine
+    tasks would be ready in the same loop iteration and run back to back (150 ms of
+    strategies), and a key would wait behind all of them at every hop of its way to the
+    widget. Handing a token from engine to engine through `call_soon` puts a loop turn
+    between two items, so a key's handling waits for at most one item's evaluation per hop.
+    With no contention an engine takes the token at once.
+    """
+
+    __slots__ = ("_holder", "_waiters")
+
+    def __init__(self) -> None:
+        self._holder: object | None = None
+        self._waiters: deque[tuple[object, asyncio.Future[None]]] = deque()
+
+    async def acquire(self, owner: object) -> None:
+        if self._holder is None and not self._waiters:
+            self._holder = owner
+            return
+        future = asyncio.get_running_loop().create_future()
+        self._waiters.append((owner, future))
+        try:
+            await future
+        except asyncio.CancelledError:
+            if future.done() and not future.cancelled():
+                self.release(owner)  # handed over just as we were cancelled: pass it on
+            raise
+
+    def release(self, owner: object) -> None:
+        if self._holder is not owner:
+            return
+        self._holder = None
+        if self._waiters:
+            self._holder = self  # reserved until the hand-over, so nobody jumps the queue
+            asyncio.get_running_loop().call_soon(self._hand_over)
+
+    def _hand_over(self) -> None:
+        while self._waiters:
+            owner, future = self._waiters.popleft()
+            if not future.done():
+                self._holder = owner
+                future.set_result(None)
+                return
+        self._holder = None
+
+
 class _SymbolSource:
-    """One symbol's share of the multi-stream feed, as the `CandleSource` its engine reads."""
+    """One symbol's share of the multi-stream feed, as the `CandleSource` its engine reads.
+
+    Its engine holds the shared turn while it handles an item: from the moment an item is
+    handed over until the engine asks for the next one (or ends)."""
 
     _END = object()
 
-    def __init__(self, feed: MultiSource) -> None:
+    def __init__(self, feed: MultiSource, turns: _Turns) -> None:
         self._feed = feed
+        self._turns = turns
         self._mailbox = Mailbox()
 
     def put(self, item: CandleEvent | FeedStatus) -> None:
@@ -115,14 +168,19 @@ class _SymbolSource:
     def end(self) -> None:
         self._mailbox.put(self._END)
 
+    def release(self) -> None:
+        self._turns.release(self)
+
     def __aiter__(self) -> _SymbolSource:
         return self
 
     async def __anext__(self) -> CandleEvent | FeedStatus:
+        self._turns.release(self)  # the previous item is done
         item = await self._mailbox.get()
         if item is self._END:
             self._mailbox.put(item)
             raise StopAsyncIteration
+        await self._turns.acquire(self)
         return item  # type: ignore[no-any-return]
 
     @property
@@ -178,7 +236,8 @@ class WatchlistEngine:
         self._reported_repairing: frozenset[str] = frozenset()
         self._sequence = 0
         self._stopping = False
-        self._task: asyncio.Task[None] | None = None
+        self._running: asyncio.Event | None = None
+        self._dispatcher: asyncio.Future[None] | None = None
         for symbol, engine in self._engines.items():
             engine.add_listener(on_snapshot=self._snapshot_handler(symbol),
                                 on_confirmed=self._confirmed_handler(symbol))
@@ -187,6 +246,10 @@ class WatchlistEngine:
     @property
     def mode(self) -> ConfluenceMode:
         return next(iter(self._engines.values())).mode
+
+    @property
+    def running(self) -> bool:
+        return self._running is not None
 
     def engine(self, symbol: str) -> RealtimeStrategyEngine:
         """The live engine of one row (tests, diagnostics)."""
@@ -232,38 +295,51 @@ class WatchlistEngine:
         fatal feed error after every engine has stopped. `tickers` (optional) is read now
         and every `ticker_refresh_s` for the 24 h columns; a failed read leaves them as they
         were (the feed's own status says why the exchange is unreachable)."""
-        if self._task is not None:
+        if self._running is not None:
             raise RuntimeError("This watchlist is already running; build another one to restart.")
-        self._task = asyncio.current_task()
+        self._running = asyncio.Event()
         self._feed = feed
         self._stopping = False
-        self._sources = {symbol: _SymbolSource(feed) for symbol in self.symbols}
-        runs = [asyncio.ensure_future(self._engines[symbol].run(source))
+        turns = _Turns()
+        self._sources = {symbol: _SymbolSource(feed, turns) for symbol in self.symbols}
+        runs = [asyncio.ensure_future(self._run_row(self._engines[symbol], source))
                 for symbol, source in self._sources.items()]
         refresher = asyncio.ensure_future(self._refresh_tickers(tickers, ticker_refresh_s)) if tickers else None
+        # The dispatcher is its own task so `stop()` cancels only it: the engines then end
+        # with their sources, whatever this task was awaiting at that moment.
+        self._dispatcher = asyncio.ensure_future(self._dispatch(feed))
         try:
-            await self._dispatch(feed)
+            await self._dispatcher
         except asyncio.CancelledError:
-            if not self._stopping:
-                raise
+            if not (self._stopping and self._dispatcher.cancelled()):
+                raise  # cancelled by someone else: still end the engines, then re-raise
         finally:
+            self._dispatcher.cancel()
             if refresher is not None:
                 refresher.cancel()
-                with contextlib.suppress(asyncio.CancelledError, Exception):
-                    await refresher
             for source in self._sources.values():
                 source.end()
-            await asyncio.gather(*runs, return_exceptions=True)
-            self._task = None
+            pending = [*runs, *([refresher] if refresher is not None else [])]
+            await asyncio.gather(*pending, return_exceptions=True)
+            self._dispatcher = None
+            self._running.set()
+            self._running = None
+
+    @staticmethod
+    async def _run_row(engine: RealtimeStrategyEngine, source: _SymbolSource) -> None:
+        try:
+            await engine.run(source)
+        finally:
+            source.release()  # an engine that ends (or fails) mid-item must not keep the turn
 
     async def stop(self) -> None:
         """Stop dispatching and every engine; returns once they have stopped."""
         self._stopping = True
-        task = self._task
-        if task is not None and task is not asyncio.current_task():
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await asyncio.shield(asyncio.gather(task, return_exceptions=True))
+        running, dispatcher = self._running, self._dispatcher
+        if dispatcher is not None:
+            dispatcher.cancel()
+        if running is not None:
+            await running.wait()
 
     def set_mode(self, mode: ConfluenceMode | str) -> None:
         """Switch every row's confluence mode live (each engine recombines and republishes)."""

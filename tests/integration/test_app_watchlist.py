@@ -85,13 +85,13 @@ async def test_enter_opens_the_live_screen_and_esc_comes_back_with_state_kept() 
         await pilot.press("escape")
         await pilot.pause()
         assert app.screen is screen and screen.runner is runner
-        assert isinstance(runner, ReplayWatchRunner) and runner.engine._task is not None  # still running
+        assert isinstance(runner, ReplayWatchRunner) and runner.engine.running  # still running
         assert (table.sort_key, table.sort_reverse, screen.filter_text) == ("candle", True, "O")
         assert table.order == order and table.cursor_symbol == chosen
         await pilot.press("escape", "escape")  # clear the filter, then back to the Lab
         await pilot.pause()
         assert isinstance(app.screen, LabScreen)
-        assert runner.engine._task is None  # leaving for the Lab stopped the watchlist
+        assert not runner.engine.running  # leaving for the Lab stopped the watchlist
 
 
 async def test_w_in_the_lab_watches_the_simulator_over_loopback() -> None:
