@@ -38,6 +38,8 @@ from cryptoai_tui.strategies.signal import Action, ConfluenceMode, Stance
 #: how often the 24 h tickers are read again while running (one request for every symbol)
 TICKER_REFRESH_S = 60.0
 _SIDES = (Action.BUY, Action.SELL)
+#: evaluation the rows may do together in one event-loop turn before keys get theirs
+TURN_BUDGET_S = 0.002
 
 
 class MultiSource(Protocol):
@@ -99,21 +101,24 @@ class WatchRow:
 
 
 class _Turns:
-    """One row's engine at a time handles an item, with an event-loop turn between two.
+    """The rows' engines share the event loop: together at most `budget_s` of work a turn.
 
     Why: a second's updates of 300 symbols arrive in one burst; left alone, all 300 engine
     tasks would be ready in the same loop iteration and run back to back (150 ms of
     strategies), and a key would wait behind all of them at every hop of its way to the
-    widget. Handing a token from engine to engine through `call_soon` puts a loop turn
-    between two items, so a key's handling waits for at most one item's evaluation per hop.
-    With no contention an engine takes the token at once.
+    widget. One token passes from engine to engine: an engine holds it while it handles an
+    item; once the turn's budget is used (or others wait), the token cools until the next
+    loop turn (`call_soon`), so a key's handling waits for at most about one budget per hop.
     """
 
-    __slots__ = ("_holder", "_waiters")
+    __slots__ = ("_holder", "_waiters", "_turn_start", "_budget", "_timer")
 
-    def __init__(self) -> None:
+    def __init__(self, budget_s: float, timer: Callable[[], float] = time.perf_counter) -> None:
         self._holder: object | None = None
         self._waiters: deque[tuple[object, asyncio.Future[None]]] = deque()
+        self._turn_start = timer()
+        self._budget = budget_s
+        self._timer = timer
 
     async def acquire(self, owner: object) -> None:
         if self._holder is None and not self._waiters:
@@ -131,12 +136,14 @@ class _Turns:
     def release(self, owner: object) -> None:
         if self._holder is not owner:
             return
-        self._holder = None
-        if self._waiters:
-            self._holder = self  # reserved until the hand-over, so nobody jumps the queue
-            asyncio.get_running_loop().call_soon(self._hand_over)
+        if not self._waiters and self._timer() - self._turn_start < self._budget:
+            self._holder = None  # budget left in this turn: whoever comes next may go on
+            return
+        self._holder = self  # cooling: nobody takes it before the next loop turn
+        asyncio.get_running_loop().call_soon(self._next_turn)
 
-    def _hand_over(self) -> None:
+    def _next_turn(self) -> None:
+        self._turn_start = self._timer()
         while self._waiters:
             owner, future = self._waiters.popleft()
             if not future.done():
@@ -210,6 +217,7 @@ class WatchlistEngine:
         *,
         window: int = 500,
         clock: Callable[[], float] = time.time,
+        turn_budget_s: float = TURN_BUDGET_S,
     ) -> None:
         names = list(dict.fromkeys(symbols))
         if not names:
@@ -217,6 +225,7 @@ class WatchlistEngine:
         self.exchange = exchange
         self.interval = interval if isinstance(interval, Interval) else Interval.parse(interval)
         self._clock = clock
+        self._turn_budget_s = turn_budget_s
         # Each row keeps only what a row shows: no recent-candle history, one signal.
         options = EngineOptions(window=window, recent_candles=1, recent_signals=1, latency_samples=64)
         self._engines: dict[str, RealtimeStrategyEngine] = {}
@@ -300,7 +309,7 @@ class WatchlistEngine:
         self._running = asyncio.Event()
         self._feed = feed
         self._stopping = False
-        turns = _Turns()
+        turns = _Turns(self._turn_budget_s)
         self._sources = {symbol: _SymbolSource(feed, turns) for symbol in self.symbols}
         runs = [asyncio.ensure_future(self._run_row(self._engines[symbol], source))
                 for symbol, source in self._sources.items()]
@@ -339,6 +348,8 @@ class WatchlistEngine:
         if dispatcher is not None:
             dispatcher.cancel()
         if running is not None:
+            # what the rows' mailboxes still hold is dropped, as a single engine's stop does
+            await asyncio.gather(*(engine.stop() for engine in self._engines.values()))
             await running.wait()
 
     def set_mode(self, mode: ConfluenceMode | str) -> None:
