@@ -92,13 +92,18 @@ async def measure(address: str, symbols: tuple[str, ...], seconds: float, histor
             event.set_sender(app)
             app.post_message(event)
             while not acted():
+                if time.perf_counter() - began > 10:
+                    raise RuntimeError(f"the key {key!r} was not acted on within 10 s")
                 await asyncio.sleep(0)
             latencies.append((time.perf_counter() - began) * 1000)
             await asyncio.sleep(0.1)
 
+        step = "down"
         while time.monotonic() - wall_before < seconds:
             cursor = table.cursor_symbol
-            await press("down", lambda: table.cursor_symbol != cursor)
+            position = table.order.index(cursor) if cursor in table.order else 0
+            step = "up" if position >= len(table.order) - 1 else "down" if position == 0 else step
+            await press(step, lambda: table.cursor_symbol != cursor)
             key = table.sort_key
             await press("right", lambda: table.sort_key != key)
         wall = time.monotonic() - wall_before

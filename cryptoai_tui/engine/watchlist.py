@@ -19,7 +19,6 @@ repairing its stream (history loading or a gap being fetched over REST).
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import time
 from collections import deque
 from dataclasses import dataclass, replace

@@ -17,7 +17,7 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from cryptoai_tui.exchanges.base import JSON, ExchangeProtocol, RestRequest, body_snippet
+from cryptoai_tui.exchanges.base import JSON, ExchangeProtocol, RestRequest, Ticker24h, body_snippet
 from cryptoai_tui.exchanges.errors import ExchangeUnavailableError, MalformedMessageError
 from cryptoai_tui.exchanges.redact import mask_secrets, mask_url
 from cryptoai_tui.market import Candle, Interval, Symbol
