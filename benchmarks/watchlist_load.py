@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import json
 import re
 import signal
@@ -85,6 +86,20 @@ async def measure(address: str, symbols: tuple[str, ...], seconds: float, histor
         latencies: list[float] = []
         updates_before, cpu_before, wall_before = processed(), time.process_time(), time.monotonic()
         skipped_before = screen.frames_skipped
+        pauses: list[float] = []
+        collecting: list[float] = []
+
+        full: list[float] = []
+
+        def on_gc(phase: str, info: dict[str, int]) -> None:
+            if phase == "start":
+                collecting.append(time.perf_counter())
+            elif collecting:
+                pauses.append((time.perf_counter() - collecting.pop()) * 1000)
+                if info.get("generation") == 2:
+                    full.append(pauses[-1])
+
+        gc.callbacks.append(on_gc)
 
         async def press(key: str, acted: Callable[[], bool]) -> None:
             began = time.perf_counter()
@@ -107,6 +122,7 @@ async def measure(address: str, symbols: tuple[str, ...], seconds: float, histor
             key = table.sort_key
             await press("right", lambda: table.sort_key != key)
         wall = time.monotonic() - wall_before
+        gc.callbacks.remove(on_gc)
         cpu = time.process_time() - cpu_before
         updates = processed() - updates_before
         skipped = screen.frames_skipped - skipped_before
@@ -124,6 +140,11 @@ async def measure(address: str, symbols: tuple[str, ...], seconds: float, histor
         "key_p50_ms": round(statistics.median(latencies), 2),
         "key_p99_ms": round(_percentile(latencies, 0.99), 2),
         "frames_skipped": skipped,
+        "slowest_keys_ms": [round(v, 1) for v in sorted(latencies)[-4:]],
+        "gc_collections": len(pauses),
+        "gc_max_ms": round(max(pauses), 1) if pauses else 0.0,
+        "gc_full": [round(v, 1) for v in full],
+        "tracked_objects": len(gc.get_objects()),
         "budget_ok": _percentile(latencies, 0.99) <= 50.0 and cpu / wall < 1.0,
     }
 

@@ -14,7 +14,7 @@ import asyncio
 import os
 import sys
 from contextlib import asynccontextmanager
-from typing import TYPE_CHECKING, AsyncIterator, Sequence, TextIO
+from typing import TYPE_CHECKING, AsyncIterator, Callable, Sequence, TextIO
 
 from cryptoai_tui.errors import UserFacingError
 
@@ -181,7 +181,25 @@ async def _run_engine(engine: WatchlistEngine, feed: KlineFeed, tickers: TickerR
     loop = asyncio.get_running_loop()
     stopping: list[asyncio.Task[None]] = []  # held, so the stop task is not collected
     status.on_failure = lambda: stopping.append(loop.create_task(engine.stop()))
-    await engine.run(feed, tickers)
+
+    restore: list[Callable[[], None]] = []
+
+    async def calm_when_live() -> None:
+        from cryptoai_tui.engine.watchlist import calm_collector
+
+        while not all(row.state is ConnectionState.LIVE and row.price is not None for row in engine.rows()):
+            await asyncio.sleep(1.0)
+        restore.append(calm_collector())
+
+    from cryptoai_tui.feed.status import ConnectionState
+
+    calming = asyncio.ensure_future(calm_when_live())
+    try:
+        await engine.run(feed, tickers)
+    finally:
+        calming.cancel()
+        for undo in restore:
+            undo()
 
 
 def _shown(names: Sequence[str], limit: int = 8) -> str:

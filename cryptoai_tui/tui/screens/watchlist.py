@@ -140,6 +140,8 @@ class WatchlistScreen(Screen[None]):
         self.rows_drawn = 0
         self._last_frame: float | None = None
         self._frame_timer: Timer | None = None
+        self._collector_calmed = False
+        self._restore_collector: Callable[[], None] | None = None
 
     def compose(self) -> ComposeResult:
         yield Static(self._title(), id="watch-title")
@@ -192,6 +194,12 @@ class WatchlistScreen(Screen[None]):
         if changed:
             table.update_rows(changed)
             self.rows_drawn += len(changed)
+            if not self._collector_calmed and table.rows and all(
+                    row.state is ConnectionState.LIVE and row.price is not None for row in table.rows.values()):
+                from cryptoai_tui.engine.watchlist import calm_collector
+
+                self._collector_calmed = True
+                self._restore_collector = calm_collector()  # every row is built and live: see there
         table.tick()
         self._show_status()
         return len(changed)
@@ -289,3 +297,6 @@ class WatchlistScreen(Screen[None]):
             self._frame_timer.stop()
         if self.runner is not None:
             await self.runner.stop()
+        if self._restore_collector is not None:
+            self._restore_collector()
+            self._restore_collector = None
