@@ -305,6 +305,7 @@ def build_parser() -> argparse.ArgumentParser:
                          help="with --replay: fire the armed alert rules too (live runs always do)")
     _add_sink_option(signals)
     _add_connection_options(signals, default_exchange="binance")
+    _add_watch_parser(commands)
     _add_journal_parser(commands)
     _add_alert_parser(commands)
     _add_backtest_parser(commands)
@@ -317,6 +318,31 @@ def _add_session_journal_options(parser: argparse.ArgumentParser) -> None:
                         help="journal confirmed signals in this SQLite file (default: journal.sqlite in "
                              "the user data directory, or $CRYPTOAI_TUI_DATA_DIR)")
     parser.add_argument("--no-journal", action="store_true", help="do not journal confirmed signals")
+
+
+def _add_watch_parser(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    watch = commands.add_parser(
+        "watch", help="a watchlist: many symbols on one connection, one JSON line per confirmed signal",
+        description="Run the strategies on every closed candle of every symbol (one exchange "
+                    "connection where it allows) and print one JSON line per confirmed BUY or SELL "
+                    "(--all-candles: per symbol and closed candle after warm-up), the lines signals "
+                    "prints, with exchange, symbol and interval first.",
+    )
+    watch.add_argument("symbols", nargs="*", metavar="SYMBOL", type=_text("SYMBOL", "BTCUSDT"),
+                       help="symbols to watch (with --top, watched as well as the top N)")
+    watch.add_argument("--top", type=_whole("--top"), metavar="N",
+                       help="also watch the N most-traded symbols by 24 h quote volume")
+    watch.add_argument("--interval", default="1m", type=_text("--interval", "1m"), help="timeframe (default 1m)")
+    watch.add_argument("--history", type=_whole("--history"), default=150, metavar="N",
+                       help="closed candles each symbol loads before going live (default 150)")
+    watch.add_argument(
+        "--all-candles", action="store_true",
+        help="print every evaluated closed candle of every symbol after warm-up, HOLDs included "
+             "(default: only confirmed BUY and SELL signals, as signals does)",
+    )
+    _add_strategy_options(watch, required=True)
+    _add_connection_options(watch, default_exchange="binance")
+    _add_sink_option(watch)
 
 
 _ALERT_GRAMMAR_HELP = ALERT_GRAMMAR.replace("%", "%%")  # argparse formats help with %
@@ -461,6 +487,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             from cryptoai_tui.commands.stream import run
         elif args.command == "signals":
             from cryptoai_tui.commands.signals import run
+        elif args.command == "watch":
+            from cryptoai_tui.commands.watch import run
         elif args.command == "journal":
             from cryptoai_tui.commands.journal import run
         elif args.command == "alert":

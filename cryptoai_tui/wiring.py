@@ -23,6 +23,7 @@ from cryptoai_tui.exchanges.registry import EXCHANGE_NAMES, get_protocol
 from cryptoai_tui.market.symbol import MarketKind, SymbolRef, parse_symbol
 
 if TYPE_CHECKING:
+    from cryptoai_tui.engine.watchlist import TickerReader
     from cryptoai_tui.feed.config import FeedConfig
     from cryptoai_tui.feed.kline_feed import KlineFeed
     from cryptoai_tui.sim.config import SimConfig
@@ -283,3 +284,47 @@ async def open_kline_feed(
         feed = KlineFeed(protocol, [(symbol, interval)], history=history, config=feed_config or FeedConfig())
         async with feed:
             yield feed
+
+
+@asynccontextmanager
+async def open_watch_feed(
+    exchange: str,
+    symbols: Sequence[str],
+    interval: str,
+    ws_url: str | None = None,
+    rest_url: str | None = None,
+    *,
+    top: int | None = None,
+    history: int | None = None,
+    feed_config: FeedConfig | None = None,
+    sim_config: SimConfig | None = None,
+    simulator: SimulatorSettings | None = None,
+) -> AsyncIterator[tuple[KlineFeed, list[str], TickerReader]]:
+    """A started KlineFeed of every watched symbol (one connection where the exchange
+    allows), the symbols it watches (`symbols`, then the `top` most-traded by 24 h quote
+    volume), and the reader of the 24 h tickers: what the `watch` command and the app's
+    Watchlist screen both read. Unknown symbols are refused with close
+    matches before anything connects (Binance would otherwise acknowledge them and stay
+    silent)."""
+    import httpx
+
+    from cryptoai_tui.engine.watchlist import WATCH_HISTORY
+    from cryptoai_tui.exchanges.base import top_by_turnover
+    from cryptoai_tui.exchanges.rest import RestClient
+    from cryptoai_tui.feed.config import FeedConfig
+    from cryptoai_tui.feed.kline_feed import KlineFeed
+
+    async with open_protocol(exchange, ws_url, rest_url, sim_config=sim_config, simulator=simulator,
+                             market_kind=market_kind_of(symbols)) as protocol:
+        async with httpx.AsyncClient() as http:
+            rest = RestClient(protocol, http)
+            names = list(symbols)
+            if top is not None:
+                names.extend(top_by_turnover(await rest.get_tickers(), top))
+            names = list(dict.fromkeys(names))
+            feed = KlineFeed(protocol, [(name, interval) for name in names],
+                             history=WATCH_HISTORY if history is None else history,
+                             config=feed_config or FeedConfig(), http=http)
+            await feed.validate()
+            async with feed:
+                yield feed, [symbol for symbol, _ in feed.streams], rest.get_tickers

@@ -16,11 +16,14 @@ import re
 import sys
 import time
 from pathlib import Path
-from typing import Callable, Sequence, TextIO
+from typing import TYPE_CHECKING, Callable, Sequence, TextIO
 
 from cryptoai_tui.market.candle import Candle
 from cryptoai_tui.market.candle_csv import CandleFileError, read_candle_csv, write_candle_csv
 from cryptoai_tui.market.interval import Interval
+
+if TYPE_CHECKING:
+    from cryptoai_tui.wiring import SimulatorSettings
 
 APP_NAME = "cryptoai-tui"
 ENV_CACHE_DIR = "CRYPTOAI_TUI_CACHE_DIR"
@@ -117,6 +120,7 @@ async def download(
     *,
     ws_url: str | None = None,
     rest_url: str | None = None,
+    simulator: SimulatorSettings | None = None,
     progress: Progress | None = None,
     cache: Path | None = None,
     notice: Callable[[str], None] | None = None,
@@ -141,7 +145,8 @@ async def download(
     else:
         pieces.append((start, end))
     if pieces:
-        fetched = await _fetch(exchange, symbol, interval, pieces, ws_url, rest_url, progress, notice)
+        fetched = await _fetch(exchange, symbol, interval, pieces, ws_url, rest_url, progress, notice,
+                               simulator)
         merged = {c.open_time: c for c in cached}
         for candle in fetched:
             merged.setdefault(candle.open_time, candle)
@@ -163,6 +168,7 @@ async def _fetch(
     rest_url: str | None,
     progress: Progress | None,
     notice: Callable[[str], None] | None,
+    simulator: SimulatorSettings | None = None,
 ) -> list[Candle]:
     import httpx
 
@@ -172,7 +178,8 @@ async def _fetch(
     step = interval.ms if not interval.is_calendar else 31 * 86_400_000
     total = sum(max(0, (stop - begin) // step) for begin, stop in pieces)
     out: list[Candle] = []
-    async with open_protocol(exchange, ws_url, rest_url, market_kind=market_kind_of(symbol)) as protocol:
+    async with open_protocol(exchange, ws_url, rest_url, simulator=simulator,
+                             market_kind=market_kind_of(symbol)) as protocol:
         async with httpx.AsyncClient() as http:
             client = HistoryClient(
                 protocol, http,

@@ -109,17 +109,18 @@ def load_candles(args: argparse.Namespace, symbol: str, interval: Interval) -> l
         raise UserFacingError(str(error)) from None
     if end <= start:
         raise UserFacingError(f"--end must be after --start; got {args.start} .. {args.end}.")
-    from cryptoai_tui.commands.running import apply_sim_options
+    from cryptoai_tui.commands.running import simulator_settings
     from cryptoai_tui.exchanges.errors import ExchangeError
     from cryptoai_tui.exchanges.redact import mask_secrets
 
-    seed = apply_sim_options(args)
+    simulator = simulator_settings(args)
+    seed = simulator.effective_seed if simulator is not None else None
     bar = source.ProgressBar(f"downloading {symbol} {interval.name} from {args.exchange}")
     cache = Path(args.cache_dir).expanduser() if args.cache_dir else None
     try:
         candles = asyncio.run(source.download(
             args.exchange, symbol, interval, start, end, ws_url=args.ws_url, rest_url=args.rest_url,
-            progress=bar, cache=cache, cache_key=_cache_key(args.exchange, seed, args.rest_url), notice=lambda text: print(f"\ncryptoai-tui: {text}", file=sys.stderr),
+            simulator=simulator, progress=bar, cache=cache, cache_key=_cache_key(args.exchange, seed, args.rest_url), notice=lambda text: print(f"\ncryptoai-tui: {text}", file=sys.stderr),
         ))
     except ExchangeError as error:
         raise UserFacingError(mask_secrets(str(error))) from None

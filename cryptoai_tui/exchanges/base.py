@@ -173,6 +173,41 @@ class KlinesQuery:
 
 
 @dataclass(frozen=True, slots=True)
+class Ticker24h:
+    """One symbol's rolling 24 h statistics (Binance `ticker/24hr`, Bybit `tickers`).
+
+    What a watchlist needs of it: which pairs trade most (`quote_volume`, the turnover in
+    the quote currency, comparable across pairs where base volume is not) and the price
+    24 h ago (`open_price`) to show the change over 24 h next to the live price.
+    """
+
+    symbol: str
+    last_price: float
+    open_price: float
+    high_price: float
+    low_price: float
+    volume: float
+    quote_volume: float
+
+    @property
+    def change_percent(self) -> float | None:
+        """Change of the last price over the 24 h, in percent; None without an opening price
+        (a pair listed less than a day ago may report 0)."""
+        if self.open_price <= 0:
+            return None
+        return (self.last_price / self.open_price - 1.0) * 100.0
+
+
+def top_by_turnover(tickers: Sequence[Ticker24h], count: int) -> list[str]:
+    """The `count` most-traded symbols (by 24 h quote volume, ties by name), what `--top N`
+    watches; the same rule for every exchange, so the simulator's answer is the client's."""
+    if count < 1:
+        raise ValueError(f"--top takes 1 or more symbols, not {count}.")
+    ranked = sorted(tickers, key=lambda ticker: (-ticker.quote_volume, ticker.symbol))
+    return [ticker.symbol for ticker in ranked[:count]]
+
+
+@dataclass(frozen=True, slots=True)
 class HttpReply:
     """An HTTP response a server sends: what `encode_rest_error` builds for the simulator."""
 
@@ -275,6 +310,8 @@ class ExchangeProtocol(ABC):
     klines_path: str
     symbols_path: str
     time_path: str
+    #: the 24 h ticker statistics of every symbol ("" where none is spoken)
+    tickers_path: str = ""
 
     def __init__(self, ws_base: str | None = None, rest_base: str | None = None) -> None:
         self.ws_base = (ws_base or self.default_ws_base).rstrip("/")
@@ -442,6 +479,51 @@ class ExchangeProtocol(ABC):
     @abstractmethod
     def parse_server_time(self, body: JSON) -> int:
         """Exchange time in epoch ms."""
+
+    def tickers_request(self) -> RestRequest:
+        """The GET of every symbol's 24 h ticker (one request: a watchlist of 300 pairs must
+        not cost 300)."""
+        if not self.tickers_path:
+            raise NotImplementedError(f"{self.display_name} 24 h tickers are not spoken here.")
+        return RestRequest(self.tickers_path, self.rest_scope())
+
+    def parse_tickers(self, body: JSON) -> list[Ticker24h]:
+        """Every ticker of a 24 h tickers reply, checked as kline rows are; one bad entry
+        refuses the reply (the ranking of `--top` must not silently lose a pair)."""
+        raise NotImplementedError(f"{self.display_name} 24 h tickers are not spoken here.")
+
+    def encode_tickers(self, tickers: Sequence[Ticker24h], server_time: int) -> JSON:
+        """A 24 h tickers body exactly as the exchange sends it (the simulator's side)."""
+        raise NotImplementedError(f"{self.display_name} 24 h tickers are not spoken here.")
+
+    def _checked_tickers(self, rows: object, fields: tuple[str, str, str, str, str, str, str]) -> list[Ticker24h]:
+        """Ticker entries read by field name (symbol, last, open, high, low, volume, quote
+        volume, in that order) with the kline checks; shared by both grammars."""
+        if not isinstance(rows, list):
+            raise MalformedMessageError(
+                f"{self.display_name} 24 h tickers should be a JSON array, got {type(rows).__name__}.",
+                reason=refusals.BAD_REPLY,
+            )
+        name, last, opened, high, low, volume, quote = fields
+        tickers: list[Ticker24h] = []
+        for index, row in enumerate(rows):
+            try:
+                if type(row) is not dict:
+                    raise refusals.Refusal(refusals.BAD_ROW, f"an entry that is not an object: {row!r:.60}")
+                try:
+                    values = [row[key] for key in fields]
+                except KeyError as missing:
+                    raise refusals.Refusal(refusals.BAD_ROW, f"no {missing.args[0]} field") from None
+                tickers.append(Ticker24h(
+                    refusals.symbol(values[0], name),
+                    refusals.decimal(values[1], last), refusals.decimal(values[2], opened),
+                    refusals.decimal(values[3], high), refusals.decimal(values[4], low),
+                    refusals.decimal(values[5], volume, volume=True),
+                    refusals.decimal(values[6], quote, volume=True),
+                ))
+            except refusals.Refusal as refusal:
+                raise self.refused(f"24 h ticker {index + 1} of {len(rows)}", refusal) from None
+        return tickers
 
     @abstractmethod
     def parse_klines_request(self, params: Mapping[str, str]) -> KlinesQuery:

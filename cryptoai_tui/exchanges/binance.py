@@ -27,6 +27,7 @@ from cryptoai_tui.exchanges.base import (
     RequestKind,
     RestRequest,
     ShutdownNotice,
+    Ticker24h,
     WsMessage,
     body_snippet,
     format_decimal,
@@ -105,6 +106,7 @@ class BinanceProtocol(ExchangeProtocol):
     klines_path = "/api/v3/klines"
     symbols_path = "/api/v3/exchangeInfo"
     time_path = "/api/v3/time"
+    tickers_path = "/api/v3/ticker/24hr"
     #: what to tell a user whose location the exchange refuses (HTTP 451 JSON)
     region_hint = "From the US, try --exchange binanceus; or use --exchange sim for the offline simulator."
     #: what to tell a user who gets a CloudFront country block page (HTTP 403 HTML)
@@ -386,6 +388,14 @@ class BinanceProtocol(ExchangeProtocol):
             raise MalformedMessageError(f"{self.display_name} exchangeInfo does not parse: missing {exc}.",
                                         reason=refusals.BAD_REPLY) from None
 
+    def parse_tickers(self, body: JSON) -> list[Ticker24h]:
+        """`GET ticker/24hr` without a symbol: an array of objects, prices as decimal strings
+        (spot and USD-M alike; USD-M lacks the bid/ask fields, which are not read)."""
+        return self._checked_tickers(body, _TICKER_FIELDS)
+
+    def encode_tickers(self, tickers: Sequence[Ticker24h], server_time: int) -> JSON:
+        return [_ticker_entry(ticker, server_time, spot=self.market_kind is MarketKind.SPOT) for ticker in tickers]
+
     def parse_server_time(self, body: JSON) -> int:
         try:
             return refusals.time_ms(body["serverTime"], "serverTime")
@@ -629,6 +639,7 @@ class BinanceUsdm(BinanceProtocol):
     klines_path = "/fapi/v1/klines"
     symbols_path = "/fapi/v1/exchangeInfo"
     time_path = "/fapi/v1/time"
+    tickers_path = "/fapi/v1/ticker/24hr"
     region_hint = (
         "From the US, Binance futures are not available; try --exchange bybit-linear from "
         "elsewhere, or --exchange sim for the offline simulator."
@@ -653,6 +664,43 @@ class BinanceUsdm(BinanceProtocol):
 
 
 # --- module helpers (private) ----------------------------------------------------------
+
+#: the ticker/24hr fields read, in Ticker24h's order
+_TICKER_FIELDS = ("symbol", "lastPrice", "openPrice", "highPrice", "lowPrice", "volume", "quoteVolume")
+
+
+def _ticker_entry(ticker: Ticker24h, server_time: int, *, spot: bool) -> dict[str, Any]:
+    """One ticker/24hr object in the documented field order (spot has bid/ask and the
+    previous close; USD-M does not)."""
+    change = ticker.last_price - ticker.open_price
+    percent = ticker.change_percent or 0.0
+    average = ticker.quote_volume / ticker.volume if ticker.volume > 0 else ticker.last_price
+    entry: dict[str, Any] = {
+        "symbol": ticker.symbol,
+        "priceChange": f"{change:.8f}",
+        "priceChangePercent": f"{percent:.3f}",
+        "weightedAvgPrice": f"{average:.8f}",
+    }
+    if spot:
+        entry["prevClosePrice"] = format_decimal(ticker.open_price)
+    entry.update({"lastPrice": format_decimal(ticker.last_price), "lastQty": "1.00000000"})
+    if spot:
+        entry.update({"bidPrice": format_decimal(ticker.last_price), "bidQty": "1.00000000",
+                      "askPrice": format_decimal(ticker.last_price), "askQty": "1.00000000"})
+    entry.update({
+        "openPrice": format_decimal(ticker.open_price),
+        "highPrice": format_decimal(ticker.high_price),
+        "lowPrice": format_decimal(ticker.low_price),
+        "volume": format_decimal(ticker.volume),
+        "quoteVolume": format_decimal(ticker.quote_volume),
+        "openTime": int(server_time) - 86_400_000,
+        "closeTime": int(server_time),
+        "firstId": 1,
+        "lastId": 1000,
+        "count": 1000,
+    })
+    return entry
+
 
 def _error_message(code: Any, msg: Any, request_id: Any) -> ControlMessage:
     return ControlMessage(

@@ -27,6 +27,7 @@ from cryptoai_tui.exchanges.base import (
     KlinesQuery,
     RequestKind,
     RestRequest,
+    Ticker24h,
     WsMessage,
     body_snippet,
     format_decimal,
@@ -102,6 +103,7 @@ class BybitProtocol(ExchangeProtocol):
     klines_path = "/v5/market/kline"
     symbols_path = "/v5/market/instruments-info"
     time_path = "/v5/market/time"
+    tickers_path = "/v5/market/tickers"
     #: instruments-info page size asked for where the category paginates
     symbols_page_limit = 1000
     klines_start_param = "start"
@@ -304,6 +306,32 @@ class BybitProtocol(ExchangeProtocol):
             raise self.refused(f"kline row {index + 1} of {len(rows)}", refusal) from None
         candles.reverse()  # Bybit sends newest first
         return candles
+
+    def parse_tickers(self, body: JSON) -> list[Ticker24h]:
+        """`GET /v5/market/tickers?category=...`: result.list of objects, every number a
+        string; the price 24 h ago is `prevPrice24h`, the quote turnover `turnover24h`."""
+        return self._checked_tickers(_result(body, self.display_name).get("list"), _TICKER_FIELDS)
+
+    def encode_tickers(self, tickers: Sequence[Ticker24h], server_time: int) -> JSON:
+        entries = []
+        for ticker in tickers:
+            entry = {
+                "symbol": ticker.symbol,
+                "bid1Price": format_decimal(ticker.last_price), "bid1Size": "1",
+                "ask1Price": format_decimal(ticker.last_price), "ask1Size": "1",
+                "lastPrice": format_decimal(ticker.last_price),
+                "prevPrice24h": format_decimal(ticker.open_price),
+                "price24hPcnt": f"{(ticker.change_percent or 0.0) / 100.0:.4f}",
+                "highPrice24h": format_decimal(ticker.high_price),
+                "lowPrice24h": format_decimal(ticker.low_price),
+                "turnover24h": format_decimal(ticker.quote_volume),
+                "volume24h": format_decimal(ticker.volume),
+            }
+            if self.market_kind is MarketKind.LINEAR:
+                entry.update({"indexPrice": entry["lastPrice"], "markPrice": entry["lastPrice"],
+                              "fundingRate": "0.0001", "openInterest": "1000"})
+            entries.append(entry)
+        return _envelope({"category": self.category, "list": entries}, server_time)
 
     def symbols_request(self, cursor: str | None = None) -> RestRequest:
         params = self.rest_scope()
@@ -603,6 +631,10 @@ def _infer_interval(starts: list[int]) -> Interval:
     if 28 * 86_400_000 <= step <= 31 * 86_400_000:
         return Interval.parse("1M")
     raise refusals.Refusal(refusals.BAD_ROW, f"rows {step} ms apart, which matches no {', '.join(INTERVAL_CODES)} interval")
+
+
+#: the tickers fields read, in Ticker24h's order
+_TICKER_FIELDS = ("symbol", "lastPrice", "prevPrice24h", "highPrice24h", "lowPrice24h", "volume24h", "turnover24h")
 
 
 def _result(body: JSON, exchange: str) -> dict[str, Any]:

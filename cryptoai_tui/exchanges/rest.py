@@ -17,7 +17,7 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from cryptoai_tui.exchanges.base import JSON, ExchangeProtocol, RestRequest, body_snippet
+from cryptoai_tui.exchanges.base import JSON, ExchangeProtocol, RestRequest, Ticker24h, body_snippet
 from cryptoai_tui.exchanges.errors import ExchangeUnavailableError, MalformedMessageError
 from cryptoai_tui.exchanges.redact import mask_secrets, mask_url
 from cryptoai_tui.market import Candle, Interval, Symbol
@@ -74,6 +74,10 @@ class RestClient:
                 break
             seen.add(cursor)
         return symbols
+
+    async def get_tickers(self) -> list[Ticker24h]:
+        """Every symbol's 24 h ticker in one request (what `watch --top N` ranks)."""
+        return self.protocol.parse_tickers(await self._get(self.protocol.tickers_request()))
 
     async def get_klines(self, symbol: str, interval: Interval | str, start_time: int | None = None,
                          end_time: int | None = None, limit: int | None = None) -> list[Candle]:

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Callable, Mapping
 from urllib.parse import parse_qs, urlsplit
 
-from cryptoai_tui.exchanges.base import ExchangeProtocol, HttpReply
+from cryptoai_tui.exchanges.base import ExchangeProtocol, HttpReply, Ticker24h
 from cryptoai_tui.exchanges.binance import BinanceProtocol, BinanceSpot, BinanceUsdm
 from cryptoai_tui.exchanges.bybit import BybitLinear, BybitProtocol, BybitSpot
 from cryptoai_tui.exchanges.errors import (
@@ -31,7 +31,9 @@ _JSON = {"Content-Type": "application/json;charset=UTF-8"}
 #: quotes of the contracts the simulated linear (USD-M / Bybit linear) market lists
 LINEAR_QUOTES = ("USDT", "USDC")
 #: Binance weights of the endpoints (rest-api.md); reported in X-MBX-USED-WEIGHT-1M
-_WEIGHTS = {"ping": 1, "time": 1, "exchangeInfo": 20, "klines": 2, "uiKlines": 2}
+_WEIGHTS = {"ping": 1, "time": 1, "exchangeInfo": 20, "klines": 2, "uiKlines": 2, "ticker/24hr": 80}
+#: the rolling window of a 24 h ticker, in the hourly candles it is summed from
+_TICKER_HOURS = 24
 #: errors.md -1023 START_TIME_GREATER_THAN_END_TIME
 _CODE_START_AFTER_END = -1023
 
@@ -128,6 +130,8 @@ class RestRouter:
         if endpoint == "time":
             return _json_reply(protocol.encode_server_time(now))
         listed = self._listed(protocol)
+        if endpoint == "ticker/24hr":
+            return self._binance_tickers(protocol, listed, params, now)
         if endpoint == "exchangeInfo":
             wanted = _exchange_info_filter(params)
             if wanted is None:
@@ -171,6 +175,19 @@ class RestRouter:
                     ValueError("params error: category must be spot or linear" if category else
                                "params error: category is required"), server_time=now)
             return self._instruments(protocol, params, now)
+        if endpoint == "tickers":
+            protocol = self._bybit.get(category or "")
+            if protocol is None:
+                return self._bybit["linear"].encode_rest_error(
+                    ValueError("params error: category must be spot or linear" if category else
+                               "params error: category is required"), server_time=now)
+            listed = self._listed(protocol)
+            symbol = params.get("symbol")
+            if symbol:
+                if symbol not in {s.name for s in listed}:
+                    return protocol.encode_rest_error(InvalidSymbolError(symbol), server_time=now)
+                listed = [s for s in listed if s.name == symbol]
+            return _json_reply(protocol.encode_tickers([self._ticker(s.name, now) for s in listed], now))
         if endpoint == "kline":
             protocol = self._bybit.get(category or "linear")
             if protocol is None:
@@ -210,6 +227,29 @@ class RestRouter:
         following = offset + limit
         cursor = str(following) if following < len(listed) else None
         return _json_reply(protocol.encode_symbols(page, now, next_cursor=cursor))
+
+    def _binance_tickers(self, protocol: BinanceProtocol, listed: list[Symbol], params: Mapping[str, str],
+                         now: int) -> HttpReply:
+        """`ticker/24hr`: every listed symbol as an array, or one object for `symbol=`."""
+        symbol = params.get("symbol")
+        if symbol:
+            if symbol not in {s.name for s in listed}:
+                return protocol.encode_rest_error(InvalidSymbolError(symbol), server_time=now)
+            return _json_reply(protocol.encode_tickers([self._ticker(symbol, now)], now)[0])
+        return _json_reply(protocol.encode_tickers([self._ticker(s.name, now) for s in listed], now))
+
+    def _ticker(self, symbol: str, now: int) -> Ticker24h:
+        """A symbol's rolling 24 h statistics from the market's own hourly candles (the
+        forming hour included), so the ticker agrees with the klines a client also reads."""
+        hours = self._market.klines(symbol, "1h", now_ms=now, limit=_TICKER_HOURS + 1)
+        if len(hours) > _TICKER_HOURS:
+            hours = hours[1:]  # the forming hour plus the 23 before it span the last day
+        if not hours:
+            return Ticker24h(symbol, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0)
+        volume = sum(candle.volume for candle in hours)
+        turnover = sum(candle.volume * candle.close for candle in hours)
+        return Ticker24h(symbol, hours[-1].close, hours[0].open, max(c.high for c in hours),
+                         min(c.low for c in hours), round(volume, 8), round(turnover, 8))
 
     def _listed(self, protocol: ExchangeProtocol) -> list[Symbol]:
         symbols = list(self._market.symbols)

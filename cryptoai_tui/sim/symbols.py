@@ -98,3 +98,15 @@ def symbol_spec(name: str) -> SymbolSpec:
     digest = zlib.crc32(upper.encode())
     price = (1 + digest % 9) * 10.0 ** (digest // 9 % 5 - 1)
     return SymbolSpec(upper, base, quote, price, 0.05, 1e7)
+
+
+def listing_of(count: int) -> tuple[str, ...]:
+    """`count` symbol names for a large simulated listing (a watchlist load test): the
+    familiar USDT pairs first, then made-up `SIMnnnUSDT` pairs, each of which
+    `symbol_spec` prices plausibly. Deterministic, so a benchmark and its simulator (two
+    processes) agree on the names without talking."""
+    if count < 1:
+        raise ValueError(f"A listing needs at least 1 symbol, not {count}.")
+    familiar = [spec.name for spec in DEFAULT_SYMBOLS if spec.quote == "USDT"]
+    made_up = (f"SIM{index:03d}USDT" for index in range(1, max(count - len(familiar), 0) + 1))
+    return tuple([*familiar[:count], *made_up])

@@ -193,6 +193,44 @@ class LabChoices:
         )
 
 
+#: how many of the most-traded symbols the Lab's Watchlist watches besides the chosen asset
+WATCH_TOP = 20
+
+
+@dataclass(frozen=True, slots=True)
+class WatchChoice:
+    """What a watchlist runs: the Lab's interval, strategies, mode and exchange over many
+    symbols (`symbols`, then the `top` most-traded); Enter on a row opens `live_session`."""
+
+    exchange: str
+    interval: str
+    strategies: tuple[StrategySpec, ...]
+    mode: ConfluenceMode
+    symbols: tuple[str, ...] = ()
+    top: int | None = WATCH_TOP
+    ws_url: str | None = None
+    rest_url: str | None = None
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "strategies", strategy_specs(self.strategies))
+
+    def live_session(self, symbol: str, mode: ConfluenceMode | None = None) -> LiveSession:
+        """The live screen's session for one row, with the same choices."""
+        return LiveSession(self.exchange, symbol, self.interval, self.strategies, mode or self.mode,
+                           self.ws_url, self.rest_url)
+
+    @classmethod
+    def from_lab(cls, choices: LabChoices, top: int | None = WATCH_TOP) -> WatchChoice:
+        """The Lab's choice as a watchlist; ValueError naming what is still missing."""
+        missing = [words for step, words in _MISSING_WORDS.items()
+                   if step in choices.missing() and step is not LabStep.ASSET]
+        if missing:
+            raise ValueError(f"Choose {' and '.join(missing)} before opening the watchlist.")
+        assert choices.interval is not None
+        return cls(choices.exchange, choices.interval, choices.strategies, choices.mode,
+                   (choices.symbol,) if choices.symbol else (), top, choices.ws_url, choices.rest_url)
+
+
 @dataclass(frozen=True, slots=True)
 class AppConfig:
     """What the command line (or a test) asks the app to start with.

@@ -236,3 +236,24 @@ def test_live_screen_after_switching_the_asset_in_place(snap_compare) -> None:
         await settle_live(pilot)
 
     assert snap_compare(build_app(live_config()), terminal_size=SIZE, run_before=run_before)
+
+
+def test_watchlist_shows_one_row_per_symbol_with_verdicts_and_feed_health(snap_compare) -> None:
+    from tests.snapshots.watch_apps import open_watchlist, watch_app
+
+    async def run_before(pilot: Pilot[None]) -> None:
+        await open_watchlist(pilot)
+
+    assert snap_compare(watch_app(), terminal_size=SIZE, run_before=run_before)
+
+
+def test_watchlist_fits_80x24_sorted_by_24h_change_and_filtered(snap_compare) -> None:
+    from tests.snapshots.watch_apps import open_watchlist, watch_app
+
+    async def run_before(pilot: Pilot[None]) -> None:
+        screen = await open_watchlist(pilot)
+        await pilot.press("right", "right", "right", "ctrl+r", "u", "s")
+        screen.draw_frame()
+        await pilot.pause()
+
+    assert snap_compare(watch_app(), terminal_size=(80, 24), run_before=run_before)

@@ -105,7 +105,7 @@ def test_every_recorded_fixture_is_exercised_by_a_protocol_test() -> None:
     """A fixture nobody parses is a wire format nobody checks; new fixtures need a test."""
     here = Path(__file__).parent
     sources = "".join((here / name).read_text() for name in (
-        "test_exchange_binance.py", "test_exchange_bybit.py", "test_rest_client.py"))
+        "test_exchange_binance.py", "test_exchange_bybit.py", "test_exchange_tickers.py", "test_rest_client.py"))
     fixtures = sorted(p.name for p in (here.parent / "data" / "fixtures").glob("*.json"))
     assert len(fixtures) >= 30
     assert [name for name in fixtures if name not in sources] == []

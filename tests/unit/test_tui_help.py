@@ -23,7 +23,7 @@ def test_every_live_binding_has_a_help_line_and_pause_resume_share_one() -> None
 def test_the_numbered_lab_steps_share_one_line() -> None:
     lines = bindings_help(App(), LabScreen.BINDINGS)
     assert lines[0][0] == "1 … 7" and lines[0][1].startswith("open that step")
-    assert [keys for keys, _ in lines] == ["1 … 7", "s", "j", "a", "?"]
+    assert [keys for keys, _ in lines] == ["1 … 7", "s", "j", "a", "w", "?"]
 
 
 def test_key_hints_are_built_from_the_bindings_groups_first_then_what_the_footer_shows() -> None:

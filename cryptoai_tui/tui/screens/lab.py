@@ -8,6 +8,7 @@ only place that changes them.
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from functools import partial
 from enum import Enum
 from typing import TYPE_CHECKING, Sequence
 
@@ -87,6 +88,8 @@ class LabScreen(Screen[None]):
         Binding("s", "start", "Start", tooltip="start the live screen with the current choice"),
         Binding("j", "app.open_journal", "Journal", tooltip="the signal journal: every confirmed signal, graded"),
         Binding("a", "app.open_alerts", "Alerts", tooltip="price and signal alerts: rules and deliveries"),
+        Binding("w", "watchlist", "Watchlist",
+                tooltip="watch the chosen asset and the most-traded ones with these strategies"),
         Binding("question_mark", "help", "Help", tooltip="this help"),
     ]
 
@@ -403,6 +406,35 @@ class LabScreen(Screen[None]):
             return
         self.say("")
         self.app.push_screen(BacktestScreen(self.choices, self._exchange_title()))
+
+    def action_watchlist(self) -> None:
+        """The watchlist of the Lab's interval, strategies and mode over the chosen asset and
+        the most-traded symbols; what is missing opens its step, as Start does."""
+        from cryptoai_tui.tui.screens.watchlist import WatchlistScreen, WatchSession
+        from cryptoai_tui.tui.session import WatchChoice
+
+        try:
+            choice = WatchChoice.from_lab(self.choices)
+        except ValueError as error:
+            self.say(str(error), error=True)
+            missing = [step for step in self.choices.missing() if step is not LabStep.ASSET]
+            self.action_open_step(missing[0].value, str(error))
+            return
+        problem = strategies_problem(choice.strategies)
+        if problem is not None:
+            self.say(problem, error=True)
+            self.action_open_step(LabStep.STRATEGIES.value, problem)
+            return
+        self.say("")
+        self.app.push_screen(WatchlistScreen(
+            choice,
+            self._services.engine_factory,
+            watch_factory=partial(WatchSession, simulator=self._config.simulator),
+            exchange_title=display_title(choice.exchange, self._exchange_title(), choice.ws_url, choice.rest_url),
+            clock=self._services.clock,
+            frame_rate=self._services.frame_rate,
+            expected_clock_rate=self._expected_clock_rate(self.choices),
+        ))
 
     def _expected_clock_rate(self, choices: LabChoices) -> float | None:
         """The in-app simulator's speed (None for a real exchange or an outside simulator)."""
