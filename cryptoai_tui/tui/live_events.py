@@ -2,7 +2,8 @@
 
 The live screen samples snapshots at its frame rate and can skip many in between, so every
 event is derived from something that survives skipping: counters (reconnects, backfills),
-the current connection state, and the list of recent confirmed signals.
+the current connection state, and the list of recent confirmed signals (every BUY and
+SELL is listed; HOLDs are not).
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from enum import Enum
 
 from cryptoai_tui.feed.status import ConnectionState
 from cryptoai_tui.snapshot import Snapshot
+from cryptoai_tui.strategies.signal import Action
 from cryptoai_tui.tui.formatting import format_candle_time, format_clock, format_confidence, format_duration, format_price
 
 
@@ -60,24 +62,24 @@ def snapshot_events(previous: Snapshot | None, current: Snapshot) -> list[LiveEv
             failing = ", ".join(row.name for row in current.rows if row.error) or "a strategy"
             events.append(LiveEvent(EventKind.ERROR, f"strategy error in {failing}"))
     seen_until = previous.recent_signals[-1].open_time if previous and previous.recent_signals else None
-    last_action = previous.recent_signals[-1].confluence.action if previous and previous.recent_signals else None
     changes: list[LiveEvent] = []
     for signal in current.recent_signals:
         if seen_until is not None and signal.open_time <= seen_until:
             continue
         action = signal.confluence.action
-        if action is not last_action:
-            # Stamped with its candle's time: the history's verdicts arrive all at once, and
-            # stamping them "now" made a week-old verdict look like it just happened.
-            changes.append(LiveEvent(
-                EventKind.SIGNAL,
-                f"confirmed {action.value} {format_confidence(signal.confluence.confidence)} "
-                f"on the {format_candle_time(signal.open_time, current.interval)} candle, "
-                f"close {format_price(signal.close)}",
-                at_ms=signal.open_time,
-                interval=current.interval,
-            ))
-        last_action = action
+        if action not in (Action.BUY, Action.SELL):
+            # A HOLD is the absence of a signal: listing it buried the signals in noise.
+            continue
+        # Stamped with its candle's time: the history's verdicts arrive all at once, and
+        # stamping them "now" made a week-old verdict look like it just happened.
+        changes.append(LiveEvent(
+            EventKind.SIGNAL,
+            f"confirmed {action.value} {format_confidence(signal.confluence.confidence)} "
+            f"on the {format_candle_time(signal.open_time, current.interval)} candle, "
+            f"close {format_price(signal.close)}",
+            at_ms=signal.open_time,
+            interval=current.interval,
+        ))
     if seen_until is None:
         # The first signals arrive with the history: list the newest few, not the whole past.
         changes = changes[-FIRST_SIGNALS_SHOWN:]

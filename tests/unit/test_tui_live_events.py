@@ -37,7 +37,7 @@ def test_state_change_carries_the_feeds_sentence_without_repeating_the_state() -
     assert [e.text for e in snapshot_events(troubled, live)] == ["Live: 1 stream from Binance."]
 
 
-def test_only_changes_of_the_confirmed_action_are_logged_naming_their_candle() -> None:
+def test_every_confirmed_buy_and_sell_is_logged_naming_its_candle_and_no_hold_is() -> None:
     before = replace(BASE, recent_signals=(confirmed(1, Action.HOLD),))
     after = replace(before, recent_signals=(
         confirmed(1, Action.HOLD), confirmed(2, Action.HOLD), confirmed(3, Action.BUY),
@@ -46,6 +46,7 @@ def test_only_changes_of_the_confirmed_action_are_logged_naming_their_candle() -
     events = snapshot_events(before, after)
     assert [e.text for e in events] == [
         "confirmed BUY 75% on the 03:00 candle, close 103.000",
+        "confirmed BUY 75% on the 04:00 candle, close 104.000",
         "confirmed SELL 75% on the 05:00 candle, close 105.000",
     ]
 

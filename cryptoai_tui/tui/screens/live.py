@@ -103,8 +103,9 @@ class LiveScreen(Screen[LiveOutcome]):
                 tooltip="switch to other strategies here (the engine restarts)", group=_SWITCH_GROUP),
         Binding("3", "switch_timeframe", "Timeframe",
                 tooltip="switch to another timeframe here (the feed restarts)", group=_SWITCH_GROUP),
-        Binding("j", "app.open_journal", "Journal", tooltip="the signal journal: every confirmed signal, graded"),
-        # not in the footer (an 80-column footer would lose q Quit); listed in ? Help
+        # j and a are not in the footer (an 80-column footer would lose q Quit); ? Help lists them
+        Binding("j", "app.open_journal", "Journal", show=False,
+                tooltip="the signal journal: every confirmed signal, graded"),
         Binding("a", "app.open_alerts", "Alerts", show=False,
                 tooltip="price and signal alerts: rules and deliveries"),
         Binding(
