@@ -465,6 +465,9 @@ def _add_backtest_parser(commands: argparse._SubParsersAction) -> None:  # type:
     sweep.add_argument("--ray", metavar="ADDRESS", nargs="?", const="",
                        help="run the sweep as Ray tasks on this cluster (or $RAY_ADDRESS; without a value, "
                             "a local Ray); needs pip install \"cryptoai-tui[ray]\"")
+    parser.add_argument("--journal", metavar="PATH", type=_text("--journal", "journal.sqlite"),
+                        help="also journal the span's confirmed signals in this SQLite file, as history "
+                             "entries (runs the live evaluator over the span too: slower)")
     _add_connection_options(parser, default_exchange="binance")
 
 

@@ -73,6 +73,8 @@ def run(args: argparse.Namespace) -> int:
 
             raise UserFacingError(RAY_MISSING) from None
     candles = load_candles(args, symbol, interval)
+    if getattr(args, "journal", None) and combos is None:
+        journal_backtest(args, candles, symbol, interval, mode)
     from cryptoai_tui.backtest.vectorised import ohlcv_of
 
     data = ohlcv_of(candles)
@@ -80,6 +82,50 @@ def run(args: argparse.Namespace) -> int:
     if combos is not None:
         return _sweep(args, data, combos, mode, model, step)
     return _single(args, data, mode, model, step, symbol, interval)
+
+
+def journal_backtest(args: argparse.Namespace, candles: list[Candle], symbol: str, interval: Interval,
+                     mode: str) -> int:
+    """`--journal PATH`: the span's confirmed signals, journaled as `signals --replay` journals
+    them (history entries, graded, each candle once however often it is run). The journal
+    wants every strategy's values and reasons, which only the live evaluator keeps, so this
+    runs the live path over the candles (slower than the vectorised one, and said so); the
+    two are proven equal, so the journal holds the signals the figures are made of."""
+    from cryptoai_tui.engine import EngineOptions, RealtimeStrategyEngine
+    from cryptoai_tui.journal.hooks import HooksPlan, session_hooks
+    from cryptoai_tui.journal.store import JournalError
+    from cryptoai_tui.replay import ReplaySource
+    from cryptoai_tui.strategies.confluence import parse_mode
+
+    exchange = "replay" if args.replay else args.exchange
+    try:
+        engine = RealtimeStrategyEngine(symbol, interval, args.strategies, parse_mode(mode), exchange,
+                                        options=EngineOptions(venue=exchange))
+    except (ValueError, KeyError) as error:
+        raise UserFacingError(str(error.args[0] if error.args else error)) from None
+    path = Path(args.journal).expanduser()
+    print(f"cryptoai-tui: journaling the confirmed signals of {len(candles):,} candles in {path} "
+          "(through the live evaluator; this takes longer than the backtest itself).",
+          file=sys.stderr, flush=True)
+    confirmed = 0
+
+    def count(signal: object) -> None:
+        nonlocal confirmed
+        confirmed += 1
+
+    engine.add_listener(on_confirmed=count)
+    plan = HooksPlan(journal_path=path, all_history=True,
+                     warn=lambda text: print(f"cryptoai-tui: {text}", file=sys.stderr, flush=True))
+
+    async def run() -> None:
+        async with session_hooks(engine, plan):
+            await engine.run(ReplaySource(candles, symbol, interval, exchange))
+
+    try:
+        asyncio.run(run())
+    except JournalError as error:
+        raise UserFacingError(str(error)) from None
+    return confirmed
 
 
 def _ray_env() -> bool:

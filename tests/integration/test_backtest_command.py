@@ -191,3 +191,30 @@ def test_a_sweep_on_ray_equals_the_local_one(tmp_path: Path) -> None:
         ray.shutdown()
     assert [dict(row.summary) for row in remote] == [dict(row.summary) for row in local]
     assert len(remote) == 6
+
+
+def test_journal_holds_the_signals_the_backtest_traded_on_once_however_often_it_runs(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Issue 13 §1: `backtest --journal` writes the span's confirmed signals as history entries;
+    they are `signals --replay`'s own (one evaluation path), and a second run adds nothing."""
+    from cryptoai_tui.journal.store import JournalStore
+
+    path, _ = gap_free_csv(tmp_path, 600)
+    journal = tmp_path / "journal.sqlite"
+    common = ("--symbol", "BTCUSDT", "--interval", "1h", "--strategies", "rsi,macd,ema_cross", "--mode", "2")
+    status, out, err = backtest(capsys, *common, "--replay", str(path), "--journal", str(journal),
+                                "--format", "json")
+    assert status == 0, err
+    assert "journaling the confirmed signals of 600 candles" in err
+    trades = json.loads(out)["trades"]
+    assert main(["signals", *common, "--replay", str(path), "--no-journal"]) == 0
+    printed = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    with JournalStore(journal) as store:
+        rows = [r.entry for r in store.iter_all()]
+    assert rows and trades >= 1
+    assert [(r.open_time, r.action) for r in rows] == [
+        (line["open_time"], line["confluence"]["action"]) for line in printed]
+    assert all(r.history for r in rows)
+    backtest(capsys, *common, "--replay", str(path), "--journal", str(journal))
+    with JournalStore(journal) as store:
+        assert store.count() == len(rows)
