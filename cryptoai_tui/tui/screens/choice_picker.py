@@ -94,8 +94,17 @@ class ChoicePicker(ModalScreen[T | None], Generic[T]):
             if self._prompt:
                 yield Static(Content(self._prompt), classes="picker-prompt")
             yield OptionList(*options, classes="picker-options")
-            yield Static(key_hint(self.app, self.BINDINGS), classes="picker-hint")
+            yield from self.compose_below_options()
+            yield Static(self.hint(), classes="picker-hint")
         yield Footer()
+
+    def compose_below_options(self) -> ComposeResult:
+        """What a picker adds under its options (the mode picker's K field); nothing here."""
+        yield from ()
+
+    def hint(self) -> str:
+        """The key hint under the picker, built from its bindings."""
+        return key_hint(self.app, self.BINDINGS)
 
     def _option_prompt(self, choice: Choice[T], width: int | None) -> Content:
         label_width = max((len(choice.label) for choice in self._choices), default=0) + 3

@@ -10,10 +10,9 @@ from __future__ import annotations
 
 from textual import on
 from textual.app import ComposeResult
-from textual.containers import Horizontal, Vertical
+from textual.containers import Horizontal
 from textual.content import Content
-from textual.widgets import Footer, Input, Label, OptionList, Static
-from textual.widgets.option_list import Option
+from textual.widgets import Input, Label, OptionList, Static
 
 from cryptoai_tui.strategies.confluence import Mode
 from cryptoai_tui.strategies.signal import ConfluenceMode, ConfluenceRule
@@ -50,22 +49,14 @@ class ModePicker(ChoicePicker[Mode]):
         ))
         super().__init__("Confluence mode", choices, current=current, prompt=prompt, id="mode-picker")
 
-    def compose(self) -> ComposeResult:
-        options = [
-            Option(self._option_prompt(choice, None), id=str(index))
-            for index, choice in enumerate(self._choices)
-        ]
-        with Vertical(classes="picker"):
-            yield Label(Content(self._title), classes="picker-title")
-            if self._prompt:
-                yield Static(Content(self._prompt), classes="picker-prompt")
-            yield OptionList(*options, classes="picker-options")
-            with Horizontal(id="mode-k-row"):
-                yield Label(f"K (1–{self._total}) ", id="mode-k-label")
-                yield Input(str(self._k_default), type="integer", id="mode-k", max_length=3)
-            yield Static("", id="mode-k-error", classes="picker-prompt -error")
-            yield Static("↑↓ move · Enter choose · K of N: type K, Enter · Esc back", classes="picker-hint")
-        yield Footer()
+    def compose_below_options(self) -> ComposeResult:
+        with Horizontal(id="mode-k-row"):
+            yield Label(f"K (1–{self._total}) ", id="mode-k-label")
+            yield Input(str(self._k_default), type="integer", id="mode-k", max_length=3)
+        yield Static("", id="mode-k-error", classes="picker-prompt -error")
+
+    def hint(self) -> str:
+        return f"{super().hint()} · K of N: type K, Enter"
 
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
         event.stop()
