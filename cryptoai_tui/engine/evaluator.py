@@ -43,6 +43,8 @@ from cryptoai_tui.engine.strategy_choice import StrategyChoice, resolve_strategi
 from cryptoai_tui.market.series import OHLCV
 from cryptoai_tui.snapshot import StrategyRow
 from cryptoai_tui.strategies.base import Strategy
+from cryptoai_tui.strategies.smc.incremental import IncrementalStrategy
+from cryptoai_tui.strategies.smc.structure import PivotTracker
 from cryptoai_tui.strategies.signal import Action, ConfluenceMode, ConfluenceResult, Signal, Stance
 
 Combiner = Callable[[Mapping[str, Signal], ConfluenceMode], ConfluenceResult]
@@ -83,6 +85,12 @@ class StrategyRunner:
         combine: Combiner | None = None,
     ) -> None:
         self.strategies: tuple[Strategy, ...] = resolve_strategies(strategies)
+        # One pivot tracker per (left, right) for the SMC patterns of this series: the
+        # closed bars a pivot test reads are scanned once a bar, not once per pattern.
+        self._pivots: dict[tuple[int, int], PivotTracker] = {}
+        for strategy in self.strategies:
+            if isinstance(strategy, IncrementalStrategy):
+                strategy.share(self._pivots)
         self.names: tuple[str, ...] = row_names(self.strategies)
         self._named = tuple(zip(self.names, self.strategies))
         self._mode = ConfluenceMode.parse(mode)
@@ -110,6 +118,8 @@ class StrategyRunner:
 
     def reset(self) -> None:
         """Back to before the first update: strategies reset, rows in warm-up, no verdict."""
+        for tracker in self._pivots.values():
+            tracker.clear()
         for strategy in self.strategies:
             strategy.reset()
         self.rows = tuple(

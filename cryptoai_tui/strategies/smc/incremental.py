@@ -18,6 +18,7 @@ from cryptoai_tui.market.series import OHLCV
 from cryptoai_tui.strategies.base import Strategy
 from cryptoai_tui.strategies.indicators import atr
 from cryptoai_tui.strategies.signal import Action, Signal
+from cryptoai_tui.strategies.smc.structure import PivotTracker, share_pivots
 
 NO_VOLUME = "no volume on this bar (exchange maintenance?); no signal"
 
@@ -74,6 +75,11 @@ class IncrementalStrategy(Strategy):
     def _reset_state(self) -> None:
         """Create the pattern state for a fresh start."""
 
+    def share(self, pivots: dict[tuple[int, int], PivotTracker]) -> None:
+        """Read pivots from the tracker in `pivots` for this strategy's (left, right), which
+        the other patterns on the same series read too (see `PivotTracker`); the runner
+        calls this once, with one dict per series. Patterns without pivots ignore it."""
+
     @abstractmethod
     def _step(self, data: OHLCV, j: int, seq: int, ranges: WindowAtr, commit: bool) -> Signal:
         """The signal of window bar j (sequence number `seq`), advancing state iff commit.
@@ -125,3 +131,20 @@ class IncrementalStrategy(Strategy):
         if signal.action in (Action.BUY, Action.SELL) and float(data.volume[j]) <= 0.0:
             return Signal(Action.HOLD, 0.0, NO_VOLUME, signal.values, signal.stance)
         return signal
+
+
+class PivotStrategy(IncrementalStrategy):
+    """An SMC pattern that reads confirmed pivots (params `left` and `right`): its own
+    tracker until the runner `share`s one with the other patterns of the series."""
+
+    _pivots: PivotTracker | None = None
+
+    @property
+    def pivots(self) -> PivotTracker:
+        if self._pivots is None:
+            self._pivots = PivotTracker(self.params["left"], self.params["right"])
+        return self._pivots
+
+    def share(self, pivots: dict[tuple[int, int], PivotTracker]) -> None:
+        self._pivots = share_pivots(pivots, self.params["left"], self.params["right"])
+        self.reset()

@@ -21,13 +21,13 @@ from typing import Any, ClassVar, Mapping
 from cryptoai_tui.market.series import OHLCV
 from cryptoai_tui.strategies.indicators import clip01
 from cryptoai_tui.strategies.signal import Action, Signal, Stance
-from cryptoai_tui.strategies.smc.incremental import IncrementalStrategy, WindowAtr
+from cryptoai_tui.strategies.smc.incremental import PivotStrategy, WindowAtr
 from cryptoai_tui.strategies.smc.parameters import (
     check_pivot_params,
     check_positive,
     pivot_lookback,
 )
-from cryptoai_tui.strategies.smc.structure import Pivot, PivotKind, pivots_confirmed_at
+from cryptoai_tui.strategies.smc.structure import Pivot, PivotKind
 from cryptoai_tui.strategies.wording import price_text
 
 POOL_BONUS = 0.1  # extra confidence when two or more swings share the level
@@ -58,7 +58,7 @@ class Bias:
     seq: int  # the bar the sweep traded on
 
 
-class LiquiditySweepStrategy(IncrementalStrategy):
+class LiquiditySweepStrategy(PivotStrategy):
     name: ClassVar[str] = "liquidity_sweep"
     title: ClassVar[str] = "Liquidity sweep"
     description: ClassVar[str] = "A wick takes the stops beyond a swing, the close rejects it"
@@ -113,7 +113,7 @@ class LiquiditySweepStrategy(IncrementalStrategy):
         else:
             fired, verb = swept, "swept"
         # A level confirmed now lies beyond this bar's range, so it cannot be swept yet.
-        for pivot in pivots_confirmed_at(data, j, seq, p["left"], p["right"]):
+        for pivot in self.pivots.pivots_at(data, j, seq):
             if pivot is not None:
                 live = self._pool(live, pivot, seq, ranges.at(j) * p["tolerance_atr"])
         bias = self._bias_after(fired, seq, c)

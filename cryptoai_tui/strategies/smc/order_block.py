@@ -18,7 +18,7 @@ import numpy as np
 from cryptoai_tui.market.series import OHLCV
 from cryptoai_tui.strategies.indicators import confidence
 from cryptoai_tui.strategies.signal import Signal
-from cryptoai_tui.strategies.smc.incremental import IncrementalStrategy, WindowAtr
+from cryptoai_tui.strategies.smc.incremental import PivotStrategy, WindowAtr
 from cryptoai_tui.strategies.smc.parameters import (
     check_break_on,
     check_pivot_params,
@@ -39,7 +39,7 @@ class OrderBlock:
     confidence: float
 
 
-class OrderBlockStrategy(IncrementalStrategy):
+class OrderBlockStrategy(PivotStrategy):
     name: ClassVar[str] = "order_block"
     title: ClassVar[str] = "Order block retest"
     description: ClassVar[str] = "Price returns to the candle a structure break started from"
@@ -58,7 +58,9 @@ class OrderBlockStrategy(IncrementalStrategy):
 
     def _reset_state(self) -> None:
         p = self.params
-        self.structure = MarketStructure(p["left"], p["right"], p["break_on"] == "wick")
+        self.structure = MarketStructure(
+            p["left"], p["right"], p["break_on"] == "wick", pivots=self.pivots
+        )
         self.blocks: list[OrderBlock] = []
 
     def _step(self, data: OHLCV, j: int, seq: int, ranges: WindowAtr, commit: bool) -> Signal:
