@@ -15,7 +15,7 @@ from typing import Any, ClassVar, Mapping
 from cryptoai_tui.market.series import OHLCV
 from cryptoai_tui.strategies.indicators import confidence
 from cryptoai_tui.strategies.signal import Action, Signal
-from cryptoai_tui.strategies.smc.incremental import PivotStrategy, WindowAtr
+from cryptoai_tui.strategies.smc.incremental import LastSignal, PivotStrategy, WindowAtr
 from cryptoai_tui.strategies.smc.parameters import (
     check_break_on,
     check_pivot_params,
@@ -52,13 +52,13 @@ class StructureBreakStrategy(PivotStrategy):
         self.structure = MarketStructure(
             p["left"], p["right"], p["break_on"] == "wick", pivots=self.pivots
         )
-        self._quiet: tuple[StructureState, Signal] | None = None
+        self._last = LastSignal()
 
     def _step(self, data: OHLCV, j: int, seq: int, ranges: WindowAtr, commit: bool) -> Signal:
         state = self.structure.step(data, j, seq, commit=commit)
-        quiet = self._quiet
-        if quiet is not None and quiet[0] is state:
-            return quiet[1]  # nothing structural changed: the same state, the same signal
+        last = self._last
+        if last.key is state:
+            return last.signal  # type: ignore[return-value]  # nothing structural changed
         values = _levels(state)
         label = self.trades.value
         stance = stance_of(state.trend)
@@ -67,8 +67,7 @@ class StructureBreakStrategy(PivotStrategy):
             return Signal.hold(f"bullish and bearish {label} on one bar; no signal", values, stance)
         if not fired:
             signal = Signal.hold(lambda: _watching(state), values, stance)
-            if not state.breaks and state.new_high is None and state.new_low is None:
-                self._quiet = (state, signal)
+            last.key, last.signal = state, signal
             return signal
         brk = fired[0]
         level = brk.pivot.level

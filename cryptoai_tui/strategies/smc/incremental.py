@@ -23,6 +23,22 @@ from cryptoai_tui.strategies.smc.structure import PivotTracker, share_pivots
 NO_VOLUME = "no volume on this bar (exchange maintenance?); no signal"
 
 
+class LastSignal:
+    """A memo of the signal a pattern gave for one (immutable) state object.
+
+    While nothing structural changes, a pattern's state after a bar is the very same
+    object (MarketStructure's quiet state), so its signal is the same too and a forming
+    bar's revision returns it without rebuilding values, reason or Signal. A pure
+    function's memo, not state: the answer is the same with or without it.
+    """
+
+    __slots__ = ("key", "signal")
+
+    def __init__(self) -> None:
+        self.key: object = None
+        self.signal: Signal | None = None
+
+
 class WindowAtr:
     """TA-Lib ATR over the window, computed on first use and at most once per call.
 

@@ -30,6 +30,7 @@ from cryptoai_tui.strategies.smc.parameters import (
 from cryptoai_tui.strategies.smc.structure import Pivot, PivotKind
 from cryptoai_tui.strategies.wording import price_text
 
+_INF = float("inf")
 POOL_BONUS = 0.1  # extra confidence when two or more swings share the level
 
 
@@ -90,6 +91,7 @@ class LiquiditySweepStrategy(PivotStrategy):
         self.levels: list[LiquidityLevel] = []
         self.pending: list[Sweep] = []  # swept last bar, awaiting the confirmation close
         self.bias: Bias | None = None
+        self._reach = _Reach()
 
     def _step(self, data: OHLCV, j: int, seq: int, ranges: WindowAtr, commit: bool) -> Signal:
         p = self.params
@@ -97,9 +99,11 @@ class LiquiditySweepStrategy(PivotStrategy):
         lo, c = float(data.low[j]), float(data.close[j])
         live: list[LiquidityLevel] = []
         swept: list[Sweep] = []
-        for level in self.levels:
-            if seq - level.created_seq > p["expiry"]:
-                continue
+        unexpired, min_high, max_low = self._unexpired(seq)
+        if h <= min_high and lo >= max_low:
+            live = list(unexpired)  # the bar reaches no level: none swept, none broken
+            unexpired = ()
+        for level in unexpired:
             above = level.kind is PivotKind.HIGH
             if (h > level.level) if above else (lo < level.level):
                 if (c < level.level) if above else (c > level.level):
@@ -130,6 +134,11 @@ class LiquiditySweepStrategy(PivotStrategy):
                 stance,
             )
         return _signal(fired, live, verb, stance)
+
+    def _unexpired(self, seq: int) -> tuple[list[LiquidityLevel], float, float]:
+        """The levels bar `seq` can still sweep, the lowest high level and the highest low
+        level (see `_Reach`)."""
+        return self._reach.of(self.levels, seq, self.params["expiry"])
 
     def _bias_after(self, fired: list[Sweep], seq: int, close: float) -> Bias | None:
         """The stance left after this bar: a new one-sided sweep, else the old one while valid."""
@@ -186,6 +195,34 @@ class LiquiditySweepStrategy(PivotStrategy):
         return min(1.0, 0.5 + 0.25 * run + 0.25 * shape + bonus)
 
 
+class _Reach:
+    """A memo of the levels a bar can sweep and the two prices it must cross to reach any.
+
+    Between two closes the levels and the bar's sequence number stay the same while a
+    forming bar is revised many times, and most revisions reach no level; keyed on the
+    level list's identity (each commit makes a new list) and the sequence number, the
+    memo lets such a revision cost two comparisons. A pure function's memo, not state:
+    the answer is the same with or without it.
+    """
+
+    __slots__ = ("_key", "_value")
+
+    def __init__(self) -> None:
+        self._key: tuple[object, int] | None = None
+        self._value: tuple[list[LiquidityLevel], float, float] = ([], _INF, -_INF)
+
+    def of(self, levels: list[LiquidityLevel], seq: int, expiry: int
+           ) -> tuple[list[LiquidityLevel], float, float]:
+        key = self._key
+        if key is None or key[0] is not levels or key[1] != seq:
+            unexpired = [level for level in levels if seq - level.created_seq <= expiry]
+            highs = [level.level for level in unexpired if level.kind is PivotKind.HIGH]
+            lows = [level.level for level in unexpired if level.kind is not PivotKind.HIGH]
+            self._value = (unexpired, min(highs, default=_INF), max(lows, default=-_INF))
+            self._key = (levels, seq)
+        return self._value
+
+
 def _still_inside(level: LiquidityLevel, close: float) -> bool:
     return close < level.level if level.kind is PivotKind.HIGH else close > level.level
 
@@ -197,8 +234,8 @@ def _signal(
     if len(kinds) > 1:
         return Signal.hold("highs and lows swept on one bar; no signal", stance=stance)
     if not fired:
-        reason, values = _nearest_levels(live)
-        return Signal.hold(reason, values, stance)
+        values = _nearest_levels(live)
+        return Signal(Action.HOLD, 0.0, lambda: _resting(values), MappingProxyType(values), stance)
     best = max(fired, key=lambda sweep: sweep.confidence)
     level = best.level
     above = level.kind is PivotKind.HIGH
@@ -214,13 +251,20 @@ def _signal(
     )
 
 
-def _nearest_levels(live: list[LiquidityLevel]) -> tuple[str, dict[str, float]]:
+def _nearest_levels(live: list[LiquidityLevel]) -> dict[str, float]:
     """The most recent level on each side: where the next sweep would come from."""
     values: dict[str, float] = {}
     for level in reversed(live):
         key = "high" if level.kind is PivotKind.HIGH else "low"
-        values.setdefault(key, level.level)
+        if key not in values:
+            values[key] = level.level
+            if len(values) == 2:
+                break
+    return values
+
+
+def _resting(values: dict[str, float]) -> str:
     if not values:
-        return "no open liquidity level", values
+        return "no open liquidity level"
     parts = [f"{key}s at {price_text(value)}" for key, value in values.items()]
-    return "resting stops: " + ", ".join(parts), values
+    return "resting stops: " + ", ".join(parts)

@@ -203,7 +203,9 @@ class MarketStructure:
         self.high_broken = False
         self.low: Pivot | None = None
         self.low_broken = False
-        self._quiet: StructureState | None = None  # the state a bar that changes nothing leaves
+        # The state a bar that changes nothing leaves: rebuilt by a commit that changes it,
+        # never by a provisional step (which must leave every attribute as it was).
+        self._quiet = StructureState(None, None, False, None, False, None, None, ())
 
     def step(self, data: OHLCV, j: int, seq: int, *, commit: bool) -> StructureState:
         """The state after bar j; advances the tracker iff `commit`.
@@ -221,12 +223,7 @@ class MarketStructure:
                 up_probe = down_probe = data.close[j]
             if not ((high is not None and not self.high_broken and up_probe > high.level)
                     or (low is not None and not self.low_broken and down_probe < low.level)):
-                quiet = self._quiet
-                if quiet is None:
-                    quiet = self._quiet = StructureState(
-                        self.trend, high, self.high_broken, low, self.low_broken, None, None, ()
-                    )
-                return quiet
+                return self._quiet
         new_high, new_low = pivots
         high, high_broken = (new_high, False) if new_high else (self.high, self.high_broken)
         low, low_broken = (new_low, False) if new_low else (self.low, self.low_broken)
@@ -249,7 +246,7 @@ class MarketStructure:
             self.trend = trend
             self.high, self.high_broken = high, high_broken
             self.low, self.low_broken = low, low_broken
-            self._quiet = None
+            self._quiet = StructureState(trend, high, high_broken, low, low_broken, None, None, ())
         return StructureState(
             trend, high, high_broken, low, low_broken, new_high, new_low, tuple(breaks)
         )
