@@ -150,7 +150,7 @@ class StreamedStrategy(ClassicStrategy, Generic[R]):
                 self._warm(data, closed)
         elif confirmed and self._cur_signal is not None:
             return self._cur_signal  # the same closed window again
-        if times[0] != self._origin and n not in self._exact:
+        if n not in self._exact and times[0] != self._origin:
             if not self._state.exact_for(n):
                 return self.judge(data)  # the state remembers bars the window no longer has
             self._exact.add(n)

@@ -20,6 +20,7 @@ from cryptoai_tui.strategies.indicators import atr
 from cryptoai_tui.strategies.signal import Action, Signal
 from cryptoai_tui.strategies.smc.structure import PivotTracker, share_pivots
 
+_BUY, _SELL = Action.BUY, Action.SELL
 NO_VOLUME = "no volume on this bar (exchange maintenance?); no signal"
 
 
@@ -82,6 +83,8 @@ class IncrementalStrategy(Strategy):
         self.reset()
 
     def reset(self) -> None:
+        self._need = self.lookback  # read on every bar: computed once, not per call
+        self._atr_period = self.atr_period
         self._last_time: int | None = None
         self._seq = -1
         self._last_signal: Signal | None = None
@@ -108,9 +111,9 @@ class IncrementalStrategy(Strategy):
         return int(self.params["atr_period"])
 
     def evaluate(self, data: OHLCV, *, confirmed: bool) -> Signal:
-        n = len(data)
+        n = data.open_time.shape[0]
         closed = n if confirmed else n - 1
-        ranges = WindowAtr(data, self.atr_period)
+        ranges = WindowAtr(data, self._atr_period)
         start = self._first_new_bar(data.open_time, closed)
         times = data.open_time
         for j in range(start, closed):
@@ -142,9 +145,10 @@ class IncrementalStrategy(Strategy):
     def _emit(self, data: OHLCV, j: int, seq: int, ranges: WindowAtr, commit: bool) -> Signal:
         signal = self._step(data, j, seq, ranges, commit)
         have = j + 1
-        if have < self.lookback:
-            return Signal.warmup(have, self.lookback)
-        if signal.action in (Action.BUY, Action.SELL) and float(data.volume[j]) <= 0.0:
+        if have < self._need:
+            return Signal.warmup(have, self._need)
+        action = signal.action
+        if (action is _BUY or action is _SELL) and float(data.volume[j]) <= 0.0:
             return Signal(Action.HOLD, 0.0, NO_VOLUME, signal.values, signal.stance)
         return signal
 
