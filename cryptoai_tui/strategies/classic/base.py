@@ -237,7 +237,7 @@ class WithAtr:
         return self.inner.exact_for(window) and self.atr.exact_for(window)
 
     def update(self, bar: Bar) -> Any:
-        self.atr_now = self.atr.update(bar)  # type: ignore[arg-type]
+        self.atr_now = self.atr.update(bar)
         return self.inner.update(bar)
 
     def peek(self, bar: Bar) -> Any:
@@ -249,5 +249,5 @@ def atr_on(strategy: StreamedStrategy[Any], data: OHLCV, bar: Bar | None, period
     stands in for the window, from TA-Lib over the window otherwise."""
     state = strategy._state
     if strategy._via_state and isinstance(state, WithAtr):
-        return float(state.atr_now if bar is None else state.atr.peek(bar))  # type: ignore[arg-type]
+        return float(state.atr_now if bar is None else state.atr.peek(bar))
     return float(atr(data.high, data.low, data.close, period)[-1])

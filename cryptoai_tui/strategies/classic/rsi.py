@@ -85,8 +85,9 @@ class RsiStrategy(StreamedStrategy[float]):
                           explain=_never, stance=stance)
         # A trigger (rare): the episode's extreme reads the RSI of the bars before this one,
         # the closed bars' values the state keeps (the window's own when re-read on a tie).
-        before = self._state.recent(bar is None)
-        if self._origin is None or before is None:
+        if self._via_state:
+            before = self._state.recent(bar is None)
+        else:  # the state stands in for no window here: read the window's own RSI
             before = rsi(data.close, p["period"])[:-1].tolist()
 
         def explain(action: Action) -> tuple[float, str]:
@@ -132,15 +133,16 @@ class _RsiTrack:
         return self._rsi.exact_for(window)
 
     def update(self, bar: Bar) -> float:
-        value = self._rsi.update(bar)  # type: ignore[arg-type]
+        value = self._rsi.update(bar)
         self._recent.append(value)
         return value
 
     def peek(self, bar: Bar) -> float:
-        return self._rsi.peek(bar)  # type: ignore[arg-type]
+        return self._rsi.peek(bar)
 
-    def recent(self, confirmed: bool) -> list[float] | None:
-        """RSI of the closed bars before the bar judged, oldest first (None: too few kept)."""
+    def recent(self, confirmed: bool) -> list[float]:
+        """RSI of the closed bars before the bar judged, oldest first (at most `episode`
+        of them, fewer while the state has seen fewer)."""
         values = list(self._recent)
         if confirmed:
             values = values[:-1]  # the newest closed bar is the one judged
