@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from types import MappingProxyType
-from typing import Any, ClassVar, Mapping
+from typing import Any, ClassVar, Mapping, Sequence
 
 from cryptoai_tui.market.series import OHLCV
 from cryptoai_tui.strategies.indicators import clip01
@@ -99,11 +99,17 @@ class LiquiditySweepStrategy(PivotStrategy):
         lo, c = float(data.low[j]), float(data.close[j])
         live: list[LiquidityLevel] = []
         swept: list[Sweep] = []
-        unexpired, min_high, max_low = self._unexpired(seq)
-        if h <= min_high and lo >= max_low:
-            live = list(unexpired)  # the bar reaches no level: none swept, none broken
-            unexpired = ()
-        for level in unexpired:
+        expiry = p["expiry"]
+        if commit:  # a closed bar comes once: the memo (for forming revisions) would only cost
+            levels: Sequence[LiquidityLevel] = self.levels
+        else:
+            levels, min_high, max_low = self._unexpired(seq)
+            if h <= min_high and lo >= max_low:
+                live = list(levels)  # the bar reaches no level: none swept, none broken
+                levels = ()
+        for level in levels:
+            if seq - level.created_seq > expiry:
+                continue
             above = level.kind is PivotKind.HIGH
             if (h > level.level) if above else (lo < level.level):
                 if (c < level.level) if above else (c > level.level):

@@ -26,7 +26,7 @@ from cryptoai_tui.strategies.smc.parameters import (
     pivot_lookback,
 )
 from cryptoai_tui.strategies.smc.structure import Direction, MarketStructure, StructureBreak
-from cryptoai_tui.strategies.smc.zones import Retests, zone_signal
+from cryptoai_tui.strategies.smc.zones import Retests, sort_retests, zone_signal
 from cryptoai_tui.strategies.wording import price_text
 
 
@@ -66,7 +66,9 @@ class OrderBlockStrategy(PivotStrategy):
 
     def _step(self, data: OHLCV, j: int, seq: int, ranges: WindowAtr, commit: bool) -> Signal:
         high, low, close = float(data.high[j]), float(data.low[j]), float(data.close[j])
-        hits, live = self._retests.sort(self.blocks, seq, self.params["expiry"], high, low, close)
+        # A closed bar comes once: the memo (for a forming bar's many revisions) would only cost.
+        sort = sort_retests if commit else self._retests.sort
+        hits, live = sort(self.blocks, seq, self.params["expiry"], high, low, close)
         # Blocks created now cannot signal on this bar, but the forming bar's HOLD shows them.
         for brk in self.structure.step(data, j, seq, commit=commit).breaks:
             live.append(self._block_for(brk, data, j, seq, ranges))
