@@ -20,6 +20,7 @@ the Function API's exactly; values equal it to rounding.
 
 from __future__ import annotations
 
+import math
 from abc import abstractmethod
 from types import MappingProxyType
 from typing import Any, Callable, ClassVar, Generic, Mapping, NamedTuple, Protocol, TypeVar
@@ -78,6 +79,10 @@ class StreamState(Protocol):
 
 R = TypeVar("R")  # a strategy's reading: a tuple of floats
 
+# `_decide`'s bar when the readings come from TA-Lib over the window and the state stands
+# in for nothing (its ATR, RSI history) either.
+FROM_WINDOW = Bar(math.nan, math.nan, math.nan)
+
 
 class StreamedStrategy(ClassicStrategy, Generic[R]):
     """A classic strategy that reads its indicators from O(1) stream state.
@@ -104,8 +109,6 @@ class StreamedStrategy(ClassicStrategy, Generic[R]):
         self._prev: R | None = None  # reading at the closed bar before the newest
         self._cur: R | None = None  # reading at the newest closed bar
         self._cur_signal: Signal | None = None  # confirmed signal of the newest closed bar
-        # Whether this call's state stands in for the window (False: read TA-Lib on it).
-        self._via_state = False
         self._need = self.lookback
         self._exact: set[int] = set()  # window lengths the state may stand in for
 
@@ -127,11 +130,11 @@ class StreamedStrategy(ClassicStrategy, Generic[R]):
     @abstractmethod
     def _decide(self, data: OHLCV, prev: R, now: R, bar: Bar | None) -> Signal:
         """The signal from the readings; `bar` is the forming bar (None when confirmed),
-        for states a fired signal's confidence reads (an ATR)."""
+        for states a fired signal's confidence reads (an ATR), or FROM_WINDOW when the
+        state stands in for nothing and everything is read from the window."""
 
     def judge(self, data: OHLCV) -> Signal:
-        self._via_state = False
-        return self._decide(data, *self._window(data), None)
+        return self._decide(data, *self._window(data), FROM_WINDOW)
 
     def evaluate(self, data: OHLCV, *, confirmed: bool) -> Signal:
         # The hot path (every strategy, every update): locals, no property reads.
@@ -162,7 +165,6 @@ class StreamedStrategy(ClassicStrategy, Generic[R]):
         assert prev is not None and now is not None
         if self._tied(prev, now, data):
             prev, now = self._window(data)
-        self._via_state = True
         signal = self._decide(data, prev, now, bar)
         if confirmed:
             self._cur_signal = signal
@@ -248,6 +250,6 @@ def atr_on(strategy: StreamedStrategy[Any], data: OHLCV, bar: Bar | None, period
     """ATR(period) on the bar `strategy` is judging: from its `WithAtr` state while that
     stands in for the window, from TA-Lib over the window otherwise."""
     state = strategy._state
-    if strategy._via_state and isinstance(state, WithAtr):
+    if bar is not FROM_WINDOW and isinstance(state, WithAtr):
         return float(state.atr_now if bar is None else state.atr.peek(bar))
     return float(atr(data.high, data.low, data.close, period)[-1])

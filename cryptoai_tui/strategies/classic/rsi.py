@@ -11,7 +11,7 @@ from collections import deque
 from typing import Any, ClassVar, Mapping
 
 from cryptoai_tui.market.series import OHLCV
-from cryptoai_tui.strategies.classic.base import TIE, Bar, StreamedStrategy, decide
+from cryptoai_tui.strategies.classic.base import FROM_WINDOW, TIE, Bar, StreamedStrategy, decide
 from cryptoai_tui.strategies.indicators import confidence, rsi
 from cryptoai_tui.strategies.streaming import RsiState
 from cryptoai_tui.strategies.signal import Action, Signal, Stance
@@ -85,7 +85,7 @@ class RsiStrategy(StreamedStrategy[float]):
                           explain=_never, stance=stance)
         # A trigger (rare): the episode's extreme reads the RSI of the bars before this one,
         # the closed bars' values the state keeps (the window's own when re-read on a tie).
-        if self._via_state:
+        if bar is not FROM_WINDOW:
             before = self._state.recent(bar is None)
         else:  # the state stands in for no window here: read the window's own RSI
             before = rsi(data.close, p["period"])[:-1].tolist()
