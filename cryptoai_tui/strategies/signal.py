@@ -60,7 +60,9 @@ _STANCE_SIDE = {Stance.BULLISH: Action.BUY, Stance.BEARISH: Action.SELL, Stance.
 _EMPTY: Mapping[str, float] = MappingProxyType({})
 
 
-Reason = Union[str, Callable[[], str]]
+# A reason, or how to build it: a zero-argument function, or (function, *arguments) which
+# retains fewer objects than a closure when signals are kept by the thousand (a backtest).
+Reason = Union[str, Callable[[], str], tuple]
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -72,8 +74,9 @@ class Signal:
     trigger (kept under its old name so every consumer keeps working); `stance` is the
     strategy's standing view, reported on every bar, trigger or not.
 
-    The reason is lazy: a strategy may pass a zero-argument function instead of the text
-    (the third argument, `text`), and it is called the first time `reason` is read (a
+    The reason is lazy: a strategy may pass a zero-argument function, or a tuple
+    (function, *arguments), instead of the text (the third argument, `text`), and it is
+    called the first time `reason` is read (a
     frame, a JSON line, a journal row), then kept. Formatting prices costs more than the
     indicator arithmetic of a quiet tick, and most signals are replaced by the next update
     before anyone reads them. The function must capture plain numbers only, never the
@@ -111,7 +114,7 @@ class Signal:
         text = self.text
         if type(text) is str:
             return text
-        built = text()  # type: ignore[operator]
+        built = text[0](*text[1:]) if type(text) is tuple else text()  # type: ignore[operator]
         object.__setattr__(self, "text", built)
         return built
 

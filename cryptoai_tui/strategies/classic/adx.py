@@ -76,7 +76,7 @@ class AdxStrategy(StreamedStrategy[DirectionalValue]):
                 crossed = "above" if up else "below"
                 reason = f"+DI crossed {crossed} -DI but ADX {a_now:.1f} < {threshold:g}: no trend"
                 return Signal.hold(reason, values, stance)
-            return Signal.hold(lambda: f"ADX {a_now:.1f} < {threshold:g}: no trend", values, stance)
+            return Signal.hold((_no_trend, a_now, threshold), values, stance)
 
         def explain(action: Action) -> tuple[float, str]:
             total = plus_now + minus_now
@@ -88,19 +88,24 @@ class AdxStrategy(StreamedStrategy[DirectionalValue]):
                 f"+DI crossed {crossed} -DI with ADX {a_now:.1f} >= {threshold:g}",
             )
 
-        def hold_reason() -> str:
-            leader = "+DI" if plus_now > minus_now else "-DI"
-            return f"ADX {a_now:.1f} >= {threshold:g}, {leader} leads; no DI cross"
-
         return decide(
             buy=up,
             sell=down,
             volume=float(data.volume[-1]),
             values=values,
-            hold_reason=hold_reason,
+            hold_reason=(_leading, a_now, threshold, plus_now > minus_now),
             explain=explain,
             stance=stance,
         )
+
+
+def _no_trend(adx: float, threshold: float) -> str:
+    return f"ADX {adx:.1f} < {threshold:g}: no trend"
+
+
+def _leading(adx: float, threshold: float, plus_leads: bool) -> str:
+    leader = "+DI" if plus_leads else "-DI"
+    return f"ADX {adx:.1f} >= {threshold:g}, {leader} leads; no DI cross"
 
 
 def adx_cross(

@@ -93,7 +93,7 @@ class BollingerStrategy(StreamedStrategy[BollingerValue]):
             sell=sell,
             volume=float(data.volume[-1]),
             values=values,
-            hold_reason=lambda: _hold_reason(c_now, up_now, lo_now, pct_b),
+            hold_reason=(_hold_reason, c_now, up_now, lo_now, pct_b),
             explain=explain,
             stance=Stance.of(c_now - mid_now),
         )

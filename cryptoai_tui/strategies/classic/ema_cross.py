@@ -80,17 +80,12 @@ class EmaCrossStrategy(StreamedStrategy[tuple[float, float]]):
                 f"(spread {price_text(spread_now)})",
             )
 
-        def hold_reason() -> str:
-            side = "above" if spread_now > 0 else "below" if spread_now < 0 else "at"
-            return (f"EMA{p['fast']} {side} EMA{p['slow']} "
-                    f"by {price_text(abs(spread_now))}; no cross")
-
         return decide(
             buy=buy,
             sell=sell,
             volume=float(data.volume[-1]),
             values={"fast": fast_now, "slow": slow_now},
-            hold_reason=hold_reason,
+            hold_reason=(_hold_reason, p["fast"], p["slow"], spread_now),
             explain=explain,
             stance=Stance.of(spread_now),
         )
@@ -98,6 +93,11 @@ class EmaCrossStrategy(StreamedStrategy[tuple[float, float]]):
     def _range(self, data: OHLCV, bar: Bar | None) -> float:
         """ATR on the judged bar, for a fired signal's confidence."""
         return atr_on(self, data, bar, self.params["atr_period"])
+
+
+def _hold_reason(fast: int, slow: int, spread: float) -> str:
+    side = "above" if spread > 0 else "below" if spread < 0 else "at"
+    return f"EMA{fast} {side} EMA{slow} by {price_text(abs(spread))}; no cross"
 
 
 def ema_trigger(spread_prev: float, spread_now: float) -> tuple[bool, bool]:

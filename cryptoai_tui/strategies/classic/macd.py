@@ -72,16 +72,17 @@ class MacdStrategy(StreamedStrategy[MacdValue]):
                 f"MACD crossed {side} its signal line (hist {price_text(h_now)})",
             )
 
-        def hold_reason() -> str:
-            side = "above" if h_now > 0 else "below" if h_now < 0 else "on"
-            return f"MACD {side} its signal line; no cross"
-
         return decide(
             buy=buy,
             sell=sell,
             volume=float(data.volume[-1]),
             values={"macd": now[0], "signal": now[1], "hist": h_now},
-            hold_reason=hold_reason,
+            hold_reason=(_hold_reason, h_now),
             explain=explain,
             stance=Stance.of(h_now),
         )
+
+
+def _hold_reason(hist: float) -> str:
+    side = "above" if hist > 0 else "below" if hist < 0 else "on"
+    return f"MACD {side} its signal line; no cross"

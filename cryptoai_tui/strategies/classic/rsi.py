@@ -81,7 +81,7 @@ class RsiStrategy(StreamedStrategy[float]):
         values = {"rsi": now}
         if not (buy or sell) or volume <= 0.0:
             return decide(buy=buy, sell=sell, volume=volume, values=values,
-                          hold_reason=lambda: _hold_reason(now, lower, upper),
+                          hold_reason=(_hold_reason, now, lower, upper),
                           explain=_never, stance=stance)
         # A trigger (rare): the episode's extreme reads the RSI of the bars before this one,
         # the closed bars' values the state keeps (the window's own when re-read on a tie).

@@ -98,10 +98,14 @@ class StochasticStrategy(StreamedStrategy[StochasticValue]):
             sell=sell,
             volume=float(data.volume[-1]),
             values={"k": k_now, "d": d_now},
-            hold_reason=lambda: f"%K {k_now:.1f}, %D {d_now:.1f}; no cross out of {lower:g}/{upper:g}",
+            hold_reason=(_hold_reason, k_now, d_now, lower, upper),
             explain=explain,
             stance=rsi_stance(k_now, lower, upper),
         )
+
+
+def _hold_reason(k: float, d: float, lower: float, upper: float) -> str:
+    return f"%K {k:.1f}, %D {d:.1f}; no cross out of {lower:g}/{upper:g}"
 
 
 def stochastic_trigger(

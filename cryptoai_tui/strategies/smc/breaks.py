@@ -66,7 +66,7 @@ class StructureBreakStrategy(PivotStrategy):
         if len(fired) > 1:
             return Signal.hold(f"bullish and bearish {label} on one bar; no signal", values, stance)
         if not fired:
-            signal = Signal.hold(lambda: _watching(state), values, stance)
+            signal = Signal.hold((_watching, state), values, stance)
             last.key, last.signal = state, signal
             return signal
         brk = fired[0]

@@ -241,7 +241,7 @@ def _signal(
         return Signal.hold("highs and lows swept on one bar; no signal", stance=stance)
     if not fired:
         values = _nearest_levels(live)
-        return Signal(Action.HOLD, 0.0, lambda: _resting(values), MappingProxyType(values), stance)
+        return Signal(Action.HOLD, 0.0, (_resting, values), MappingProxyType(values), stance)
     best = max(fired, key=lambda sweep: sweep.confidence)
     level = best.level
     above = level.kind is PivotKind.HIGH

@@ -134,7 +134,7 @@ reads `stance_zones` (the zones open after the bar; `live` when not given)."""
         if not live:
             return Signal.hold(idle, stance=stance)
         newest = live[-1]
-        return Signal(_HOLD, 0.0, lambda: waiting(newest),
+        return Signal(_HOLD, 0.0, (waiting, newest),
                       MappingProxyType({"top": newest.top, "bottom": newest.bottom}), stance)
     best = max(hits, key=lambda zone: zone.confidence)
     return Signal(
