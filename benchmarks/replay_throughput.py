@@ -1,80 +1,157 @@
-"""Replay throughput: confirmed candles per second through all 11 strategies.
+"""Replay throughput: confirmed candles per second through all 11 strategies on the event path.
+
+Input: tests/data/candles/BTCUSDT-1h.csv repeated (each copy shifted forward in time, so
+the open times keep rising) to at least `--candles` (default 100,000) candles, written to
+a temporary CSV.
 
 Runs exactly what `cryptoai-tui signals --replay CSV --strategies all` runs (CSV reader,
 ReplaySource, RealtimeStrategyEngine with a 1000-candle window, the JSON-line printer),
-writing the lines to an in-memory buffer instead of a terminal, over every CSV in
-tests/data/candles. The baseline is `engine.history.evaluate_history`, the same evaluator
-in a plain loop (no event loop, no events, no output) over the same candles, so the figure
-shows what the live code path costs on top of the evaluation itself.
+writing the lines to an in-memory buffer instead of a terminal. In the same run, on the
+same input, it splits that figure into its parts:
 
-Prints JSON: per file and in total, candles, seconds, candles_per_second, and the baseline.
+* `engine_only`: the same replay with no printer (the engine's event path alone);
+* `encoding_share`: the part of the full run's CPU time the JSON lines take;
+* `plain_loop`: `engine.history.evaluate_history`, the same evaluator in a plain loop (no
+  event loop, no events, no output): what the event path costs on top of evaluation.
+
+`--reference DIR` also runs the same measurement, in a subprocess on the same input, with
+the package found in DIR (e.g. /work/main): today's figure beside ours on a noisy machine.
+
+Prints JSON.
 """
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import io
 import json
+import os
+import subprocess
 import sys
+import tempfile
 import time
+from dataclasses import replace
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-
-from cryptoai_tui.commands.signals import LineContext, SignalPrinter  # noqa: E402
-from cryptoai_tui.engine import RealtimeStrategyEngine  # noqa: E402
-from cryptoai_tui.market import Interval  # noqa: E402
-from cryptoai_tui.replay import ReplaySource, read_candles_csv  # noqa: E402
-from cryptoai_tui.engine.history import evaluate_history  # noqa: E402
-
-CANDLES_DIR = ROOT / "tests" / "data" / "candles"
-INTERVAL = Interval.parse("1h")
+HERE = Path(__file__).resolve()
+ROOT = HERE.parents[1]
+CSV = ROOT / "tests" / "data" / "candles" / "BTCUSDT-1h.csv"
+SYMBOL = "BTCUSDT"
 
 
-def replay(path: Path) -> tuple[int, float, int]:
-    """(candles, seconds, lines printed) for one `signals --replay` run."""
-    started = time.perf_counter()
-    symbol = path.stem.split("-")[0]
-    source = ReplaySource.from_csv(path, symbol, INTERVAL)
-    printer = SignalPrinter(io.StringIO(), flush_each=False, context=LineContext("replay", symbol, INTERVAL.name),
-                            all_candles=True)
-    engine = RealtimeStrategyEngine(symbol, INTERVAL, "all", "majority", "replay")
-    engine.add_listener(on_confirmed=printer)
+def repeated_csv(target: int, directory: Path) -> Path:
+    """BTCUSDT-1h.csv repeated until it holds at least `target` candles, as a new CSV."""
+    from cryptoai_tui.market import Interval
+    from cryptoai_tui.replay import read_candles_csv, write_candles_csv
+
+    interval = Interval.parse("1h")
+    base = read_candles_csv(CSV, interval)
+    shift = base[-1].open_time - base[0].open_time + interval.ms
+    candles = []
+    copy = 0
+    while len(candles) < target:
+        offset = copy * shift
+        candles.extend(replace(c, open_time=c.open_time + offset, close_time=c.close_time + offset)
+                       for c in base)
+        copy += 1
+    path = directory / f"{SYMBOL}-1h-x{copy}.csv"
+    write_candles_csv(path, candles)
+    return path
+
+
+def replay(path: Path, *, print_lines: bool) -> dict[str, float]:
+    """One `signals --replay` run; with `print_lines` False, the engine alone."""
+    from cryptoai_tui.commands.signals import LineContext, SignalPrinter
+    from cryptoai_tui.engine import RealtimeStrategyEngine
+    from cryptoai_tui.market import Interval
+    from cryptoai_tui.replay import ReplaySource
+
+    interval = Interval.parse("1h")
+    source = ReplaySource.from_csv(path, SYMBOL, interval)
+    started, cpu_started = time.perf_counter(), time.process_time()
+    engine = RealtimeStrategyEngine(SYMBOL, interval, "all", "majority", "replay")
+    printer = SignalPrinter(io.StringIO(), flush_each=False, context=LineContext("replay", SYMBOL, interval.name),
+                            all_candles=True) if print_lines else None
+    if printer is not None:
+        engine.add_listener(on_confirmed=printer)
     asyncio.run(engine.run(source))
-    seconds = time.perf_counter() - started
-    assert engine.snapshot.metrics.messages_processed == len(source.candles)
-    return len(source.candles), seconds, printer.lines
-
-
-def plain_loop(path: Path) -> tuple[int, float]:
-    candles = read_candles_csv(path, INTERVAL)
-    started = time.perf_counter()
-    evaluate_history("all", candles)
-    return len(candles), time.perf_counter() - started
-
-
-def main() -> int:
-    files = sorted(CANDLES_DIR.glob("*.csv"))
-    report: dict[str, object] = {"strategies": 11, "window": 1000, "files": {}}
-    total_candles, total_seconds, base_seconds = 0, 0.0, 0.0
-    for path in files:
-        candles, seconds, lines = replay(path)
-        _, baseline = plain_loop(path)
-        report["files"][path.name] = {  # type: ignore[index]
-            "candles": candles,
-            "lines": lines,
-            "seconds": round(seconds, 3),
+    seconds, cpu = time.perf_counter() - started, time.process_time() - cpu_started
+    candles = len(source.candles)
+    assert engine.snapshot.metrics.messages_processed == candles
+    assert engine.snapshot.metrics.strategy_errors == 0
+    return {"candles": candles, "seconds": round(seconds, 3),
             "candles_per_second": round(candles / seconds),
-            "plain_loop_candles_per_second": round(candles / baseline),
-        }
-        total_candles += candles
-        total_seconds += seconds
-        base_seconds += baseline
-    report["candles"] = total_candles
-    report["seconds"] = round(total_seconds, 3)
-    report["candles_per_second"] = round(total_candles / total_seconds)
-    report["plain_loop_candles_per_second"] = round(total_candles / base_seconds)
+            "cpu_candles_per_second": round(candles / cpu),
+            "lines": printer.lines if printer is not None else 0}
+
+
+def plain_loop(path: Path) -> dict[str, float]:
+    from cryptoai_tui.engine.history import evaluate_history
+    from cryptoai_tui.market import Interval
+    from cryptoai_tui.replay import read_candles_csv
+
+    candles = read_candles_csv(path, Interval.parse("1h"))
+    started, cpu_started = time.perf_counter(), time.process_time()
+    evaluate_history("all", candles)
+    seconds, cpu = time.perf_counter() - started, time.process_time() - cpu_started
+    return {"seconds": round(seconds, 3), "candles_per_second": round(len(candles) / seconds),
+            "cpu_candles_per_second": round(len(candles) / cpu)}
+
+
+def measure(path: Path) -> dict[str, object]:
+    full = replay(path, print_lines=True)
+    engine = replay(path, print_lines=False)
+    plain = plain_loop(path)
+    try:
+        import orjson  # noqa: F401
+
+        encoder = "orjson"
+    except ImportError:
+        encoder = "json"
+    import cryptoai_tui
+
+    return {
+        "package": str(Path(cryptoai_tui.__file__).parent),
+        "candles": full["candles"],
+        "lines": full["lines"],
+        "seconds": full["seconds"],
+        "candles_per_second": full["candles_per_second"],
+        # CPU time: on a shared machine the wall clock also counts the neighbours' turns
+        "cpu_candles_per_second": full["cpu_candles_per_second"],
+        "engine_only_candles_per_second": engine["candles_per_second"],
+        "engine_only_cpu_candles_per_second": engine["cpu_candles_per_second"],
+        "encoding_share": round(max(0.0, 1.0 - full["cpu_candles_per_second"]
+                                    / engine["cpu_candles_per_second"]), 3),
+        "plain_loop_candles_per_second": plain["candles_per_second"],
+        "plain_loop_cpu_candles_per_second": plain["cpu_candles_per_second"],
+        "orjson_installed": encoder == "orjson",
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--candles", type=int, default=100_000, help="at least this many candles")
+    parser.add_argument("--reference", type=Path, help="also measure the package in this checkout")
+    parser.add_argument("--input", type=Path, help=argparse.SUPPRESS)  # the reference run's CSV
+    parser.add_argument("--package-root", type=Path, help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    sys.path.insert(0, str(args.package_root or ROOT))
+
+    if args.input is not None:  # a reference run: measure the given CSV and print only that
+        print(json.dumps(measure(args.input)))
+        return 0
+    with tempfile.TemporaryDirectory() as tmp:
+        path = repeated_csv(args.candles, Path(tmp))
+        report: dict[str, object] = {"strategies": 11, "window": 1000, "input": path.name,
+                                     **measure(path)}
+        if args.reference is not None:
+            done = subprocess.run(
+                [sys.executable, str(HERE), "--input", str(path), "--package-root", str(args.reference)],
+                capture_output=True, text=True, check=True, cwd=args.reference,
+            )
+            report["reference"] = {"root": str(args.reference), **json.loads(done.stdout)}
+    report["load_average_1m"] = round(os.getloadavg()[0], 2)
     print(json.dumps(report))
     return 0
 

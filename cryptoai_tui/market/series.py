@@ -72,6 +72,10 @@ class CandleSeries:
         self._span: int | None = None  # close_time - open_time, while it is the same for all
         self._spans: np.ndarray | None = None  # per row, once a second span was seen
         self._forming: Candle | None = None
+        # The last views handed out, by whether they include the forming row: the views
+        # alias the block, so they stay right until the window's bounds move (an append, a
+        # compaction); the forming row's values are rewritten in place under them.
+        self._views: dict[bool, tuple[int, int, OHLCV]] = {}
         self.version = 0  # bumped on every change; lets readers skip unchanged work
 
     def __len__(self) -> int:
@@ -140,15 +144,21 @@ class CandleSeries:
         reader uses them within one evaluation and never keeps them.
         """
         end = self._end
-        if include_forming and self._forming is not None:
+        forming = include_forming and self._forming is not None
+        if forming:
             self._write_values(end, self._forming)  # the row past the last closed one
             end += 1
         start = self._start
+        cached = self._views.get(forming)
+        if cached is not None and cached[0] == start and cached[1] == end:
+            return cached[2]
         values = self._values[:, start:end]
         arrays = (self._time[start:end], values[0], values[1], values[2], values[3], values[4])
         for array in arrays:
             array.flags.writeable = False
-        return OHLCV(*arrays)
+        view = OHLCV(*arrays)
+        self._views[forming] = (start, end, view)
+        return view
 
     def candles(self, include_forming: bool = False) -> list[Candle]:
         """The window as Candle values (for callers that want objects, not arrays)."""
@@ -186,7 +196,12 @@ class CandleSeries:
 
     def _write_values(self, i: int, candle: Candle) -> None:
         self._time[i] = candle.open_time
-        self._values[:, i] = (candle.open, candle.high, candle.low, candle.close, candle.volume)
+        values = self._values
+        values[0, i] = candle.open
+        values[1, i] = candle.high
+        values[2, i] = candle.low
+        values[3, i] = candle.close
+        values[4, i] = candle.volume
 
     def _write(self, i: int, candle: Candle) -> None:
         self._write_values(i, candle)

@@ -4,7 +4,10 @@ The engine calls `evaluate` with a window whose last bar is the bar being judged
 - on a forming update: `evaluate(series.view(include_forming=True), confirmed=False)`;
   the result is provisional and the strategy must not change any state it keeps;
 - on a close: `evaluate(series.view(), confirmed=True)`, exactly once per closed bar, in
-  order; stateful strategies (the SMC patterns) advance their state here and only here.
+  order; stateful strategies (the SMC patterns' structure, the classic ones' TA-Lib stream
+  state) advance their state with the closed bars of the window they are given, matched
+  by open time, so a repeat of the same window changes nothing and a forming update
+  first catches up on closed bars it has not seen, then only looks at the forming one.
 
 A confirmed signal may read only bars <= t (no look-ahead), so a run over data[:n] gives the
 same confirmed signals as the first n of a run over data[:n+k].

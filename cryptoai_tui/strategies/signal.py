@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from enum import Enum
 from types import MappingProxyType
-from typing import Mapping
+from typing import Callable, Mapping, Union
 
 
 class Action(str, Enum):
@@ -60,7 +60,12 @@ _STANCE_SIDE = {Stance.BULLISH: Action.BUY, Stance.BEARISH: Action.SELL, Stance.
 _EMPTY: Mapping[str, float] = MappingProxyType({})
 
 
-@dataclass(frozen=True, slots=True)
+# A reason, or how to build it: a zero-argument function, or (function, *arguments) which
+# retains fewer objects than a closure when signals are kept by the thousand (a backtest).
+Reason = Union[str, Callable[[], str], tuple]
+
+
+@dataclass(frozen=True, slots=True, eq=False)
 class Signal:
     """One strategy's output for one bar.
 
@@ -68,13 +73,66 @@ class Signal:
     short line a trader can read ("RSI crossed above 30 from 24.1"). `action` is the
     trigger (kept under its old name so every consumer keeps working); `stance` is the
     strategy's standing view, reported on every bar, trigger or not.
+
+    The reason is lazy: a strategy may pass a zero-argument function, or a tuple
+    (function, *arguments), instead of the text (the third argument, `text`), and it is
+    called the first time `reason` is read (a
+    frame, a JSON line, a journal row), then kept. Formatting prices costs more than the
+    indicator arithmetic of a quiet tick, and most signals are replaced by the next update
+    before anyone reads them. The function must capture plain numbers only, never the
+    window's arrays (those alias a buffer that the next candle overwrites).
+
+    Equality and hashing read the built reason, so two signals are equal exactly when
+    every public attribute is.
     """
 
     action: Action
     confidence: float = 0.0
-    reason: str = ""
+    text: Reason = ""
     values: Mapping[str, float] = field(default_factory=lambda: _EMPTY)
     stance: Stance = Stance.NEUTRAL
+
+    def __init__(
+        self,
+        action: Action,
+        confidence: float = 0.0,
+        text: Reason = "",
+        values: Mapping[str, float] = _EMPTY,
+        stance: Stance = Stance.NEUTRAL,
+    ) -> None:
+        # Every strategy builds one per update, eleven a tick: the frozen dataclass's own
+        # __init__ (object.__setattr__ per field) costs ~1.5 µs, the slots' setters ~0.5.
+        _set_action(self, action)
+        _set_confidence(self, confidence)
+        _set_text(self, text)
+        _set_values(self, values)
+        _set_stance(self, stance)
+
+    @property
+    def reason(self) -> str:
+        """The one-line explanation, built on first read if the strategy deferred it."""
+        text = self.text
+        if type(text) is str:
+            return text
+        built = text[0](*text[1:]) if type(text) is tuple else text()  # type: ignore[operator]
+        object.__setattr__(self, "text", built)
+        return built
+
+    def _key(self) -> tuple[object, ...]:
+        return (self.action, self.confidence, self.reason, dict(self.values), self.stance)
+
+    def __eq__(self, other: object) -> bool:
+        if type(other) is not Signal:
+            return NotImplemented
+        return self._key() == other._key()  # type: ignore[union-attr]
+
+    def __hash__(self) -> int:
+        return hash((self.action, self.confidence, self.reason, tuple(self.values.items()),
+                     self.stance))
+
+    def __repr__(self) -> str:
+        return (f"Signal(action={self.action!r}, confidence={self.confidence!r}, "
+                f"reason={self.reason!r}, values={dict(self.values)!r}, stance={self.stance!r})")
 
     @property
     def trigger(self) -> Action | None:
@@ -92,7 +150,7 @@ class Signal:
     @classmethod
     def hold(
         cls,
-        reason: str = "",
+        reason: Reason = "",
         values: Mapping[str, float] | None = None,
         stance: Stance = Stance.NEUTRAL,
     ) -> Signal:
@@ -105,6 +163,11 @@ class Signal:
     @classmethod
     def error(cls, message: str) -> Signal:
         return cls(Action.ERROR, 0.0, message)
+
+
+_set_action, _set_confidence, _set_text, _set_values, _set_stance = (
+    Signal.__dict__[name].__set__ for name in ("action", "confidence", "text", "values", "stance")
+)
 
 
 class ConfluenceMode(str, Enum):

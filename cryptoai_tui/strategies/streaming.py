@@ -59,13 +59,27 @@ False.
 from __future__ import annotations
 
 import math
-from typing import Any, Callable, NamedTuple, Sequence
+from typing import Any, Callable, NamedTuple, Protocol, Sequence
 
 import numpy as np
 
-from cryptoai_tui.market.candle import Candle
 from cryptoai_tui.market.series import OHLCV
 from cryptoai_tui.strategies.indicators import talib
+
+
+
+class BarLike(Protocol):
+    """What the states read of a bar: a Candle, or the classic strategies' `Bar`."""
+
+    @property
+    def high(self) -> float: ...
+
+    @property
+    def low(self) -> float: ...
+
+    @property
+    def close(self) -> float: ...
+
 
 _stream = talib.stream
 _InsufficientHistory: type[Exception] = talib.InsufficientHistory
@@ -206,10 +220,10 @@ class _CloseState:
     def value(self) -> float:
         return float(self._h.value)
 
-    def update(self, bar: Candle) -> float:
+    def update(self, bar: BarLike) -> float:
         return self._h.update(bar.close)
 
-    def peek(self, bar: Candle) -> float:
+    def peek(self, bar: BarLike) -> float:
         return self._h.peek(bar.close)
 
 
@@ -270,11 +284,11 @@ class EmaPairState:
     def value(self) -> EmaPairValue:
         return EmaPairValue(self.fast.value, self.slow.value)
 
-    def update(self, bar: Candle) -> EmaPairValue:
+    def update(self, bar: BarLike) -> EmaPairValue:
         close = bar.close
         return EmaPairValue(self.fast._h.update(close), self.slow._h.update(close))
 
-    def peek(self, bar: Candle) -> EmaPairValue:
+    def peek(self, bar: BarLike) -> EmaPairValue:
         close = bar.close
         return EmaPairValue(self.fast._h.peek(close), self.slow._h.peek(close))
 
@@ -311,10 +325,10 @@ class MacdState:
     def value(self) -> MacdValue:
         return MacdValue(*self._h.value)
 
-    def update(self, bar: Candle) -> MacdValue:
+    def update(self, bar: BarLike) -> MacdValue:
         return tuple.__new__(MacdValue, self._h.update(bar.close))
 
-    def peek(self, bar: Candle) -> MacdValue:
+    def peek(self, bar: BarLike) -> MacdValue:
         return tuple.__new__(MacdValue, self._h.peek(bar.close))
 
 
@@ -350,10 +364,10 @@ class BollingerState:
     def value(self) -> BollingerValue:
         return BollingerValue(*self._h.value)
 
-    def update(self, bar: Candle) -> BollingerValue:
+    def update(self, bar: BarLike) -> BollingerValue:
         return tuple.__new__(BollingerValue, self._h.update(bar.close))
 
-    def peek(self, bar: Candle) -> BollingerValue:
+    def peek(self, bar: BarLike) -> BollingerValue:
         return tuple.__new__(BollingerValue, self._h.peek(bar.close))
 
 
@@ -391,10 +405,10 @@ class StochasticState:
     def value(self) -> StochasticValue:
         return StochasticValue(*self._h.value)
 
-    def update(self, bar: Candle) -> StochasticValue:
+    def update(self, bar: BarLike) -> StochasticValue:
         return tuple.__new__(StochasticValue, self._h.update(bar.high, bar.low, bar.close))
 
-    def peek(self, bar: Candle) -> StochasticValue:
+    def peek(self, bar: BarLike) -> StochasticValue:
         return tuple.__new__(StochasticValue, self._h.peek(bar.high, bar.low, bar.close))
 
 
@@ -440,12 +454,12 @@ class DirectionalState:
             float(self._adx.value), float(self._plus.value), float(self._minus.value)
         )
 
-    def update(self, bar: Candle) -> DirectionalValue:
+    def update(self, bar: BarLike) -> DirectionalValue:
         h, l, c = bar.high, bar.low, bar.close
         return DirectionalValue(self._adx.update(h, l, c), self._plus.update(h, l, c),
                                 self._minus.update(h, l, c))
 
-    def peek(self, bar: Candle) -> DirectionalValue:
+    def peek(self, bar: BarLike) -> DirectionalValue:
         h, l, c = bar.high, bar.low, bar.close
         return DirectionalValue(self._adx.peek(h, l, c), self._plus.peek(h, l, c),
                                 self._minus.peek(h, l, c))
@@ -479,8 +493,8 @@ class AtrState:
     def value(self) -> float:
         return float(self._h.value)
 
-    def update(self, bar: Candle) -> float:
+    def update(self, bar: BarLike) -> float:
         return self._h.update(bar.high, bar.low, bar.close)
 
-    def peek(self, bar: Candle) -> float:
+    def peek(self, bar: BarLike) -> float:
         return self._h.peek(bar.high, bar.low, bar.close)

@@ -13,14 +13,17 @@ from __future__ import annotations
 from typing import Any, ClassVar, Mapping
 
 from cryptoai_tui.market.series import OHLCV
-from cryptoai_tui.strategies.classic.base import ClassicStrategy, decide
+from cryptoai_tui.strategies.classic.base import TIE, Bar, StreamedStrategy, decide
+from cryptoai_tui.strategies.streaming import DirectionalState, DirectionalValue
 from cryptoai_tui.strategies.indicators import clip01, directional
 from cryptoai_tui.strategies.signal import Action, Signal, Stance
 
 THRESHOLD = 25.0
 
+_TIE = TIE * 100.0  # these readings live on a 0-100 scale
 
-class AdxStrategy(ClassicStrategy):
+
+class AdxStrategy(StreamedStrategy[DirectionalValue]):
     name: ClassVar[str] = "adx"
     title: ClassVar[str] = "ADX directional cross"
     description: ClassVar[str] = (
@@ -42,13 +45,27 @@ class AdxStrategy(ClassicStrategy):
         # ADX is seeded at bar 2*period-1; +DI/-DI exist from `period`, well before that.
         return 2 * self.params["period"]
 
-    def judge(self, data: OHLCV) -> Signal:
+    def _new_state(self) -> DirectionalState:
+        return DirectionalState(self.params["period"])
+
+    def _reading(self, output: DirectionalValue) -> DirectionalValue:
+        return output
+
+    def _window(self, data: OHLCV) -> tuple[DirectionalValue, DirectionalValue]:
+        adx, plus_di, minus_di = directional(data.high, data.low, data.close, self.params["period"])
+        return (DirectionalValue(float(adx[-2]), float(plus_di[-2]), float(minus_di[-2])),
+                DirectionalValue(float(adx[-1]), float(plus_di[-1]), float(minus_di[-1])))
+
+    def _tied(self, prev: DirectionalValue, now: DirectionalValue, data: OHLCV) -> bool:
+        return (abs(now[0] - self.params["threshold"]) <= _TIE or abs(now[1] - now[2]) <= _TIE
+                or abs(prev[1] - prev[2]) <= _TIE)
+
+    def _decide(self, data: OHLCV, prev: DirectionalValue, now: DirectionalValue,
+                bar: Bar | None) -> Signal:
         p = self.params
         # Values: ADX, +DI and -DI on this bar and the one before.
-        adx, plus_di, minus_di = directional(data.high, data.low, data.close, p["period"])
-        a_now = float(adx[-1])
-        plus_now, plus_prev = float(plus_di[-1]), float(plus_di[-2])
-        minus_now, minus_prev = float(minus_di[-1]), float(minus_di[-2])
+        a_now, plus_now, minus_now = now
+        plus_prev, minus_prev = prev[1], prev[2]
         values = {"adx": a_now, "plus_di": plus_now, "minus_di": minus_now}
         threshold = p["threshold"]
         # Decision: from those numbers and the threshold alone.
@@ -58,9 +75,8 @@ class AdxStrategy(ClassicStrategy):
             if up or down:
                 crossed = "above" if up else "below"
                 reason = f"+DI crossed {crossed} -DI but ADX {a_now:.1f} < {threshold:g}: no trend"
-            else:
-                reason = f"ADX {a_now:.1f} < {threshold:g}: no trend"
-            return Signal.hold(reason, values, stance)
+                return Signal.hold(reason, values, stance)
+            return Signal.hold((_no_trend, a_now, threshold), values, stance)
 
         def explain(action: Action) -> tuple[float, str]:
             total = plus_now + minus_now
@@ -72,16 +88,24 @@ class AdxStrategy(ClassicStrategy):
                 f"+DI crossed {crossed} -DI with ADX {a_now:.1f} >= {threshold:g}",
             )
 
-        leader = "+DI" if plus_now > minus_now else "-DI"
         return decide(
             buy=up,
             sell=down,
             volume=float(data.volume[-1]),
             values=values,
-            hold_reason=f"ADX {a_now:.1f} >= {threshold:g}, {leader} leads; no DI cross",
+            hold_reason=(_leading, a_now, threshold, plus_now > minus_now),
             explain=explain,
             stance=stance,
         )
+
+
+def _no_trend(adx: float, threshold: float) -> str:
+    return f"ADX {adx:.1f} < {threshold:g}: no trend"
+
+
+def _leading(adx: float, threshold: float, plus_leads: bool) -> str:
+    leader = "+DI" if plus_leads else "-DI"
+    return f"ADX {adx:.1f} >= {threshold:g}, {leader} leads; no DI cross"
 
 
 def adx_cross(

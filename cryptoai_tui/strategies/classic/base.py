@@ -1,22 +1,37 @@
-"""What the classic strategies share: they keep no state, so a signal is a pure function of
-the window, and provisional and confirmed calls differ only in which bar is last.
+"""What the classic strategies share: O(1) indicator state, and the rules every one applies.
 
-Each strategy's `judge` has two halves kept apart on purpose: reading the indicator values
-(TA-Lib over the window today; O(1) streaming state later) and deciding the trigger and the
-stance from those values alone (pure functions of a few floats, named `*_trigger` /
-`*_stance` in each module), so the indicator source can be swapped without touching a rule.
+A signal is a function of the window (TA-Lib's Function API over it is the reference,
+strategies/streaming.py says why), but recomputing a 1,000-bar indicator to learn the one
+value a forming update changed is most of a tick. So each strategy keeps TA-Lib stream
+state (`StreamedStrategy`): every closed bar of the window is fed to it once, in order
+(`update`), and the forming bar is only looked at (`peek`), which commits nothing, so it can
+be revised any number of times. Readings are plain tuples of floats; the decision (the
+`*_trigger` / `*_stance` functions in each module) reads only them, so it cannot tell which
+source produced them.
+
+Where the state may differ from the reference by rounding (~1e-13 relative for Bollinger
+and Stochastic; far below that for the recursive ones after the window slid), a comparison
+that is that close to a tie could come out the other way. So a reading within `TIE` of a
+decision boundary is re-read from the full window with TA-Lib and decided on those numbers
+(rare: a few bars in thousands), and so is every reading on a window where the state's
+memory matters (`exact_for` False, see streaming.py). Triggers and stances therefore equal
+the Function API's exactly; values equal it to rounding.
 """
 
 from __future__ import annotations
 
+import math
 from abc import abstractmethod
 from types import MappingProxyType
-from typing import Callable, ClassVar, Mapping
+from typing import Any, Callable, ClassVar, Generic, Mapping, NamedTuple, Protocol, TypeVar
 
 from cryptoai_tui.market.series import OHLCV
 from cryptoai_tui.strategies.base import Strategy
-from cryptoai_tui.strategies.signal import Action, Signal, Stance
+from cryptoai_tui.strategies.indicators import atr
+from cryptoai_tui.strategies.streaming import AtrState
+from cryptoai_tui.strategies.signal import Action, Reason, Signal, Stance
 
+_HOLD = Action.HOLD
 NO_VOLUME = "no volume on this bar (exchange maintenance?); no signal"
 
 
@@ -34,13 +49,152 @@ class ClassicStrategy(Strategy):
         """The signal for the last bar; `data` holds at least `lookback` bars."""
 
 
+# Relative distance from a decision boundary under which the state's reading is not trusted
+# to fall on the same side as the Function API's (its error is ~1e-13 relative at worst).
+TIE = 1e-9
+
+
+def near(a: float, b: float, scale: float) -> bool:
+    """True when a and b are within TIE * scale of each other (NaN is never near)."""
+    return abs(a - b) <= TIE * scale
+
+
+class Bar(NamedTuple):
+    """The prices of one bar the stream states read (what they read of a Candle)."""
+
+    high: float
+    low: float
+    close: float
+
+
+class StreamState(Protocol):
+    """A strategy's indicator state: one `update` per closed bar, `peek` for the forming one."""
+
+    def update(self, bar: Bar) -> Any: ...
+
+    def peek(self, bar: Bar) -> Any: ...
+
+    def exact_for(self, window: int) -> bool: ...
+
+
+R = TypeVar("R")  # a strategy's reading: a tuple of floats
+
+# `_decide`'s bar when the readings come from TA-Lib over the window and the state stands
+# in for nothing (its ATR, RSI history) either.
+FROM_WINDOW = Bar(math.nan, math.nan, math.nan)
+
+
+class StreamedStrategy(ClassicStrategy, Generic[R]):
+    """A classic strategy that reads its indicators from O(1) stream state.
+
+    Subclasses supply `_new_state` (the stream state), `_reading` (a state output as the
+    strategy's reading), `_window` (the previous and current readings from TA-Lib over the
+    whole window: the reference, used on near-ties), `_tied` and `_decide`.
+
+    The closed bars of each window are matched to the state by open time, as the SMC
+    patterns do: the usual call brings one new closed bar (one `update`), a repeat of the
+    same window brings none, anything else (a bootstrap, a gap, another market) re-warms
+    the state from the window's first bar, feeding it bar by bar so the state is the same
+    whichever way the bars arrived.
+    """
+
+    def __init__(self, **params: Any) -> None:
+        super().__init__(**params)
+        self.reset()
+
+    def reset(self) -> None:
+        self._state: StreamState = self._new_state()
+        self._last_time: int | None = None  # open time of the newest closed bar fed
+        self._origin: int | None = None  # open time of the first bar the state saw
+        self._prev: R | None = None  # reading at the closed bar before the newest
+        self._cur: R | None = None  # reading at the newest closed bar
+        self._cur_signal: Signal | None = None  # confirmed signal of the newest closed bar
+        self._need = self.lookback
+        self._exact: set[int] = set()  # window lengths the state may stand in for
+
+    @abstractmethod
+    def _new_state(self) -> StreamState: ...
+
+    @abstractmethod
+    def _reading(self, output: Any) -> R:
+        """The strategy's reading from one state output (update or peek)."""
+
+    @abstractmethod
+    def _window(self, data: OHLCV) -> tuple[R, R]:
+        """(previous, current) readings from TA-Lib over the whole window."""
+
+    @abstractmethod
+    def _tied(self, prev: R, now: R, data: OHLCV) -> bool:
+        """True when a decision compares two numbers within TIE of each other."""
+
+    @abstractmethod
+    def _decide(self, data: OHLCV, prev: R, now: R, bar: Bar | None) -> Signal:
+        """The signal from the readings; `bar` is the forming bar (None when confirmed),
+        for states a fired signal's confidence reads (an ATR), or FROM_WINDOW when the
+        state stands in for nothing and everything is read from the window."""
+
+    def judge(self, data: OHLCV) -> Signal:
+        return self._decide(data, *self._window(data), FROM_WINDOW)
+
+    def evaluate(self, data: OHLCV, *, confirmed: bool) -> Signal:
+        # The hot path (every strategy, every update): locals, no property reads.
+        times = data.open_time
+        n = times.shape[0]
+        if n < self._need:
+            return Signal.warmup(n, self._need)
+        last = self._last_time
+        if not confirmed and last is not None and times[n - 1] <= last:
+            confirmed = True  # no forming bar in the window: its last bar is closed
+        closed = n if confirmed else n - 1
+        if times[closed - 1] != last:
+            if closed >= 2 and last is not None and times[closed - 2] == last:
+                self._feed(data, closed - 1)
+            else:
+                self._warm(data, closed)
+        elif confirmed and self._cur_signal is not None:
+            return self._cur_signal  # the same closed window again
+        if n not in self._exact and times[0] != self._origin:
+            if not self._state.exact_for(n):
+                return self.judge(data)  # the state remembers bars the window no longer has
+            self._exact.add(n)
+        if confirmed:
+            prev, now, bar = self._prev, self._cur, None
+        else:
+            bar = Bar(float(data.high[-1]), float(data.low[-1]), float(data.close[-1]))
+            prev, now = self._cur, self._reading(self._state.peek(bar))
+        assert prev is not None and now is not None
+        if self._tied(prev, now, data):
+            prev, now = self._window(data)
+        signal = self._decide(data, prev, now, bar)
+        if confirmed:
+            self._cur_signal = signal
+        return signal
+
+    def _feed(self, data: OHLCV, i: int) -> None:
+        bar = Bar(float(data.high[i]), float(data.low[i]), float(data.close[i]))
+        self._prev, self._cur = self._cur, self._reading(self._state.update(bar))
+        self._last_time = int(data.open_time[i])
+        self._cur_signal = None
+
+    def _warm(self, data: OHLCV, closed: int) -> None:
+        self._state = self._new_state()
+        self._prev = self._cur = None
+        highs, lows, closes = data.high.tolist(), data.low.tolist(), data.close.tolist()
+        update, reading = self._state.update, self._reading
+        for i in range(closed):
+            self._prev, self._cur = self._cur, reading(update(Bar(highs[i], lows[i], closes[i])))
+        self._origin = int(data.open_time[0])
+        self._last_time = int(data.open_time[closed - 1])
+        self._cur_signal = None
+
+
 def decide(
     *,
     buy: bool,
     sell: bool,
     volume: float,
-    values: Mapping[str, float],
-    hold_reason: str,
+    values: dict[str, float],
+    hold_reason: Reason,
     explain: Callable[[Action], tuple[float, str]],
     stance: Stance = Stance.NEUTRAL,
 ) -> Signal:
@@ -50,9 +204,13 @@ def decide(
     `explain(action)` returns (confidence, reason); it is called only when a signal fires,
     so work needed only for the confidence (an ATR) is not paid on quiet bars. The stance
     is reported whatever the trigger: a zero-volume bar hides no indicator reading.
+    `hold_reason` may be a function (see `Signal`): quiet bars are most bars, and their
+    text is built only if someone reads it.
     """
-    frozen = MappingProxyType(dict(values))
-    if (buy or sell) and volume <= 0.0:
+    frozen = MappingProxyType(values)  # each strategy passes a dict of its own
+    if not (buy or sell):
+        return Signal(_HOLD, 0.0, hold_reason, frozen, stance)  # most bars: first and cheapest
+    if volume <= 0.0:
         return Signal(Action.HOLD, 0.0, NO_VOLUME, frozen, stance)
     if buy and sell:
         return Signal(Action.HOLD, 0.0, "BUY and SELL rules both fired; no signal", frozen, stance)
@@ -61,3 +219,37 @@ def decide(
         confidence, reason = explain(action)
         return Signal(action, confidence, reason, frozen, stance)
     return Signal(Action.HOLD, 0.0, hold_reason, frozen, stance)
+
+
+class WithAtr:
+    """A strategy's stream state plus the ATR a fired signal's confidence reads.
+
+    The ATR is committed with every closed bar (one C call) so a trigger on a closed bar
+    reads it at once; a forming bar's ATR is peeked only when a rule fires.
+    """
+
+    __slots__ = ("inner", "atr", "atr_now")
+
+    def __init__(self, inner: StreamState, atr_period: int) -> None:
+        self.inner = inner
+        self.atr = AtrState(atr_period)
+        self.atr_now = float("nan")
+
+    def exact_for(self, window: int) -> bool:
+        return self.inner.exact_for(window) and self.atr.exact_for(window)
+
+    def update(self, bar: Bar) -> Any:
+        self.atr_now = self.atr.update(bar)
+        return self.inner.update(bar)
+
+    def peek(self, bar: Bar) -> Any:
+        return self.inner.peek(bar)
+
+
+def atr_on(strategy: StreamedStrategy[Any], data: OHLCV, bar: Bar | None, period: int) -> float:
+    """ATR(period) on the bar `strategy` is judging: from its `WithAtr` state while that
+    stands in for the window, from TA-Lib over the window otherwise."""
+    state = strategy._state
+    if bar is not FROM_WINDOW and isinstance(state, WithAtr):
+        return float(state.atr_now if bar is None else state.atr.peek(bar))
+    return float(atr(data.high, data.low, data.close, period)[-1])

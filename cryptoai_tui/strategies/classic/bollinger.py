@@ -14,13 +14,14 @@ from __future__ import annotations
 from typing import Any, ClassVar, Mapping
 
 from cryptoai_tui.market.series import OHLCV
-from cryptoai_tui.strategies.classic.base import ClassicStrategy, decide
+from cryptoai_tui.strategies.classic.base import Bar, StreamedStrategy, decide, near
+from cryptoai_tui.strategies.streaming import BollingerState, BollingerValue
 from cryptoai_tui.strategies.indicators import bollinger, bollinger_bars, confidence
 from cryptoai_tui.strategies.signal import Action, Signal, Stance
 from cryptoai_tui.strategies.wording import price_text
 
 
-class BollingerStrategy(ClassicStrategy):
+class BollingerStrategy(StreamedStrategy[BollingerValue]):
     name: ClassVar[str] = "bollinger"
     title: ClassVar[str] = "Bollinger breakout"
     description: ClassVar[str] = "Close breaks out above the upper band or below the lower band"
@@ -38,17 +39,35 @@ class BollingerStrategy(ClassicStrategy):
     def lookback(self) -> int:
         return self.params["period"] + 1
 
-    def judge(self, data: OHLCV) -> Signal:
+    def _new_state(self) -> BollingerState:
+        return BollingerState(self.params["period"], self.params["nbdev"])
+
+    def _reading(self, output: BollingerValue) -> BollingerValue:
+        return output
+
+    def _window(self, data: OHLCV) -> tuple[BollingerValue, BollingerValue]:
         p = self.params
         # SMA and sigma read a fixed window: the last period+1 bars give both needed outputs.
         tail = bollinger_bars(p["period"])
-        # Values: the bands and the close on this bar and the one before.
         upper, middle, lower = bollinger(data.close[-tail:], p["period"], p["nbdev"])
+        return (BollingerValue(float(upper[-2]), float(middle[-2]), float(lower[-2])),
+                BollingerValue(float(upper[-1]), float(middle[-1]), float(lower[-1])))
+
+    def _tied(self, prev: BollingerValue, now: BollingerValue, data: OHLCV) -> bool:
+        # The closes are exact; the bands carry the state's rounding. Compared: the close
+        # with the bands and the middle (now), with the outer bands (before); flat bands.
+        c_now, c_prev = float(data.close[-1]), float(data.close[-2])
+        scale = abs(now[1])
+        return (near(now[0], now[2], scale) or near(c_now, now[0], scale)
+                or near(c_now, now[1], scale) or near(c_now, now[2], scale)
+                or near(c_prev, prev[0], scale) or near(c_prev, prev[2], scale))
+
+    def _decide(self, data: OHLCV, prev: BollingerValue, now: BollingerValue,
+                bar: Bar | None) -> Signal:
         close = data.close
         c_now, c_prev = float(close[-1]), float(close[-2])
-        up_now, up_prev = float(upper[-1]), float(upper[-2])
-        lo_now, lo_prev = float(lower[-1]), float(lower[-2])
-        mid_now = float(middle[-1])
+        up_now, mid_now, lo_now = now
+        up_prev, lo_prev = prev[0], prev[2]
         width = up_now - lo_now
         values = {"upper": up_now, "middle": mid_now, "lower": lo_now}
         if width <= 0.0:
@@ -74,7 +93,7 @@ class BollingerStrategy(ClassicStrategy):
             sell=sell,
             volume=float(data.volume[-1]),
             values=values,
-            hold_reason=_hold_reason(c_now, up_now, lo_now, pct_b),
+            hold_reason=(_hold_reason, c_now, up_now, lo_now, pct_b),
             explain=explain,
             stance=Stance.of(c_now - mid_now),
         )

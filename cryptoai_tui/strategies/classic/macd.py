@@ -9,14 +9,15 @@ from __future__ import annotations
 from typing import Any, ClassVar, Mapping
 
 from cryptoai_tui.market.series import OHLCV
-from cryptoai_tui.strategies.classic.base import ClassicStrategy, decide
+from cryptoai_tui.strategies.classic.base import Bar, StreamedStrategy, WithAtr, atr_on, decide, near
 from cryptoai_tui.strategies.classic.ema_cross import ema_trigger
-from cryptoai_tui.strategies.indicators import atr, confidence, macd
+from cryptoai_tui.strategies.indicators import confidence, macd
+from cryptoai_tui.strategies.streaming import MacdState, MacdValue
 from cryptoai_tui.strategies.signal import Action, Signal, Stance
 from cryptoai_tui.strategies.wording import price_text
 
 
-class MacdStrategy(ClassicStrategy):
+class MacdStrategy(StreamedStrategy[MacdValue]):
     name: ClassVar[str] = "macd"
     title: ClassVar[str] = "MACD signal cross"
     description: ClassVar[str] = "MACD line crosses its signal line (12/26/9)"
@@ -38,29 +39,50 @@ class MacdStrategy(ClassicStrategy):
         p = self.params
         return max(p["slow"] + p["signal"], p["atr_period"] + 1)
 
-    def judge(self, data: OHLCV) -> Signal:
+    def _new_state(self) -> WithAtr:
+        p = self.params
+        return WithAtr(MacdState(p["fast"], p["slow"], p["signal"]), p["atr_period"])
+
+    def _reading(self, output: MacdValue) -> MacdValue:
+        return output
+
+    def _window(self, data: OHLCV) -> tuple[MacdValue, MacdValue]:
+        p = self.params
+        line, signal, hist = macd(data.close, p["fast"], p["slow"], p["signal"])
+        return (MacdValue(float(line[-2]), float(signal[-2]), float(hist[-2])),
+                MacdValue(float(line[-1]), float(signal[-1]), float(hist[-1])))
+
+    def _tied(self, prev: MacdValue, now: MacdValue, data: OHLCV) -> bool:
+        # the histogram's sign decides; its scale is the lines' (a price difference)
+        return (near(now[2], 0.0, abs(now[1]) + abs(now[0]))
+                or near(prev[2], 0.0, abs(prev[1]) + abs(prev[0])))
+
+    def _decide(self, data: OHLCV, prev: MacdValue, now: MacdValue, bar: Bar | None) -> Signal:
         p = self.params
         # Values: the histogram (MACD line - signal line) on this bar and the one before.
-        line, signal, hist = macd(data.close, p["fast"], p["slow"], p["signal"])
-        h_now, h_prev = float(hist[-1]), float(hist[-2])
+        h_now, h_prev = now[2], prev[2]
         # Decision: the histogram changing sign, exactly as an EMA cross of the two lines.
         buy, sell = ema_trigger(h_prev, h_now)
 
         def explain(action: Action) -> tuple[float, str]:
-            range_ = float(atr(data.high, data.low, data.close, p["atr_period"])[-1])
+            range_ = atr_on(self, data, bar, p["atr_period"])
             side = "above" if action is Action.BUY else "below"
             return (
                 confidence(abs(h_now - h_prev), 0.1 * range_),
                 f"MACD crossed {side} its signal line (hist {price_text(h_now)})",
             )
 
-        side = "above" if h_now > 0 else "below" if h_now < 0 else "on"
         return decide(
             buy=buy,
             sell=sell,
             volume=float(data.volume[-1]),
-            values={"macd": float(line[-1]), "signal": float(signal[-1]), "hist": h_now},
-            hold_reason=f"MACD {side} its signal line; no cross",
+            values={"macd": now[0], "signal": now[1], "hist": h_now},
+            hold_reason=(_hold_reason, h_now),
             explain=explain,
             stance=Stance.of(h_now),
         )
+
+
+def _hold_reason(hist: float) -> str:
+    side = "above" if hist > 0 else "below" if hist < 0 else "on"
+    return f"MACD {side} its signal line; no cross"

@@ -7,19 +7,21 @@ bounce is due), bearish while above `upper`, neutral between.
 from __future__ import annotations
 
 import math
+from collections import deque
 from typing import Any, ClassVar, Mapping
 
-import numpy as np
-
 from cryptoai_tui.market.series import OHLCV
-from cryptoai_tui.strategies.classic.base import ClassicStrategy, decide
+from cryptoai_tui.strategies.classic.base import FROM_WINDOW, TIE, Bar, StreamedStrategy, decide
 from cryptoai_tui.strategies.indicators import confidence, rsi
+from cryptoai_tui.strategies.streaming import RsiState
 from cryptoai_tui.strategies.signal import Action, Signal, Stance
 
 MODES = ("cross", "level")
 
+_TIE = TIE * 100.0  # these readings live on a 0-100 scale
 
-class RsiStrategy(ClassicStrategy):
+
+class RsiStrategy(StreamedStrategy[float]):
     name: ClassVar[str] = "rsi"
     title: ClassVar[str] = "RSI reversal"
     description: ClassVar[str] = "RSI crosses back above 30 (BUY) or below 70 (SELL)"
@@ -50,41 +52,58 @@ class RsiStrategy(ClassicStrategy):
         # First RSI value at index `period`; a cross also needs the bar before.
         return self.params["period"] + 2
 
-    def judge(self, data: OHLCV) -> Signal:
+    def reset(self) -> None:
+        super().reset()
+        self._bounds = (self.params["lower"], self.params["upper"])
+
+    def _new_state(self) -> _RsiTrack:
+        return _RsiTrack(self.params["period"], self.params["episode"])
+
+    def _reading(self, output: float) -> float:
+        return output
+
+    def _window(self, data: OHLCV) -> tuple[float, float]:
+        series = rsi(data.close, self.params["period"])
+        return float(series[-2]), float(series[-1])
+
+    def _tied(self, prev: float, now: float, data: OHLCV) -> bool:
+        lower, upper = self._bounds
+        return (abs(now - lower) <= _TIE or abs(now - upper) <= _TIE
+                or abs(prev - lower) <= _TIE or abs(prev - upper) <= _TIE)
+
+    def _decide(self, data: OHLCV, prev: float, now: float, bar: Bar | None) -> Signal:
         p = self.params
         lower, upper = p["lower"], p["upper"]
-        # Values: RSI on this bar and the one before.
-        series = rsi(data.close, p["period"])
-        now, prev = float(series[-1]), float(series[-2])
         # Decision: from the two readings and the bounds alone.
         buy, sell = rsi_trigger(prev, now, lower, upper, level=p["mode"] == "level")
+        volume = float(data.volume[-1])
+        stance = rsi_stance(now, lower, upper)
+        values = {"rsi": now}
+        if not (buy or sell) or volume <= 0.0:
+            return decide(buy=buy, sell=sell, volume=volume, values=values,
+                          hold_reason=(_hold_reason, now, lower, upper),
+                          explain=_never, stance=stance)
+        # A trigger (rare): the episode's extreme reads the RSI of the bars before this one,
+        # the closed bars' values the state keeps (the window's own when re-read on a tie).
+        if bar is not FROM_WINDOW:
+            before = self._state.recent(bar is None)
+        else:  # the state stands in for no window here: read the window's own RSI
+            before = rsi(data.close, p["period"])[:-1].tolist()
 
         def explain(action: Action) -> tuple[float, str]:
             if action is Action.BUY:
-                low = self._extreme(series, now, lower, below=True)
+                low = self._extreme(before, now, lower, below=True)
                 verb = "crossed above" if p["mode"] == "cross" else "is below"
-                return (
-                    confidence(lower - low, lower),
-                    f"RSI {verb} {lower:g} (low {low:.1f})",
-                )
-            high = self._extreme(series, now, upper, below=False)
+                return confidence(lower - low, lower), f"RSI {verb} {lower:g} (low {low:.1f})"
+            high = self._extreme(before, now, upper, below=False)
             verb = "crossed below" if p["mode"] == "cross" else "is above"
-            return (
-                confidence(high - upper, 100.0 - upper),
-                f"RSI {verb} {upper:g} (high {high:.1f})",
-            )
+            return (confidence(high - upper, 100.0 - upper),
+                    f"RSI {verb} {upper:g} (high {high:.1f})")
 
-        return decide(
-            buy=buy,
-            sell=sell,
-            volume=float(data.volume[-1]),
-            values={"rsi": now},
-            hold_reason=_hold_reason(now, lower, upper),
-            explain=explain,
-            stance=rsi_stance(now, lower, upper),
-        )
+        return decide(buy=buy, sell=sell, volume=volume, values=values,
+                      hold_reason="", explain=explain, stance=stance)
 
-    def _extreme(self, series: np.ndarray, now: float, bound: float, *, below: bool) -> float:
+    def _extreme(self, before: list[float], now: float, bound: float, *, below: bool) -> float:
         """The RSI extreme of the episode that just ended (cross) or of this bar (level).
 
         The episode is the run of bars beyond `bound` right before this one, at most
@@ -93,13 +112,45 @@ class RsiStrategy(ClassicStrategy):
         if self.params["mode"] == "level":
             return now
         extreme = bound
-        start = max(0, len(series) - 1 - self.params["episode"])
-        for value in reversed(series[start:-1].tolist()):
+        for value in reversed(before[-self.params["episode"]:]):
             inside = value <= bound if below else value >= bound
             if not inside or math.isnan(value):
                 break
             extreme = min(extreme, value) if below else max(extreme, value)
         return extreme
+
+
+class _RsiTrack:
+    """RSI stream state plus the last `episode` closed values (the episode's extreme)."""
+
+    __slots__ = ("_rsi", "_recent")
+
+    def __init__(self, period: int, episode: int) -> None:
+        self._rsi = RsiState(period)
+        self._recent: deque[float] = deque(maxlen=episode + 1)
+
+    def exact_for(self, window: int) -> bool:
+        return self._rsi.exact_for(window)
+
+    def update(self, bar: Bar) -> float:
+        value = self._rsi.update(bar)
+        self._recent.append(value)
+        return value
+
+    def peek(self, bar: Bar) -> float:
+        return self._rsi.peek(bar)
+
+    def recent(self, confirmed: bool) -> list[float]:
+        """RSI of the closed bars before the bar judged, oldest first (at most `episode`
+        of them, fewer while the state has seen fewer)."""
+        values = list(self._recent)
+        if confirmed:
+            values = values[:-1]  # the newest closed bar is the one judged
+        return values
+
+
+def _never(action: Action) -> tuple[float, str]:
+    raise AssertionError("explain is only called when a rule fired")
 
 
 def rsi_trigger(

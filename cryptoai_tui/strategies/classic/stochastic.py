@@ -11,13 +11,16 @@ from __future__ import annotations
 from typing import Any, ClassVar, Mapping
 
 from cryptoai_tui.market.series import OHLCV
-from cryptoai_tui.strategies.classic.base import ClassicStrategy, decide
+from cryptoai_tui.strategies.classic.base import TIE, Bar, StreamedStrategy, decide
+from cryptoai_tui.strategies.streaming import StochasticState, StochasticValue
 from cryptoai_tui.strategies.classic.rsi import rsi_stance
 from cryptoai_tui.strategies.indicators import confidence, stochastic, stochastic_bars
 from cryptoai_tui.strategies.signal import Action, Signal, Stance
 
+_TIE = TIE * 100.0  # these readings live on a 0-100 scale
 
-class StochasticStrategy(ClassicStrategy):
+
+class StochasticStrategy(StreamedStrategy[StochasticValue]):
     name: ClassVar[str] = "stochastic"
     title: ClassVar[str] = "Stochastic cross"
     description: ClassVar[str] = "Slow %K crosses %D below 20 (BUY) or above 80 (SELL), 14/3/3"
@@ -43,14 +46,37 @@ class StochasticStrategy(ClassicStrategy):
         p = self.params
         return stochastic_bars(p["fastk"], p["slowk"], p["slowd"])
 
-    def judge(self, data: OHLCV) -> Signal:
+    def _new_state(self) -> StochasticState:
+        p = self.params
+        return StochasticState(p["fastk"], p["slowk"], p["slowd"])
+
+    def _reading(self, output: StochasticValue) -> StochasticValue:
+        return output
+
+    def _window(self, data: OHLCV) -> tuple[StochasticValue, StochasticValue]:
         p = self.params
         tail = self.lookback  # SMA-smoothed: a fixed window, no need to read more
         k, d = stochastic(
             data.high[-tail:], data.low[-tail:], data.close[-tail:],
             p["fastk"], p["slowk"], p["slowd"],
         )
-        k_now, k_prev, d_now, d_prev = float(k[-1]), float(k[-2]), float(d[-1]), float(d[-2])
+        return (StochasticValue(float(k[-2]), float(d[-2])),
+                StochasticValue(float(k[-1]), float(d[-1])))
+
+    def _tied(self, prev: StochasticValue, now: StochasticValue, data: OHLCV) -> bool:
+        lower, upper = self.params["lower"], self.params["upper"]
+        k_now, d_now = now
+        k_prev, d_prev = prev
+        return (abs(k_now - d_now) <= _TIE or abs(k_prev - d_prev) <= _TIE
+                or abs(k_now - lower) <= _TIE or abs(k_now - upper) <= _TIE
+                or abs(min(k_prev, d_prev) - lower) <= _TIE
+                or abs(max(k_prev, d_prev) - upper) <= _TIE)
+
+    def _decide(self, data: OHLCV, prev: StochasticValue, now: StochasticValue,
+                bar: Bar | None) -> Signal:
+        p = self.params
+        k_now, d_now = now
+        k_prev, d_prev = prev
         floor, ceiling = min(k_prev, d_prev), max(k_prev, d_prev)
         lower, upper = p["lower"], p["upper"]
         # Decision: from the four readings and the bounds alone.
@@ -72,10 +98,14 @@ class StochasticStrategy(ClassicStrategy):
             sell=sell,
             volume=float(data.volume[-1]),
             values={"k": k_now, "d": d_now},
-            hold_reason=f"%K {k_now:.1f}, %D {d_now:.1f}; no cross out of {lower:g}/{upper:g}",
+            hold_reason=(_hold_reason, k_now, d_now, lower, upper),
             explain=explain,
             stance=rsi_stance(k_now, lower, upper),
         )
+
+
+def _hold_reason(k: float, d: float, lower: float, upper: float) -> str:
+    return f"%K {k:.1f}, %D {d:.1f}; no cross out of {lower:g}/{upper:g}"
 
 
 def stochastic_trigger(

@@ -15,7 +15,7 @@ from typing import Any, ClassVar, Mapping
 from cryptoai_tui.market.series import OHLCV
 from cryptoai_tui.strategies.indicators import confidence
 from cryptoai_tui.strategies.signal import Action, Signal
-from cryptoai_tui.strategies.smc.incremental import IncrementalStrategy, WindowAtr
+from cryptoai_tui.strategies.smc.incremental import LastSignal, PivotStrategy, WindowAtr
 from cryptoai_tui.strategies.smc.parameters import (
     check_break_on,
     check_pivot_params,
@@ -33,7 +33,7 @@ from cryptoai_tui.strategies.wording import price_text
 _TREND_WORDS = {None: "no trend yet", Direction.BULLISH: "uptrend", Direction.BEARISH: "downtrend"}
 
 
-class StructureBreakStrategy(IncrementalStrategy):
+class StructureBreakStrategy(PivotStrategy):
     trades: ClassVar[BreakKind]
     defaults: ClassVar[Mapping[str, Any]] = {
         "left": 5, "right": 5, "break_on": "close", "atr_period": 14,
@@ -49,10 +49,16 @@ class StructureBreakStrategy(IncrementalStrategy):
 
     def _reset_state(self) -> None:
         p = self.params
-        self.structure = MarketStructure(p["left"], p["right"], p["break_on"] == "wick")
+        self.structure = MarketStructure(
+            p["left"], p["right"], p["break_on"] == "wick", pivots=self.pivots
+        )
+        self._last = LastSignal()
 
     def _step(self, data: OHLCV, j: int, seq: int, ranges: WindowAtr, commit: bool) -> Signal:
         state = self.structure.step(data, j, seq, commit=commit)
+        last = self._last
+        if last.key is state:
+            return last.signal  # type: ignore[return-value]  # nothing structural changed
         values = _levels(state)
         label = self.trades.value
         stance = stance_of(state.trend)
@@ -60,7 +66,9 @@ class StructureBreakStrategy(IncrementalStrategy):
         if len(fired) > 1:
             return Signal.hold(f"bullish and bearish {label} on one bar; no signal", values, stance)
         if not fired:
-            return Signal.hold(_watching(state), values, stance)
+            signal = Signal.hold((_watching, state), values, stance)
+            last.key, last.signal = state, signal
+            return signal
         brk = fired[0]
         level = brk.pivot.level
         values["level"] = level

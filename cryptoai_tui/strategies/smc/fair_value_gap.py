@@ -19,7 +19,7 @@ from cryptoai_tui.strategies.signal import Signal
 from cryptoai_tui.strategies.smc.incremental import IncrementalStrategy, WindowAtr
 from cryptoai_tui.strategies.smc.parameters import check_atr_period, check_positive
 from cryptoai_tui.strategies.smc.structure import Direction
-from cryptoai_tui.strategies.smc.zones import sort_retests, zone_signal
+from cryptoai_tui.strategies.smc.zones import Retests, sort_retests, zone_signal
 from cryptoai_tui.strategies.wording import price_text
 
 MODES = ("retest", "formation")
@@ -61,10 +61,13 @@ class FairValueGapStrategy(IncrementalStrategy):
 
     def _reset_state(self) -> None:
         self.gaps: list[FairValueGap] = []
+        self._retests: Retests[FairValueGap] = Retests()
 
     def _step(self, data: OHLCV, j: int, seq: int, ranges: WindowAtr, commit: bool) -> Signal:
         high, low, close = float(data.high[j]), float(data.low[j]), float(data.close[j])
-        hits, live = sort_retests(self.gaps, seq, self.params["expiry"], high, low, close)
+        # A closed bar comes once: the memo (for a forming bar's many revisions) would only cost.
+        sort = sort_retests if commit else self._retests.sort
+        hits, live = sort(self.gaps, seq, self.params["expiry"], high, low, close)
         formed = self._gap_formed_at(data, j, seq, ranges)
         if formed is not None:
             live.append(formed)

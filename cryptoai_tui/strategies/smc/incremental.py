@@ -18,8 +18,26 @@ from cryptoai_tui.market.series import OHLCV
 from cryptoai_tui.strategies.base import Strategy
 from cryptoai_tui.strategies.indicators import atr
 from cryptoai_tui.strategies.signal import Action, Signal
+from cryptoai_tui.strategies.smc.structure import PivotTracker, share_pivots
 
+_BUY, _SELL = Action.BUY, Action.SELL
 NO_VOLUME = "no volume on this bar (exchange maintenance?); no signal"
+
+
+class LastSignal:
+    """A memo of the signal a pattern gave for one (immutable) state object.
+
+    While nothing structural changes, a pattern's state after a bar is the very same
+    object (MarketStructure's quiet state), so its signal is the same too and a forming
+    bar's revision returns it without rebuilding values, reason or Signal. A pure
+    function's memo, not state: the answer is the same with or without it.
+    """
+
+    __slots__ = ("key", "signal")
+
+    def __init__(self) -> None:
+        self.key: object = None
+        self.signal: Signal | None = None
 
 
 class WindowAtr:
@@ -65,6 +83,8 @@ class IncrementalStrategy(Strategy):
         self.reset()
 
     def reset(self) -> None:
+        self._need = self.lookback  # read on every bar: computed once, not per call
+        self._atr_period = self.atr_period
         self._last_time: int | None = None
         self._seq = -1
         self._last_signal: Signal | None = None
@@ -73,6 +93,11 @@ class IncrementalStrategy(Strategy):
     @abstractmethod
     def _reset_state(self) -> None:
         """Create the pattern state for a fresh start."""
+
+    def share(self, pivots: dict[tuple[int, int], PivotTracker]) -> None:
+        """Read pivots from the tracker in `pivots` for this strategy's (left, right), which
+        the other patterns on the same series read too (see `PivotTracker`); the runner
+        calls this once, with one dict per series. Patterns without pivots ignore it."""
 
     @abstractmethod
     def _step(self, data: OHLCV, j: int, seq: int, ranges: WindowAtr, commit: bool) -> Signal:
@@ -86,9 +111,9 @@ class IncrementalStrategy(Strategy):
         return int(self.params["atr_period"])
 
     def evaluate(self, data: OHLCV, *, confirmed: bool) -> Signal:
-        n = len(data)
+        n = data.open_time.shape[0]
         closed = n if confirmed else n - 1
-        ranges = WindowAtr(data, self.atr_period)
+        ranges = WindowAtr(data, self._atr_period)
         start = self._first_new_bar(data.open_time, closed)
         times = data.open_time
         for j in range(start, closed):
@@ -120,8 +145,26 @@ class IncrementalStrategy(Strategy):
     def _emit(self, data: OHLCV, j: int, seq: int, ranges: WindowAtr, commit: bool) -> Signal:
         signal = self._step(data, j, seq, ranges, commit)
         have = j + 1
-        if have < self.lookback:
-            return Signal.warmup(have, self.lookback)
-        if signal.action in (Action.BUY, Action.SELL) and float(data.volume[j]) <= 0.0:
+        if have < self._need:
+            return Signal.warmup(have, self._need)
+        action = signal.action
+        if (action is _BUY or action is _SELL) and float(data.volume[j]) <= 0.0:
             return Signal(Action.HOLD, 0.0, NO_VOLUME, signal.values, signal.stance)
         return signal
+
+
+class PivotStrategy(IncrementalStrategy):
+    """An SMC pattern that reads confirmed pivots (params `left` and `right`): its own
+    tracker until the runner `share`s one with the other patterns of the series."""
+
+    _pivots: PivotTracker | None = None
+
+    @property
+    def pivots(self) -> PivotTracker:
+        if self._pivots is None:
+            self._pivots = PivotTracker(self.params["left"], self.params["right"])
+        return self._pivots
+
+    def share(self, pivots: dict[tuple[int, int], PivotTracker]) -> None:
+        self._pivots = share_pivots(pivots, self.params["left"], self.params["right"])
+        self.reset()

@@ -16,20 +16,21 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from types import MappingProxyType
-from typing import Any, ClassVar, Mapping
+from typing import Any, ClassVar, Mapping, Sequence
 
 from cryptoai_tui.market.series import OHLCV
 from cryptoai_tui.strategies.indicators import clip01
 from cryptoai_tui.strategies.signal import Action, Signal, Stance
-from cryptoai_tui.strategies.smc.incremental import IncrementalStrategy, WindowAtr
+from cryptoai_tui.strategies.smc.incremental import PivotStrategy, WindowAtr
 from cryptoai_tui.strategies.smc.parameters import (
     check_pivot_params,
     check_positive,
     pivot_lookback,
 )
-from cryptoai_tui.strategies.smc.structure import Pivot, PivotKind, pivots_confirmed_at
+from cryptoai_tui.strategies.smc.structure import Pivot, PivotKind
 from cryptoai_tui.strategies.wording import price_text
 
+_INF = float("inf")
 POOL_BONUS = 0.1  # extra confidence when two or more swings share the level
 
 
@@ -58,7 +59,7 @@ class Bias:
     seq: int  # the bar the sweep traded on
 
 
-class LiquiditySweepStrategy(IncrementalStrategy):
+class LiquiditySweepStrategy(PivotStrategy):
     name: ClassVar[str] = "liquidity_sweep"
     title: ClassVar[str] = "Liquidity sweep"
     description: ClassVar[str] = "A wick takes the stops beyond a swing, the close rejects it"
@@ -90,6 +91,7 @@ class LiquiditySweepStrategy(IncrementalStrategy):
         self.levels: list[LiquidityLevel] = []
         self.pending: list[Sweep] = []  # swept last bar, awaiting the confirmation close
         self.bias: Bias | None = None
+        self._reach = _Reach()
 
     def _step(self, data: OHLCV, j: int, seq: int, ranges: WindowAtr, commit: bool) -> Signal:
         p = self.params
@@ -97,8 +99,16 @@ class LiquiditySweepStrategy(IncrementalStrategy):
         lo, c = float(data.low[j]), float(data.close[j])
         live: list[LiquidityLevel] = []
         swept: list[Sweep] = []
-        for level in self.levels:
-            if seq - level.created_seq > p["expiry"]:
+        expiry = p["expiry"]
+        if commit:  # a closed bar comes once: the memo (for forming revisions) would only cost
+            levels: Sequence[LiquidityLevel] = self.levels
+        else:
+            levels, min_high, max_low = self._unexpired(seq)
+            if h <= min_high and lo >= max_low:
+                live = list(levels)  # the bar reaches no level: none swept, none broken
+                levels = ()
+        for level in levels:
+            if seq - level.created_seq > expiry:
                 continue
             above = level.kind is PivotKind.HIGH
             if (h > level.level) if above else (lo < level.level):
@@ -113,7 +123,7 @@ class LiquiditySweepStrategy(IncrementalStrategy):
         else:
             fired, verb = swept, "swept"
         # A level confirmed now lies beyond this bar's range, so it cannot be swept yet.
-        for pivot in pivots_confirmed_at(data, j, seq, p["left"], p["right"]):
+        for pivot in self.pivots.pivots_at(data, j, seq):
             if pivot is not None:
                 live = self._pool(live, pivot, seq, ranges.at(j) * p["tolerance_atr"])
         bias = self._bias_after(fired, seq, c)
@@ -130,6 +140,11 @@ class LiquiditySweepStrategy(IncrementalStrategy):
                 stance,
             )
         return _signal(fired, live, verb, stance)
+
+    def _unexpired(self, seq: int) -> tuple[list[LiquidityLevel], float, float]:
+        """The levels bar `seq` can still sweep, the lowest high level and the highest low
+        level (see `_Reach`)."""
+        return self._reach.of(self.levels, seq, self.params["expiry"])
 
     def _bias_after(self, fired: list[Sweep], seq: int, close: float) -> Bias | None:
         """The stance left after this bar: a new one-sided sweep, else the old one while valid."""
@@ -186,6 +201,34 @@ class LiquiditySweepStrategy(IncrementalStrategy):
         return min(1.0, 0.5 + 0.25 * run + 0.25 * shape + bonus)
 
 
+class _Reach:
+    """A memo of the levels a bar can sweep and the two prices it must cross to reach any.
+
+    Between two closes the levels and the bar's sequence number stay the same while a
+    forming bar is revised many times, and most revisions reach no level; keyed on the
+    level list's identity (each commit makes a new list) and the sequence number, the
+    memo lets such a revision cost two comparisons. A pure function's memo, not state:
+    the answer is the same with or without it.
+    """
+
+    __slots__ = ("_key", "_value")
+
+    def __init__(self) -> None:
+        self._key: tuple[object, int] | None = None
+        self._value: tuple[list[LiquidityLevel], float, float] = ([], _INF, -_INF)
+
+    def of(self, levels: list[LiquidityLevel], seq: int, expiry: int
+           ) -> tuple[list[LiquidityLevel], float, float]:
+        key = self._key
+        if key is None or key[0] is not levels or key[1] != seq:
+            unexpired = [level for level in levels if seq - level.created_seq <= expiry]
+            highs = [level.level for level in unexpired if level.kind is PivotKind.HIGH]
+            lows = [level.level for level in unexpired if level.kind is not PivotKind.HIGH]
+            self._value = (unexpired, min(highs, default=_INF), max(lows, default=-_INF))
+            self._key = (levels, seq)
+        return self._value
+
+
 def _still_inside(level: LiquidityLevel, close: float) -> bool:
     return close < level.level if level.kind is PivotKind.HIGH else close > level.level
 
@@ -197,8 +240,8 @@ def _signal(
     if len(kinds) > 1:
         return Signal.hold("highs and lows swept on one bar; no signal", stance=stance)
     if not fired:
-        reason, values = _nearest_levels(live)
-        return Signal.hold(reason, values, stance)
+        values = _nearest_levels(live)
+        return Signal(Action.HOLD, 0.0, (_resting, values), MappingProxyType(values), stance)
     best = max(fired, key=lambda sweep: sweep.confidence)
     level = best.level
     above = level.kind is PivotKind.HIGH
@@ -214,13 +257,20 @@ def _signal(
     )
 
 
-def _nearest_levels(live: list[LiquidityLevel]) -> tuple[str, dict[str, float]]:
+def _nearest_levels(live: list[LiquidityLevel]) -> dict[str, float]:
     """The most recent level on each side: where the next sweep would come from."""
     values: dict[str, float] = {}
     for level in reversed(live):
         key = "high" if level.kind is PivotKind.HIGH else "low"
-        values.setdefault(key, level.level)
+        if key not in values:
+            values[key] = level.level
+            if len(values) == 2:
+                break
+    return values
+
+
+def _resting(values: dict[str, float]) -> str:
     if not values:
-        return "no open liquidity level", values
+        return "no open liquidity level"
     parts = [f"{key}s at {price_text(value)}" for key, value in values.items()]
-    return "resting stops: " + ", ".join(parts), values
+    return "resting stops: " + ", ".join(parts)

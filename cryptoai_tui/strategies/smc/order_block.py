@@ -18,7 +18,7 @@ import numpy as np
 from cryptoai_tui.market.series import OHLCV
 from cryptoai_tui.strategies.indicators import confidence
 from cryptoai_tui.strategies.signal import Signal
-from cryptoai_tui.strategies.smc.incremental import IncrementalStrategy, WindowAtr
+from cryptoai_tui.strategies.smc.incremental import PivotStrategy, WindowAtr
 from cryptoai_tui.strategies.smc.parameters import (
     check_break_on,
     check_pivot_params,
@@ -26,7 +26,7 @@ from cryptoai_tui.strategies.smc.parameters import (
     pivot_lookback,
 )
 from cryptoai_tui.strategies.smc.structure import Direction, MarketStructure, StructureBreak
-from cryptoai_tui.strategies.smc.zones import sort_retests, zone_signal
+from cryptoai_tui.strategies.smc.zones import Retests, sort_retests, zone_signal
 from cryptoai_tui.strategies.wording import price_text
 
 
@@ -39,7 +39,7 @@ class OrderBlock:
     confidence: float
 
 
-class OrderBlockStrategy(IncrementalStrategy):
+class OrderBlockStrategy(PivotStrategy):
     name: ClassVar[str] = "order_block"
     title: ClassVar[str] = "Order block retest"
     description: ClassVar[str] = "Price returns to the candle a structure break started from"
@@ -58,12 +58,17 @@ class OrderBlockStrategy(IncrementalStrategy):
 
     def _reset_state(self) -> None:
         p = self.params
-        self.structure = MarketStructure(p["left"], p["right"], p["break_on"] == "wick")
+        self.structure = MarketStructure(
+            p["left"], p["right"], p["break_on"] == "wick", pivots=self.pivots
+        )
         self.blocks: list[OrderBlock] = []
+        self._retests: Retests[OrderBlock] = Retests()
 
     def _step(self, data: OHLCV, j: int, seq: int, ranges: WindowAtr, commit: bool) -> Signal:
         high, low, close = float(data.high[j]), float(data.low[j]), float(data.close[j])
-        hits, live = sort_retests(self.blocks, seq, self.params["expiry"], high, low, close)
+        # A closed bar comes once: the memo (for a forming bar's many revisions) would only cost.
+        sort = sort_retests if commit else self._retests.sort
+        hits, live = sort(self.blocks, seq, self.params["expiry"], high, low, close)
         # Blocks created now cannot signal on this bar, but the forming bar's HOLD shows them.
         for brk in self.structure.step(data, j, seq, commit=commit).breaks:
             live.append(self._block_for(brk, data, j, seq, ranges))

@@ -14,7 +14,7 @@ bullish"; bearish mirrors; no open zone is neutral.
 from __future__ import annotations
 
 from types import MappingProxyType
-from typing import Callable, Protocol, Sequence, TypeVar
+from typing import Callable, Generic, Protocol, Sequence, TypeVar
 
 from cryptoai_tui.strategies.signal import Action, Signal, Stance
 from cryptoai_tui.strategies.smc.structure import Direction, stance_of
@@ -40,6 +40,7 @@ class Zone(Protocol):
 
 
 Z = TypeVar("Z", bound=Zone)
+_HOLD = Action.HOLD
 
 
 def sort_retests(
@@ -70,6 +71,48 @@ def sort_retests(
     return hits, live
 
 
+class Retests(Generic[Z]):
+    """`sort_retests` for one strategy's zone list, O(1) on a bar that touches no zone.
+
+    Between two closes the zone list and the bar's sequence number stay the same while a
+    forming bar is revised many times, and most revisions touch no zone. So, once per
+    (list, seq), the zones not expired are kept with the four prices a bar must cross to
+    reach any of them: above every bullish bottom and top, below every bearish top and
+    bottom means no retest and no failure, and the answer is that list itself. A pure
+    function's memo, not state: the answer is the same with or without it.
+    """
+
+    __slots__ = ("_source", "_seq", "_unexpired", "_bounds")
+
+    def __init__(self) -> None:
+        self._source: object = None
+        self._seq = -1
+        self._unexpired: list[Z] = []
+        self._bounds = (_INF, _INF, -_INF, -_INF)
+
+    def sort(
+        self, zones: list[Z], seq: int, expiry: int, high: float, low: float, close: float
+    ) -> tuple[list[Z], list[Z]]:
+        if zones is not self._source or seq != self._seq:
+            unexpired = [zone for zone in zones if seq - zone.created_seq <= expiry]
+            bull = [zone for zone in unexpired if zone.direction is Direction.BULLISH]
+            bear = [zone for zone in unexpired if zone.direction is not Direction.BULLISH]
+            self._bounds = (
+                max((zone.top for zone in bull), default=-_INF),
+                max((zone.bottom for zone in bull), default=-_INF),
+                min((zone.bottom for zone in bear), default=_INF),
+                min((zone.top for zone in bear), default=_INF),
+            )
+            self._source, self._seq, self._unexpired = zones, seq, unexpired
+        bull_top, bull_bottom, bear_bottom, bear_top = self._bounds
+        if low > bull_top and close >= bull_bottom and high < bear_bottom and close <= bear_top:
+            return [], list(self._unexpired)
+        return sort_retests(self._unexpired, seq, expiry, high, low, close)
+
+
+_INF = float("inf")
+
+
 def zone_signal(
     hits: Sequence[Z],
     live: Sequence[Z],
@@ -91,7 +134,8 @@ reads `stance_zones` (the zones open after the bar; `live` when not given)."""
         if not live:
             return Signal.hold(idle, stance=stance)
         newest = live[-1]
-        return Signal.hold(waiting(newest), {"top": newest.top, "bottom": newest.bottom}, stance)
+        return Signal(_HOLD, 0.0, (waiting, newest),
+                      MappingProxyType({"top": newest.top, "bottom": newest.bottom}), stance)
     best = max(hits, key=lambda zone: zone.confidence)
     return Signal(
         Action.BUY if best.direction is Direction.BULLISH else Action.SELL,
