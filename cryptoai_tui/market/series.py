@@ -144,9 +144,10 @@ class CandleSeries:
         reader uses them within one evaluation and never keeps them.
         """
         end = self._end
-        forming = include_forming and self._forming is not None
-        if forming:
-            self._write_values(end, self._forming)  # the row past the last closed one
+        forming_candle = self._forming if include_forming else None
+        forming = forming_candle is not None
+        if forming_candle is not None:
+            self._write_values(end, forming_candle)  # the row past the last closed one
             end += 1
         start = self._start
         cached = self._views.get(forming)

@@ -124,7 +124,7 @@ class Signal:
     def __eq__(self, other: object) -> bool:
         if type(other) is not Signal:
             return NotImplemented
-        return self._key() == other._key()  # type: ignore[union-attr]
+        return self._key() == other._key()
 
     def __hash__(self) -> int:
         return hash((self.action, self.confidence, self.reason, tuple(self.values.items()),

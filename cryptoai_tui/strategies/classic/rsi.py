@@ -86,7 +86,9 @@ class RsiStrategy(StreamedStrategy[float]):
         # A trigger (rare): the episode's extreme reads the RSI of the bars before this one,
         # the closed bars' values the state keeps (the window's own when re-read on a tie).
         if bar is not FROM_WINDOW:
-            before = self._state.recent(bar is None)
+            track = self._state
+            assert isinstance(track, _RsiTrack)  # the state _new_state made
+            before = track.recent(bar is None)
         else:  # the state stands in for no window here: read the window's own RSI
             before = rsi(data.close, p["period"])[:-1].tolist()
 

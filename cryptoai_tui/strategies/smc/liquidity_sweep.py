@@ -133,10 +133,10 @@ class LiquiditySweepStrategy(PivotStrategy):
             self.bias = bias
         stance = bias.stance if bias is not None else Stance.NEUTRAL
         if swept and not fired and p["confirm_bar"]:
-            level = swept[0].level.level
+            price = swept[0].level.level
             return Signal.hold(
-                f"swept {price_text(level)}; waiting for the next close to confirm",
-                {"level": level},
+                f"swept {price_text(price)}; waiting for the next close to confirm",
+                {"level": price},
                 stance,
             )
         return _signal(fired, live, verb, stance)
