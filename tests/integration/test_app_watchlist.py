@@ -82,6 +82,8 @@ async def test_enter_opens_the_live_screen_and_esc_comes_back_with_state_kept() 
         session = live.session
         assert session.symbol == chosen and session.interval == CHOICE.interval
         assert session.mode is CHOICE.mode and session.strategies == CHOICE.strategies
+        # the footer says where Esc goes: back to this watchlist, not to the Lab
+        assert live.check_action("back_to_watchlist", ()) and not live.check_action("back", ())
         await pilot.press("escape")
         await pilot.pause()
         assert app.screen is screen and screen.runner is runner

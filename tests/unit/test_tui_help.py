@@ -12,10 +12,11 @@ from cryptoai_tui.tui.screens.live import LiveScreen
 def test_every_live_binding_has_a_help_line_and_pause_resume_share_one() -> None:
     lines = dict(bindings_help(App(), LiveScreen.BINDINGS))
     actions = {binding.action for binding in LiveScreen.BINDINGS}
-    assert actions == {"back", "pause", "resume", "cycle_mode", "toggle_chart", "switch_to_sim", "help",
+    assert actions == {"back", "back_to_watchlist", "pause", "resume", "cycle_mode", "toggle_chart", "switch_to_sim", "help",
                        "app.open_journal", "app.open_alerts",
                        "switch_asset", "switch_strategies", "switch_timeframe"}
     assert lines["p"] == "pause or resume drawing (the feed keeps running)"
+    assert lines["esc"].startswith("back to the Strategy Lab, or to the Watchlist")  # one line for both
     assert lines["1"].startswith("switch to another asset")
     assert set(lines) == {"esc", "p", "m", "c", "j", "a", "1", "2", "3", "s", "?"}
 

@@ -86,12 +86,17 @@ class LiveSessionStarted(Message):
 _SWITCH_GROUP = Binding.Group("Switch", compact=True)
 
 
+_BACK_TIP = "back to the Strategy Lab, or to the Watchlist it was opened from (stops this feed)"
+
+
 class LiveScreen(Screen[LiveOutcome]):
     # Short or narrow terminals drop borders and the event log (see app.tcss).
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (100, "-wide")]
     VERTICAL_BREAKPOINTS = [(0, "-short"), (34, "-tall")]
     BINDINGS = [
-        Binding("escape", "back", "Lab", tooltip="back to the Strategy Lab (stops the feed)"),
+        # One key, labelled by where Esc goes back to (the Lab, or the Watchlist it came from)
+        Binding("escape", "back", "Lab", tooltip=_BACK_TIP),
+        Binding("escape", "back_to_watchlist", "Watchlist", tooltip=_BACK_TIP),
         Binding("p", "pause", "Pause", tooltip="pause or resume drawing (the feed keeps running)"),
         Binding("p", "resume", "Resume", tooltip="pause or resume drawing (the feed keeps running)"),
         Binding("m", "cycle_mode", "Mode", tooltip="next confluence mode: ALL → ANY → MAJORITY"),
@@ -134,6 +139,7 @@ class LiveScreen(Screen[LiveOutcome]):
         frame_rate: float = 15.0,
         expected_clock_rate: float | None = None,
         services: Services | None = None,
+        from_watchlist: bool = False,
     ) -> None:
         """`expected_clock_rate` is the exchange clock's known speed (the in-app simulator's),
         used for the candle countdown until the engine has measured the real one.
@@ -141,6 +147,7 @@ class LiveScreen(Screen[LiveOutcome]):
         them the 1-3 keys are not offered."""
         super().__init__()
         self._services = services
+        self._from_watchlist = from_watchlist
         self._engine_worker: Worker[None] | None = None
         self._switch_lock = asyncio.Lock()
         self.engines_started = 0  # how many engines this screen has run (1 + the switches)
@@ -312,11 +319,18 @@ class LiveScreen(Screen[LiveOutcome]):
             return self.paused
         if action in ("switch_asset", "switch_strategies", "switch_timeframe"):
             return self._services is not None
+        if action == "back":
+            return not self._from_watchlist
+        if action == "back_to_watchlist":
+            return self._from_watchlist
         return True
 
     # Leaving never waits for the feed: the engine is stopped as the screen unmounts.
     def action_back(self) -> None:
         self._leave(LiveOutcome(self.mode, session=self._session_now()))
+
+    def action_back_to_watchlist(self) -> None:
+        self.action_back()
 
     def action_switch_to_sim(self) -> None:
         self._leave(LiveOutcome(self.mode, switch_to_sim=True, session=self._session_now()))

@@ -298,6 +298,7 @@ class WatchlistScreen(Screen[None]):
             clock=self._clock,
             frame_rate=1.0 / self._frame_period,
             expected_clock_rate=self._expected_clock_rate,
+            from_watchlist=True,
         ))
 
     async def on_unmount(self) -> None:
