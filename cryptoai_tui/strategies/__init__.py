@@ -2,38 +2,50 @@
 
 No I/O and no asyncio here: the engine and backtests feed windows of candles in
 (`engine.history.evaluate_history` runs a whole history through the engine's evaluator).
+
+The names below load with the submodule that defines them, on first use: the app's start-up
+reads `strategies.confluence` and `strategies.signal` (plain Python) and must not pay for
+numpy and TA-Lib, which the registry and the strategies themselves import.
 """
 
-from cryptoai_tui.strategies.base import Strategy
-from cryptoai_tui.strategies.confluence import confluence
-from cryptoai_tui.strategies.registry import (
-    STRATEGIES,
-    STRATEGY_NAMES,
-    check_fits,
-    create_strategy,
-    parse_strategy_spec,
-)
-from cryptoai_tui.strategies.signal import (
-    Action,
-    ConfluenceMode,
-    ConfluenceResult,
-    ConfluenceRule,
-    Signal,
-    Stance,
-)
+from __future__ import annotations
 
-__all__ = [
-    "Action",
-    "ConfluenceMode",
-    "ConfluenceResult",
-    "ConfluenceRule",
-    "STRATEGIES",
-    "STRATEGY_NAMES",
-    "Signal",
-    "Stance",
-    "Strategy",
-    "check_fits",
-    "confluence",
-    "create_strategy",
-    "parse_strategy_spec",
-]
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from cryptoai_tui.strategies.base import Strategy
+    from cryptoai_tui.strategies.confluence import confluence
+    from cryptoai_tui.strategies.registry import (
+        STRATEGIES,
+        STRATEGY_NAMES,
+        check_fits,
+        create_strategy,
+        parse_strategy_spec,
+    )
+    from cryptoai_tui.strategies.signal import (
+        Action,
+        ConfluenceMode,
+        ConfluenceResult,
+        ConfluenceRule,
+        Signal,
+        Stance,
+    )
+
+_HOMES = {
+    "Strategy": "base",
+    "confluence": "confluence",
+    **dict.fromkeys(("STRATEGIES", "STRATEGY_NAMES", "check_fits", "create_strategy", "parse_strategy_spec"),
+                    "registry"),
+    **dict.fromkeys(("Action", "ConfluenceMode", "ConfluenceResult", "ConfluenceRule", "Signal", "Stance"),
+                    "signal"),
+}
+
+__all__ = sorted(_HOMES)
+
+
+def __getattr__(name: str) -> Any:
+    home = _HOMES.get(name)
+    if home is None:
+        raise AttributeError(f"module 'cryptoai_tui.strategies' has no attribute {name!r}")
+    return getattr(import_module(f"cryptoai_tui.strategies.{home}"), name)

@@ -16,10 +16,12 @@ same confirmed signals as the first n of a run over data[:n+k].
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from typing import Any, ClassVar, Mapping
+from typing import TYPE_CHECKING, Any, ClassVar, Mapping
 
-from cryptoai_tui.market.series import OHLCV
 from cryptoai_tui.strategies.signal import Signal
+
+if TYPE_CHECKING:  # numpy loads with the series, when a strategy first evaluates
+    from cryptoai_tui.market.series import OHLCV
 
 
 class Strategy(ABC):
