@@ -35,6 +35,7 @@ class LiveEvent:
     text: str
     at_ms: int | None = None  # when it happened by the exchange's clock; None: when seen here
     interval: str | None = None  # the candle interval `at_ms` belongs to (how to write it)
+    history: bool = False  # a verdict on a start-up history candle, not one made live
 
 
 def snapshot_events(previous: Snapshot | None, current: Snapshot) -> list[LiveEvent]:
@@ -79,6 +80,7 @@ def snapshot_events(previous: Snapshot | None, current: Snapshot) -> list[LiveEv
             f"close {format_price(signal.close)}",
             at_ms=signal.open_time,
             interval=current.interval,
+            history=signal.history,
         ))
     if seen_until is None:
         # The first signals arrive with the history: list the newest few, not the whole past.

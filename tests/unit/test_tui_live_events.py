@@ -67,3 +67,35 @@ def test_mode_change_and_new_strategy_errors_are_logged() -> None:
 
 def test_nothing_new_means_no_events() -> None:
     assert snapshot_events(BASE, replace(BASE, sequence=9)) == []
+
+
+async def test_history_verdicts_over_many_frames_keep_only_the_newest_few_below_the_live_ones() -> None:
+    """The start-up history is evaluated over several frames; each frame's new verdicts used
+    to reach the log, so opening a session listed a dozen old signals above the live ones."""
+    from textual.app import App, ComposeResult
+
+    from cryptoai_tui.tui.live_events import FIRST_SIGNALS_SHOWN
+    from cryptoai_tui.tui.widgets.event_log import EventLog
+
+    class Host(App[None]):
+        def compose(self) -> ComposeResult:
+            yield EventLog(lambda: 0.0)
+
+    def old(hour: int) -> ConfirmedSignal:
+        return replace(confirmed(hour, Action.BUY if hour % 2 else Action.SELL), history=True)
+
+    async with Host().run_test() as pilot:
+        log = pilot.app.query_one(EventLog)
+        previous: Snapshot | None = None
+        signals: tuple[ConfirmedSignal, ...] = ()
+        for frame in range(4):  # 4 frames of 3 history verdicts each
+            signals = signals + tuple(old(3 * frame + h) for h in range(3))
+            current = replace(BASE, recent_signals=signals)
+            log.add(snapshot_events(previous, current))
+            previous = current
+        live = replace(previous, recent_signals=signals + (confirmed(20, Action.BUY),))
+        log.add(snapshot_events(previous, live))
+        shown = [line for line in log.lines if "confirmed" in line]
+        assert len(shown) == 1 + FIRST_SIGNALS_SHOWN
+        assert "20:00 candle" in shown[0]  # the live one on top
+        assert ["11:00" in shown[1], "10:00" in shown[2], "09:00" in shown[3]] == [True, True, True]
