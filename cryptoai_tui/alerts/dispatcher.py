@@ -142,11 +142,16 @@ class Dispatcher:
             attempt += 1
             if attempt > 1:
                 await self._wait_for_room(channel)
-            channel.sent_at.append(self._clock())
             try:
                 result = await channel.sender.send(self._title, body)
             except Exception as error:  # a sender bug must cost one message, not the worker
                 result = SendResult(False, error=f"{type(error).__name__}: {error}")
+            finally:
+                # The slot is booked when the send has finished, not when it began: the
+                # service counts a message when it arrives, and a send delayed on the way
+                # (a loaded machine, a slow link) would otherwise land in the next window
+                # beside the ones that follow it, one more than the limit allows.
+                channel.sent_at.append(self._clock())
             if result.ok:
                 self.delivered += len(batch)
                 self._record(channel, rule_ids, "sent", attempt, len(batch), result)

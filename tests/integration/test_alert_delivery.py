@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
+import math
 import threading
 import time
 from collections.abc import Iterator
@@ -132,17 +134,24 @@ async def test_a_receiver_that_never_recovers_is_dropped_and_the_ledger_says_why
 async def test_a_flood_of_100_signals_in_a_second_arrives_as_digests_within_the_limit(receiver: Receiver) -> None:
     target = parse_target(receiver.url(query="?limit=3/1s"))
     dispatcher = Dispatcher()
+    started = time.monotonic()
     for n in range(100):
         dispatcher.submit(_alert(n), [target])
         if n % 10 == 0:
-            await __import__("asyncio").sleep(0.01)  # the signals arrive over ~0.1 s, not at once
+            await asyncio.sleep(0.01)  # the signals arrive over ~0.1 s, not at once
+    arriving_s = time.monotonic() - started
     await dispatcher.close(DEADLINE_S)
     messages = receiver.messages()
-    assert len(messages) <= 6  # 100 alerts folded into a few messages
+    # Folded: while alerts still arrive, at most 3 messages start in any second, and what is
+    # left goes as one digest. The bound follows the time the alerts really took to arrive
+    # (4 messages when they take ~0.1 s; a loaded machine may stretch the arrival itself).
+    assert len(messages) <= 3 * math.ceil(arriving_s) + 1
     delivered = [line for m in messages for line in m.splitlines() if "alert " in line]
     assert sorted(int(line.rsplit(" ", 1)[1]) for line in delivered) == list(range(100))  # none lost
     times = receiver.times
-    assert all(b - a >= 1.0 - 0.05 for a, b in zip(times, times[3:]))  # never 4 sends within 1 s
+    # Never 4 arrivals within 1 s at the receiver: the dispatcher books each slot when its
+    # send has finished, so however late a message travels, no tolerance is needed here.
+    assert all(b - a >= 1.0 for a, b in zip(times, times[3:]))
     assert dispatcher.delivered == 100
 
 

@@ -16,6 +16,7 @@ from websockets.http11 import Request, Response
 
 from cryptoai_tui.sim.config import SimConfig
 from cryptoai_tui.sim.faults import FaultConfig
+from cryptoai_tui.sim.market import MarketModel
 from cryptoai_tui.sim.server import SimExchange
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -115,15 +116,27 @@ async def test_stream_stopped_during_the_bootstrap_exits_cleanly(signum: int) ->
 
 
 async def test_stream_on_the_in_process_simulator_with_a_seed_is_reproducible_and_stops_on_sigterm() -> None:
-    runs = []
+    # The simulated market is a function of (seed, symbol, open time) and its clock starts at
+    # "now", so two runs a few seconds apart may print different (later) candles: comparing
+    # the runs' rows with each other depended on both landing in the same wall-clock minute
+    # (they did not on a loaded machine). Each run is checked against the seed's own market
+    # instead, candle by candle, and against the demo seed's, so a seed that is ignored fails.
+    seeded, demo = MarketModel(41), MarketModel(SimConfig().seed)
     for _ in range(2):
         process = await start("stream", "SOLUSDT", "--exchange", "sim", "--seed", "41", "--history", "3")
         lines = await stdout_lines(process, 3)
         code, _, err = await stop(process, signal.SIGTERM)
         assert code == 143 and "Traceback" not in err
         assert "seed 41" in err
-        runs.append([(row["open"], row["close"]) for row in map(json.loads, lines)])
-    assert runs[0] == runs[1], "--seed gives the same market"
+        rows = [json.loads(line) for line in lines]
+        assert all(row["symbol"] == "SOLUSDT" and row["interval"] == "1m" for row in rows)
+        printed = [(row["open_time"], row["open"], row["close"]) for row in rows]
+        truth = [(t, c.open, c.close) for t in (row["open_time"] for row in rows)
+                 if (c := seeded.candle("SOLUSDT", "1m", t)) is not None]
+        assert printed == truth, "--seed 41 gives the seed-41 market"
+        other = [(t, c.open, c.close) for t in (row["open_time"] for row in rows)
+                 if (c := demo.candle("SOLUSDT", "1m", t)) is not None]
+        assert printed != other, "a different seed gives a different market"
 
 
 def banned(connection: ServerConnection, request: Request) -> Response:

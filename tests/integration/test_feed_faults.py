@@ -141,8 +141,12 @@ async def test_fifty_streams_share_one_connection_and_stay_gap_free() -> None:
 
         assert_ground_truth(sim, recorder, streams)
         stats = sim.stats()
-        # One connection at a time: every connection opened was a reconnect of the last.
-        assert stats.connections_opened == feed.counters.reconnects + 1
+        # One connection for all fifty streams: every connection the simulator saw was the
+        # first attempt or one of the feed's counted reconnect attempts (a second connection
+        # would bring its own first attempt and break this). "reconnects" counts attempts, so
+        # one still in its handshake when the feed closed, or one timed out on a loaded
+        # machine, never reaches the simulator: equality was a race, not the property.
+        assert 2 <= stats.connections_opened <= feed.counters.reconnects + 1
         assert stats.drops + stats.stalls >= 2 and stats.finals_skipped >= 1
         assert feed.counters.candles_backfilled >= 1
 

@@ -4,6 +4,7 @@ messages paced under the incoming-message limit while streams come and go."""
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 
 from cryptoai_tui.exchanges.registry import get_protocol
 from cryptoai_tui.feed import ConnectionState, FeedConfig, FeedStatus, KlineFeed
@@ -24,6 +25,23 @@ async def run_for(feed: KlineFeed, seconds: float) -> list[CandleEvent | FeedSta
             await asyncio.wait_for(consume(), seconds)
         except TimeoutError:
             pass
+    return events
+
+
+async def run_until(feed: KlineFeed, done: Callable[[CandleEvent | FeedStatus], bool],
+                    guard_s: float = 30.0) -> list[CandleEvent | FeedStatus]:
+    """Every event up to and including the first one `done` accepts; `guard_s` only stops
+    a broken run from hanging."""
+    events: list[CandleEvent | FeedStatus] = []
+
+    async def consume() -> None:
+        async for event in feed:
+            events.append(event)
+            if done(event):
+                return
+
+    async with feed:
+        await asyncio.wait_for(consume(), guard_s)
     return events
 
 
@@ -90,7 +108,10 @@ async def test_status_sentences_walk_through_connecting_bootstrap_and_live() -> 
     async with SimExchange(SimConfig(speed=60, seed=44)) as sim:
         feed = KlineFeed(get_protocol("binance", sim.ws_url, sim.rest_url), [("ETHUSDT", "5m")], history=1200,
                          config=FeedConfig(stall_timeout_s=2.0))
-        events = await run_for(feed, 1.0)
+        # Until the stream is live (the last status this test reads), not for a fixed second:
+        # two pages of history may take longer than that on a loaded machine.
+        events = await run_until(feed, lambda e: isinstance(e, FeedStatus) and e.state is ConnectionState.LIVE
+                                 and e.symbol == "ETHUSDT")
         assert feed.clock_offset_ms is not None  # the simulator's clock is ahead of ours
     statuses = [e for e in events if isinstance(e, FeedStatus)]
     states = [s.state for s in statuses]
