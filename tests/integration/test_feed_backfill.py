@@ -37,6 +37,9 @@ class RefusingRest:
     def __init__(self, sim: SimExchange, refusals: int) -> None:
         self.sim = sim
         self.refusals = refusals
+        #: cleared: refuse every klines request, whatever the count (the test opens it)
+        self.open = asyncio.Event()
+        self.open.set()
         self.klines_asked = 0
         self.url = ""
 
@@ -50,7 +53,7 @@ class RefusingRest:
             else:
                 if "klines" in path:
                     self.klines_asked += 1
-                if "klines" not in path or self.klines_asked > self.refusals:
+                if "klines" not in path or (self.klines_asked > self.refusals and self.open.is_set()):
                     async with httpx.AsyncClient() as http:
                         reply = await http.get(self.sim.rest_url + path)
                     status, body = reply.status_code, reply.content
@@ -80,8 +83,8 @@ HISTORY = 60
 
 
 async def test_a_stream_live_without_history_gets_it_later_once_each_and_in_order() -> None:
-    """Refused 3 times at the bootstrap and twice more in the background: live at once,
-    two retry lines with their delays as data, then the reset, the history and the live
+    """Refused 3 times at the bootstrap and then in the background until two candles
+    closed live: live at once, a retry line for each with its delay as data, then the reset, the history and the live
     candles again, in order, equal to the simulator's, then live goes on."""
     streams = [("BTCUSDT", "1m")]
     async with SimExchange(SimConfig(speed=60, seed=35)) as sim, RefusingRest(sim, refusals=5).serving() as rest:
@@ -90,8 +93,12 @@ async def test_a_stream_live_without_history_gets_it_later_once_each_and_in_orde
         events: list[CandleEvent | FeedStatus] = []
         restored = 0
 
+        rest.open.clear()  # the history is refused until two candles closed live
+
         def done() -> bool:
             nonlocal restored
+            if not rest.open.is_set() and len(run.closed[streams[0]]) >= 2:
+                rest.open.set()
             if not restored and any(s.reset for s in run.statuses):
                 restored = len(run.closed[streams[0]])
             # two live closes after the replay: live went on
@@ -110,7 +117,7 @@ async def test_a_stream_live_without_history_gets_it_later_once_each_and_in_orde
     said = run.messages()
     assert any(m.startswith("Could not load the BTCUSDT 1m history") for m in said)
     retries = [s for s in run.statuses if s.message.startswith("Still no valid BTCUSDT 1m history")]
-    assert [s.retry_in for s in retries] == [0.3, 0.3]  # 0.2 doubled, capped at 0.3
+    assert len(retries) >= 2 and {s.retry_in for s in retries} == {0.3}  # 0.2 doubled, capped at 0.3
     assert all(s.state is ConnectionState.LIVE and s.symbol == "BTCUSDT" for s in retries)
     assert klines_asked >= 6  # 3 at the bootstrap, 2 refused retries, then served
 
@@ -239,3 +246,64 @@ async def test_stream_prints_the_late_history_backfilled_without_repeating_a_can
     assert everything == [c.open_time for c in truth]
     by_open = {int(line["open_time"]): line for line in lines}  # type: ignore[call-overload]
     assert all(by_open[c.open_time]["close"] == c.close for c in truth)
+
+
+async def test_stream_manager_buffers_get_the_late_history_and_callbacks_the_full_window() -> None:
+    """The Python API: ready at once with live candles only; once the history comes the
+    buffer holds history + live once each in order (the simulator's), the replay calls no
+    callback, and the next live close calls back with the whole window."""
+    from cryptoai_tui.api import StreamManager
+
+    async with SimExchange(SimConfig(speed=60, seed=39)) as sim, RefusingRest(sim, refusals=4).serving() as rest:
+        frames: list[object] = []
+        manager = StreamManager("binance", sim.ws_url, rest.url, config=CONFIG)
+        rest.open.clear()  # the history waits until two live closes have called back
+        async with manager:
+            await asyncio.to_thread(manager.start_stream, "BTCUSDT", "1m", HISTORY, frames.append)
+            assert await manager.ready("BTCUSDT", "1m", timeout=20)
+            async with asyncio.timeout(30):
+                while len(frames) < 2:
+                    await asyncio.sleep(0.02)
+                rest.open.set()
+                while not any(len(frame) >= HISTORY - 1 for frame in frames):  # type: ignore[arg-type]
+                    await asyncio.sleep(0.02)
+            data = await asyncio.to_thread(manager.get_data, "BTCUSDT", "1m")
+    assert len(data) >= HISTORY - 1
+    opens = [int(ts.timestamp() * 1000) for ts in data.index]
+    truth = sim.closed_candles("BTCUSDT", "1m", opens[0], opens[-1])
+    assert opens == [c.open_time for c in truth]
+    assert list(data["close"]) == [c.close for c in truth]
+    sizes = [len(frame) for frame in frames]  # type: ignore[arg-type]
+    # live-only windows first, then the full one: no callback for a replayed candle
+    grown = next(i for i, size in enumerate(sizes) if size >= HISTORY - 1)
+    assert grown > 0 and all(size < 20 for size in sizes[:grown])
+
+
+async def test_signals_prints_warmed_up_strategies_once_the_late_history_comes() -> None:
+    """`cryptoai-tui signals` as a subprocess (default retry, 5 s): RSI cannot warm up on
+    the few live candles of the first seconds, yet its lines come, first the history
+    (marked so), then live, each candle once, equal to the simulator's candles."""
+    async with SimExchange(SimConfig(speed=30, seed=40)) as sim, RefusingRest(sim, refusals=3).serving() as rest:
+        process = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "cryptoai_tui", "signals", "--symbol", "BTCUSDT", "--interval", "1m",
+            "--exchange", "binance", "--ws-url", sim.ws_url, "--rest-url", rest.url, "--strategies", "rsi",
+            "--all-candles", cwd=ROOT, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+        )
+        assert process.stdout is not None
+        lines: list[dict[str, object]] = []
+        try:
+            async with asyncio.timeout(60):
+                while not (lines and lines[-1]["history"] is False):
+                    raw = await process.stdout.readline()
+                    assert raw, "signals ended"
+                    lines.append(json.loads(raw))
+        finally:
+            process.terminate()
+            _, err = await process.communicate()
+    stderr = err.decode()
+    assert "Could not load the BTCUSDT 1m history" in stderr
+    assert lines[0]["history"] is True and len(lines) > 100  # the 500 history candles, warmed after 15
+    assert all(line["strategies"]["rsi"]["action"] != "WARMUP" for line in lines)  # type: ignore[index]
+    opens = [int(line["open_time"]) for line in lines]  # type: ignore[call-overload]
+    assert opens == sorted(set(opens))
+    assert opens == [c.open_time for c in sim.closed_candles("BTCUSDT", "1m", opens[0], opens[-1])]
