@@ -14,7 +14,7 @@ from pathlib import Path
 
 import httpx
 
-from cryptoai_tui.engine import RealtimeStrategyEngine
+from cryptoai_tui.engine import EngineOptions, RealtimeStrategyEngine
 from cryptoai_tui.exchanges.registry import get_protocol
 from cryptoai_tui.feed import ConnectionState, FeedConfig, FeedStatus, KlineFeed
 from cryptoai_tui.market import CandleEvent
@@ -195,6 +195,13 @@ async def test_the_engine_restarts_the_stream_and_its_strategies_warm_up_on_the_
     assert len(candles) >= HISTORY + 2
     last = watch.confirmed[-1]
     assert all(row.signal.action is not Action.WARMUP for row in last.rows), last.rows
+    # what the screen shows restarted too: recent candles once each, in order, and the
+    # recent signals one per candle of the rebuilt series
+    recent = [c for c in engine.snapshot.recent_candles if c.closed]
+    assert recent == candles[-len(recent):]
+    assert len(recent) == min(len(candles), EngineOptions().recent_candles)
+    signal_opens = [s.open_time for s in engine.snapshot.recent_signals]
+    assert signal_opens == [c.open_time for c in candles[-len(signal_opens):]]
 
     fresh = RealtimeStrategyEngine("ETHUSDT", "1m", ["ema_cross", "rsi"], "majority", "binance")
     fresh_watch = Watch(fresh)
@@ -307,3 +314,39 @@ async def test_signals_prints_warmed_up_strategies_once_the_late_history_comes()
     opens = [int(line["open_time"]) for line in lines]  # type: ignore[call-overload]
     assert opens == sorted(set(opens))
     assert opens == [c.open_time for c in sim.closed_candles("BTCUSDT", "1m", opens[0], opens[-1])]
+
+
+async def test_history_that_comes_before_any_live_close_is_the_series_and_live_follows_it() -> None:
+    """A real-time clock (speed 1): the history comes back before a candle closes live, so
+    the replay is the history alone, ending at the candle before the forming one; the
+    forming updates that follow are accepted as the next candle, not taken for a gap."""
+    async with SimExchange(SimConfig(speed=1, seed=42)) as sim, RefusingRest(sim, refusals=3).serving() as rest:
+        feed = KlineFeed(get_protocol("binance", sim.ws_url, rest.url), [("BTCUSDT", "1m")], history=20,
+                         config=CONFIG)
+        events: list[CandleEvent | FeedStatus] = []
+
+        async def consume() -> None:
+            async with feed:
+                async for event in feed:
+                    events.append(event)
+                    resets = [i for i, e in enumerate(events) if isinstance(e, FeedStatus) and e.reset]
+                    if resets and sum(1 for e in events[resets[0]:] if isinstance(e, CandleEvent)
+                                      and not e.backfilled) >= 2:
+                        return
+
+        await asyncio.wait_for(consume(), 30)
+        at = next(i for i, e in enumerate(events) if isinstance(e, FeedStatus) and e.reset)
+        live_closed_before = [e for e in events[:at] if isinstance(e, CandleEvent) and e.candle.closed]
+        replay = [e for e in events[at:] if isinstance(e, CandleEvent) and e.backfilled]
+        after = [e for e in events[at:] if isinstance(e, CandleEvent) and not e.backfilled]
+        now_open = sim.current_open_time("1m")
+    if live_closed_before:
+        return  # a minute turned while the history was refused: the other test's case
+    assert len(replay) == 20
+    assert [e.candle for e in replay] == sim.closed_candles("BTCUSDT", "1m", replay[0].candle.open_time,
+                                                              replay[-1].candle.open_time)
+    assert after[0].candle.open_time == replay[-1].candle.open_time + 60_000
+    assert replay[-1].candle.open_time >= now_open - 2 * 60_000
+    said = [e.message for e in events if isinstance(e, FeedStatus)]
+    assert not any("missed" in m for m in said)  # no gap repair was needed to join them
+    assert feed.counters.duplicates_dropped == 0 and feed.counters.candles_backfilled == 20
