@@ -5,6 +5,9 @@ parked klines, and the catch-up after a reconnect.
   and the first socket message cannot lose or double a bar (ccxt#25699).
 - A GAP parks the stream; the missing closed candles are fetched and emitted first, then
   the parked klines are replayed in exchange order through the same judge.
+- A bootstrap whose history stays malformed goes live without it; `backfill_later` retries
+  it in the background and `restore` restarts the stream with it (FeedStatus.reset), the
+  closed candles delivered live meanwhile replayed after it from `StreamState.kept`.
 - After a reconnect the catch-up asks the exchange's clock whether a candle closed while we
   were away, so a quiet stream is repaired without waiting for its next message.
 - A parked kline that opens more than `FeedConfig.future_intervals` intervals after the
