@@ -93,6 +93,13 @@ class StreamManager:
     raises is logged and the stream goes on. `exchange="sim"` starts the built-in
     simulator in the background (offline demos and tests); it serves spot pairs and
     perpetuals (`ETH/USDT:USDT`), one kind per manager, chosen by the first stream.
+
+    History that cannot be loaded (the exchange keeps answering garbage) does not hold a
+    stream back: it goes live without it (`wait_until_ready` returns, the buffer holds live
+    candles only) and the history is retried in the background. When it arrives the buffer
+    is rebuilt, history first and then the candles already seen live, in order and once
+    each; `get_data` shows the whole series from then on. The replayed candles do not call
+    back (like a bootstrap's); the next live close calls back with the full window.
     """
 
     def __init__(self, exchange: str = "binance", ws_url: str | None = None, rest_url: str | None = None,
@@ -321,6 +328,16 @@ class StreamManager:
 
     def _on_status(self, status: FeedStatus) -> None:
         self._last_status = status
+        if status.reset:
+            # History that came late (the download failed at first): the feed replays the
+            # stream's whole series next, so the buffer starts again and, as at a bootstrap,
+            # the replayed candles fill it without calling back until the LIVE that ends them.
+            buffer = self._buffers.get((status.symbol or "", status.interval or ""))
+            if buffer is not None:
+                with self._lock:
+                    buffer.series = CandleSeries(buffer.series.capacity)
+                    buffer.live = False
+            return
         if status.symbol is not None and status.state is ConnectionState.LIVE and status.interval is not None:
             buffer = self._buffers.get((status.symbol, status.interval))
             if buffer is not None and not buffer.live:

@@ -82,6 +82,43 @@ class StatusWriter:
             print(f"cryptoai-tui: {message}", file=self.err, flush=True)
 
 
+class PrintedSpans:
+    """The span of closed open times printed per stream, so the replay after a late history
+    (FeedStatus.reset: history, then the candles already delivered live) prints the history
+    candles (backfilled) and not the live ones a second time. The feed delivers each
+    stream's closed candles in order, so what was printed is one span per stream; the
+    history printed below it joins the span once the replay's closing status comes."""
+
+    def __init__(self) -> None:
+        self._spans: dict[tuple[str, str], tuple[int, int]] = {}
+        #: the oldest candle printed below a stream's span during a replay
+        self._below: dict[tuple[str, str], int] = {}
+
+    def first_time(self, event: CandleEvent) -> bool:
+        """True (and remembered) unless this stream's candle at that open time was printed."""
+        key = (event.symbol, event.interval)
+        at = event.candle.open_time
+        span = self._spans.get(key)
+        if span is None:
+            self._spans[key] = (at, at)
+            return True
+        first, last = span
+        if first <= at <= last:
+            return False
+        if at > last:
+            self._spans[key] = (first, at)
+        else:
+            self._below[key] = min(at, self._below.get(key, at))
+        return True
+
+    def status(self, status: FeedStatus) -> None:
+        """A stream's status ends any replay of it: what it printed below the span joins it."""
+        key = (status.symbol or "", status.interval or "")
+        below = self._below.pop(key, None)
+        if below is not None:
+            self._spans[key] = (below, self._spans[key][1])
+
+
 class FeedFailed(Exception):
     """The feed reported ERROR with no retry planned: the run cannot go on, and the status
     line has already said why."""
@@ -146,12 +183,14 @@ async def _stream(args: argparse.Namespace, status: StatusWriter, simulator: Sim
                 seed = simulator.effective_seed
                 status.line(f"The simulated exchange runs with seed {seed}; --seed {seed} shows this market again.")
             writer = CandleWriter(out, args.format, args.exchange)
+            printed = PrintedSpans()
             async with feed:
                 async for event in feed:
                     if type(event) is CandleEvent:
-                        if event.candle.closed:
+                        if event.candle.closed and printed.first_time(event):
                             writer.candle(event)
                     elif isinstance(event, FeedStatus):
+                        printed.status(event)
                         status.status(event)
                         if event.state is ConnectionState.ERROR and event.retry_in is None:
                             raise FeedFailed(event.message)

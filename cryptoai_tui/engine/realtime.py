@@ -291,8 +291,33 @@ class RealtimeStrategyEngine:
         self._provisional = not confirmed
 
     def _apply_status(self, status: FeedStatus) -> None:
+        if status.reset and status.symbol == self.symbol and status.interval == self.interval.name:
+            self._restart_stream()
         if self._feed.apply(status):
             self._lag.reset()
+
+    def _restart_stream(self) -> None:
+        """The source restarts this stream (its history arrived late, FeedStatus.reset): the
+        whole series follows again, so the series, the strategies' state and what the
+        publisher remembers start from scratch; the replay then warms the strategies up."""
+        self.series = CandleSeries(self.options.window)
+        self._runner.reset()
+        self._last_closed = None
+        self._provisional = True
+        old = self._publisher
+        fresh = Publisher(
+            self.exchange, self.symbol, self.interval.name,
+            recent_candles=self.options.recent_candles, recent_signals=self.options.recent_signals,
+            latency_samples=self.options.latency_samples, labels=old.labels,
+        )
+        # the same listeners, latency window and snapshot sequence: only the series restarts
+        # (publisher.py has no restart of its own yet; these are its fields, read, not changed)
+        fresh.latency = old.latency
+        fresh._snapshot_listeners = old._snapshot_listeners
+        fresh._confirmed_listeners = old._confirmed_listeners
+        fresh._sequence = old._sequence
+        fresh.snapshot = old.snapshot
+        self._publisher = fresh
 
     # --- publishing ----------------------------------------------------------------------
     def _publish(self, timed_received_at: float | None) -> Snapshot:

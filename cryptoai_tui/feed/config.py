@@ -64,3 +64,8 @@ class FeedConfig:
     #: a bootstrap whose REST history is malformed this many times in a row goes live on
     #: the WebSocket without it (and says so) instead of waiting forever
     bootstrap_malformed_tries: int = 3
+    #: ... and retries that history in the background, first after this long, the delay
+    #: doubling up to `history_retry_cap_s`; when it arrives the stream restarts with it
+    #: (FeedStatus.reset) so strategies do not warm up from live candles for hours
+    history_retry_base_s: float = 5.0
+    history_retry_cap_s: float = 60.0

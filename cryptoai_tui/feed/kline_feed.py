@@ -87,6 +87,10 @@ class KlineFeed:
     candles recovered after a gap carry backfilled=True and are followed by
     FeedStatus(LIVE, backfilled=K). Every closed candle is delivered, in order; of the
     forming updates a slow reader gets the newest unread one per stream.
+    A stream whose history download keeps failing goes live without it and retries it in
+    the background; when it arrives the stream restarts: FeedStatus(reset=True), its
+    history and the closed candles already delivered live (all backfilled=True, in order,
+    once each), FeedStatus(LIVE, backfilled=K), then live again (see FeedStatus.reset).
     A fatal error (unknown symbol, IP ban) is yielded as FeedStatus(ERROR) and then raised
     from the iteration as its typed ExchangeError.
     """
@@ -492,12 +496,15 @@ class KlineFeed:
 
     def _apply(self, stream: StreamState, message: KlineMessage, received_at: float,
                backfilled: bool = False) -> Verdict:
-        verdict = stream.seq.offer(message.candle, message.event_time)
+        candle = message.candle
+        verdict = stream.seq.offer(candle, message.event_time)
         if verdict is _ACCEPT:
             self._mailbox.put_candle(CandleEvent(  # type: ignore[union-attr]
-                self.exchange, stream.symbol, stream.interval_name, message.candle, received_at,
+                self.exchange, stream.symbol, stream.interval_name, candle, received_at,
                 message.event_time, backfilled,
             ))
+            if stream.kept is not None and candle.closed:
+                stream.kept.append(candle)  # live without history: replayed after it (repair.restore)
         elif verdict is _DUPLICATE:
             self._counts.duplicates += 1
         elif verdict is _STALE:

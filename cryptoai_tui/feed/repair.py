@@ -5,6 +5,9 @@ parked klines, and the catch-up after a reconnect.
   and the first socket message cannot lose or double a bar (ccxt#25699).
 - A GAP parks the stream; the missing closed candles are fetched and emitted first, then
   the parked klines are replayed in exchange order through the same judge.
+- A bootstrap whose history stays malformed goes live without it; `backfill_later` retries
+  it in the background and `restore` restarts the stream with it (FeedStatus.reset), the
+  closed candles delivered live meanwhile replayed after it from `StreamState.kept`.
 - After a reconnect the catch-up asks the exchange's clock whether a candle closed while we
   were away, so a quiet stream is repaired without waiting for its next message.
 - A parked kline that opens more than `FeedConfig.future_intervals` intervals after the
@@ -16,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections import deque
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
@@ -26,7 +30,7 @@ from cryptoai_tui.feed.history import HistoryClient
 from cryptoai_tui.feed.sequencer import Verdict, next_open_time
 from cryptoai_tui.feed.status import ConnectionState
 from cryptoai_tui.feed.streams import StreamState, exchange_order
-from cryptoai_tui.market import CandleEvent
+from cryptoai_tui.market import Candle, CandleEvent
 
 if TYPE_CHECKING:
     from cryptoai_tui.feed.connection import FeedConnection
@@ -68,10 +72,13 @@ class StreamRepairer:
                 candles = await self.rest(stream, lambda history: history.last_closed(
                     stream.symbol, stream.interval, total, progress=progress, malformed_tries=tries))
             except MalformedMessageError as error:
-                # History that cannot be had must not keep the live stream from starting.
+                # History that cannot be had must not keep the live stream from starting;
+                # it is fetched again in the background (`backfill_later`).
+                stream.kept = deque(maxlen=max(1, total))
                 feed._status(ConnectionState.LIVE,
                              f"Could not load the {label} history: {error} Going live on the "
-                             "WebSocket without it.", stream, progress=0, total=total)
+                             "WebSocket without it.", stream, progress=0, total=total,
+                             retry_in=feed.config.history_retry_base_s)
                 candles = None
             if stream.conn is None:
                 return  # removed while its history loaded
@@ -92,6 +99,70 @@ class StreamRepairer:
             # a gap found right after the bootstrap (the socket ran ahead while it loaded)
             await self.repair(stream, grace=False)
         feed._maybe_live()
+        if stream.kept is not None and stream.conn is not None:
+            feed._spawn(self.backfill_later(stream), f"feed-backfill-{stream.name}")
+
+    # --- history that came late -----------------------------------------------------------------
+    async def backfill_later(self, stream: StreamState) -> None:
+        """Retry the history of a stream that went live without it, with a bounded backoff
+        (`FeedConfig.history_retry_base_s` doubling to `history_retry_cap_s`), one status line
+        per failed retry with its delay as data; ends when the history is restored, the
+        stream is removed or the feed closes (this task is cancelled with the feed)."""
+        feed = self.feed
+        config = feed.config
+        label = f"{stream.symbol} {stream.interval_name}"
+        delay = config.history_retry_base_s
+        while True:
+            await asyncio.sleep(delay)
+            if stream.conn is None:
+                return  # removed meanwhile
+            try:
+                candles: list[Candle] = await self.rest(stream, lambda history: history.last_closed(
+                    stream.symbol, stream.interval, stream.history, malformed_tries=1))
+            except MalformedMessageError as error:
+                if stream.conn is None:
+                    return
+                delay = min(config.history_retry_cap_s, delay * 2)
+                feed._status(ConnectionState.LIVE, f"Still no valid {label} history: {error}", stream,
+                             retry_in=delay)
+                continue
+            if stream.conn is None:
+                return
+            self.restore(stream, candles)
+            return
+
+    def restore(self, stream: StreamState, history: list[Candle]) -> None:
+        """Restart `stream` with the history that arrived late: a reset status, then the
+        history candles older than anything delivered live, then the closed candles
+        delivered live meanwhile, in order, once each, then a LIVE status. Synchronous, so no
+        live kline of the stream can come between; the sequencer is already at the live
+        edge (the replay repeats what it judged), so nothing counts as a duplicate."""
+        feed = self.feed
+        kept = list(stream.kept or ())
+        stream.kept = None
+        if kept:
+            first = kept[0].open_time
+            head = [candle for candle in history if candle.open_time < first]
+        else:
+            # nothing closed was delivered live: the history ends where the socket starts
+            edge = stream.seq.expected_next
+            head = [candle for candle in history if edge is None or candle.open_time < edge]
+            if head:
+                stream.seq.restore(head[-1].open_time)
+        replay = head + kept
+        label = f"{stream.symbol} {stream.interval_name}"
+        feed._status(ConnectionState.BOOTSTRAPPING,
+                     f"Loaded the {label} history late ({len(head)} closed candles); restarting the stream "
+                     f"with it and the {len(kept)} delivered live since.", stream,
+                     progress=len(replay), total=len(replay), reset=True)
+        received_at = feed._now_ms()
+        exchange, symbol, interval = feed.exchange, stream.symbol, stream.interval_name
+        for candle in replay:
+            feed._put_candle(CandleEvent(exchange, symbol, interval, candle, received_at, candle.close_time, True))
+        feed._counts.backfilled += len(head)
+        feed._status(ConnectionState.LIVE,
+                     f"Backfilled {len(head)} {label} history candle{'s' if len(head) != 1 else ''}.", stream,
+                     backfilled=len(head))
 
     # --- gap repair ---------------------------------------------------------------------------
     def start_repair(self, stream: StreamState, grace: bool) -> None:
@@ -121,10 +192,13 @@ class StreamRepairer:
                 self._refuse_future(stream)
                 target = min((m.candle.open_time for m, _ in stream.pending), default=None)
                 received_at = feed._now_ms()
+                kept = stream.kept
                 for candle in candles:
                     if stream.seq.offer(candle, candle.close_time) is _ACCEPT:
                         feed._put_candle(CandleEvent(feed.exchange, stream.symbol, stream.interval_name,
                                                      candle, received_at, candle.close_time, True))
+                        if kept is not None:
+                            kept.append(candle)
                         total += 1
                 expected = stream.seq.expected_next
                 if target is None or expected is None or expected >= target:

@@ -85,3 +85,15 @@ class KlineSequencer:
         """
         if self.expected_next is None or open_time > self.expected_next:
             self.expected_next = open_time
+
+    def restore(self, last_open: int) -> None:
+        """History that arrived late ends at the closed candle opening at `last_open`, and
+        nothing closed was delivered live yet: the next closed candle follows it.
+
+        Only moves forward: a forming candle already seen keeps where closed ones start.
+        """
+        if self.last_closed is None or last_open > self.last_closed:
+            self.last_closed = last_open
+            following = next_open_time(self.interval, last_open)
+            if self.expected_next is None or following > self.expected_next:
+                self.expected_next = following

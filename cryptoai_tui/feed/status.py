@@ -28,6 +28,14 @@ class FeedStatus:
     seconds (`time.time()`, like `at`), so a front end counts down `retry_at - time.time()`
     and composes its own sentence (see `retry_sentence`). `progress`/`total` carry bootstrap
     progress (n/N candles); `backfilled` how many candles a gap repair recovered.
+    `reset` (with `symbol`/`interval`) means "history restored late: restart this stream":
+    a stream that went live without its history (the download kept failing) got it later,
+    and what follows for that stream is its whole series again, the history candles and
+    then the closed candles already delivered live, in order, once each, all with
+    `backfilled=True`, closed by a FeedStatus(LIVE, backfilled=K) for the K history candles;
+    then live continues. A consumer that keeps a series drops that stream's series and
+    state on it and rebuilds from what follows; one that prints (`stream`) skips the
+    candles it already printed.
     `symbol`/`interval` are None when the status is about the whole connection.
     """
 
@@ -41,6 +49,7 @@ class FeedStatus:
     backfilled: int = 0
     at: float = 0.0
     retry_at: float | None = None
+    reset: bool = False
 
     def retry_left(self, now: float) -> float | None:
         """Seconds still to wait at epoch `now` (never negative), None when nothing waits."""

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from cryptoai_tui.exchanges.base import KlineMessage
 from cryptoai_tui.feed.sequencer import KlineSequencer
-from cryptoai_tui.market import CandleEvent, Interval
+from cryptoai_tui.market import Candle, CandleEvent, Interval
 
 if TYPE_CHECKING:
     from cryptoai_tui.feed.connection import FeedConnection
@@ -36,7 +36,7 @@ class StreamState:
     """One (symbol, interval) stream of a feed."""
 
     __slots__ = ("symbol", "interval", "interval_name", "name", "history", "seq", "repairing", "pending",
-                 "conn", "key", "future_slack_ms")
+                 "conn", "key", "future_slack_ms", "kept")
 
     def __init__(self, symbol: str, interval: Interval, name: str, history: int) -> None:
         self.symbol = symbol
@@ -53,6 +53,10 @@ class StreamState:
         #: how far a kline may open after its own frame's event time (one interval): more is
         #: a kline from the future, refused on arrival instead of parked as a gap
         self.future_slack_ms = 31 * 86_400_000 if interval.is_calendar else interval.ms
+        #: while the stream is live without its history (the download failed): the closed
+        #: candles delivered since, newest `history` of them, replayed after the history
+        #: when it arrives late; None otherwise (nothing is kept on the hot path)
+        self.kept: deque[Candle] | None = None
 
     def park(self, message: KlineMessage, received_at: float) -> None:
         pending = self.pending
