@@ -191,12 +191,18 @@ class SignalPrinter:
         self.all_candles = all_candles
         self.encode = encode or _DEFAULT_ENCODER
         self.lines = 0
+        #: the newest candle printed: a stream whose history arrived late is evaluated again
+        #: from its start, and a reader must not get a candle twice or a line out of order
+        self._last_open: int | None = None
 
     def __call__(self, signal: ConfirmedSignal) -> None:
         if not self.all_candles and not is_actionable(signal):
             return
         if not is_warmed_up(signal):
             return
+        if self._last_open is not None and signal.open_time <= self._last_open:
+            return
+        self._last_open = signal.open_time
         self.out.write(self.encode(_line(signal, self.context)) + "\n")
         self.lines += 1
         if self.flush_each:

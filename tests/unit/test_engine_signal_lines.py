@@ -74,7 +74,11 @@ def test_warm_up_means_no_strategy_is_still_warming_up() -> None:
 def test_the_printer_skips_holds_unless_asked_for_every_candle() -> None:
     import io
 
-    signals = [confirmed(50.0), confirmed(50.0, verdict_action=Action.HOLD), confirmed(50.0, Action.WARMUP)]
+    from dataclasses import replace
+
+    hour = 3_600_000
+    signals = [replace(signal, open_time=signal.open_time + i * hour) for i, signal in enumerate(
+        [confirmed(50.0), confirmed(50.0, verdict_action=Action.HOLD), confirmed(50.0, Action.WARMUP)])]
     for all_candles, expected in ((False, 1), (True, 2)):
         out = io.StringIO()
         printer = SignalPrinter(out, flush_each=False, context=CONTEXT, all_candles=all_candles)
@@ -100,3 +104,19 @@ def test_numpy_numbers_in_values_are_written_as_plain_numbers(prefer_orjson: boo
     text = confirmed_signal_line(ConfirmedSignal(signal.open_time, signal.close, signal.confluence, rows),
                                  CONTEXT, line_encoder(prefer_orjson))
     assert json.loads(text)["strategies"]["macd"]["values"] == {"count": 3, "level": 1.5}
+
+
+def test_a_stream_evaluated_again_from_its_start_prints_no_candle_twice() -> None:
+    """A stream whose history arrived late is evaluated again from the history's start: the
+    candles already printed live come by once more (as history) and must not be printed again."""
+    import io
+    from dataclasses import replace
+
+    hour = 3_600_000
+    at = [replace(confirmed(50.0), open_time=1_606_780_800_000 + i * hour) for i in range(5)]
+    out = io.StringIO()
+    printer = SignalPrinter(out, flush_each=False, context=CONTEXT, all_candles=True)
+    for signal in (at[2], at[3], at[0], at[1], at[2], at[3], at[4]):  # live, then the replay, then live
+        printer(signal)
+    opens = [json.loads(line)["open_time"] for line in out.getvalue().splitlines()]
+    assert opens == [at[2].open_time, at[3].open_time, at[4].open_time]
