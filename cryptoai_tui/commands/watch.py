@@ -51,12 +51,18 @@ class WatchPrinter:
         self.interval = interval
         self.sink = sink
         self.all_candles = all_candles
+        #: the newest candle printed per symbol: a stream whose history came late is evaluated
+        #: again from its start, and no candle may be printed twice (as signals does)
+        self._last_open: dict[str, int] = {}
 
     def __call__(self, symbol: str, signal: ConfirmedSignal) -> None:
         from cryptoai_tui.commands.signals import is_actionable, is_warmed_up
 
         if not is_warmed_up(signal) or not (self.all_candles or is_actionable(signal)):
             return
+        if signal.open_time <= self._last_open.get(symbol, signal.open_time - 1):
+            return
+        self._last_open[symbol] = signal.open_time
         self.sink.emit(f"{self.exchange}:{symbol}:{self.interval}",
                        watch_signal_line(self.exchange, symbol, self.interval, signal))
 
