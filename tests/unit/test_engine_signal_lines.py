@@ -120,3 +120,27 @@ def test_a_stream_evaluated_again_from_its_start_prints_no_candle_twice() -> Non
         printer(signal)
     opens = [json.loads(line)["open_time"] for line in out.getvalue().splitlines()]
     assert opens == [at[2].open_time, at[3].open_time, at[4].open_time]
+
+
+def test_watch_prints_no_candle_of_a_symbol_twice_and_keeps_symbols_apart() -> None:
+    from dataclasses import replace
+
+    from cryptoai_tui.commands.watch import LineOut, WatchPrinter
+
+    class Lines:
+        def __init__(self) -> None:
+            self.written: list[tuple[str, str]] = []
+
+        def write(self, line: str, key: str) -> None:
+            self.written.append((key, line))
+
+    hour = 3_600_000
+    at = [replace(confirmed(50.0), open_time=1_606_780_800_000 + i * hour) for i in range(3)]
+    sink = Lines()
+    printer = WatchPrinter("sim", "1h", LineOut(sink), all_candles=True)  # type: ignore[arg-type]
+    for symbol, signal in (("BTCUSDT", at[1]), ("ETHUSDT", at[0]), ("BTCUSDT", at[0]), ("BTCUSDT", at[1]),
+                           ("ETHUSDT", at[1]), ("BTCUSDT", at[2])):
+        printer(symbol, signal)
+    keys = [(key, json.loads(line)["open_time"]) for key, line in sink.written]
+    assert keys == [("sim:BTCUSDT:1h", at[1].open_time), ("sim:ETHUSDT:1h", at[0].open_time),
+                    ("sim:ETHUSDT:1h", at[1].open_time), ("sim:BTCUSDT:1h", at[2].open_time)]
