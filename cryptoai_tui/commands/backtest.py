@@ -10,7 +10,6 @@ processes or on Ray.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import csv
 import json
 import sys
@@ -121,8 +120,10 @@ def journal_backtest(args: argparse.Namespace, candles: list[Candle], symbol: st
         async with session_hooks(engine, plan):
             await engine.run(ReplaySource(candles, symbol, interval, exchange))
 
+    from cryptoai_tui.commands.running import run_to_result
+
     try:
-        asyncio.run(run())
+        run_to_result(run())
     except JournalError as error:
         raise UserFacingError(str(error)) from None
     return confirmed
@@ -164,7 +165,9 @@ def load_candles(args: argparse.Namespace, symbol: str, interval: Interval) -> l
     bar = source.ProgressBar(f"downloading {symbol} {interval.name} from {args.exchange}")
     cache = Path(args.cache_dir).expanduser() if args.cache_dir else None
     try:
-        candles = asyncio.run(source.download(
+        from cryptoai_tui.commands.running import run_to_result
+
+        candles = run_to_result(source.download(
             args.exchange, symbol, interval, start, end, ws_url=args.ws_url, rest_url=args.rest_url,
             simulator=simulator, progress=bar, cache=cache, cache_key=_cache_key(args.exchange, seed, args.rest_url), notice=lambda text: print(f"\ncryptoai-tui: {text}", file=sys.stderr),
         ))

@@ -14,15 +14,17 @@ import asyncio
 import contextlib
 import signal
 from collections.abc import Coroutine
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
-from cryptoai_tui.errors import UserFacingError, raise_terminated
+from cryptoai_tui.errors import Terminated, UserFacingError, raise_terminated
 
 if TYPE_CHECKING:
     from cryptoai_tui.wiring import SimulatorSettings
 
 _STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
+
+T = TypeVar("T")
 
 def simulator_settings(args: argparse.Namespace) -> SimulatorSettings | None:
     """The simulator `--seed`/`--sim-speed` ask for (a fresh seed when none is given), to
@@ -73,6 +75,21 @@ def run_until_stopped(main: Coroutine[Any, Any, Any]) -> int | None:
         return 128 + received[0] if received else None
 
     return asyncio.run(runner())
+
+
+def run_to_result(main: Coroutine[Any, Any, T]) -> T:
+    """`run_until_stopped` for a command that needs what `main` returns (a download): a
+    Ctrl+C or SIGTERM cancels it cleanly, then ends the command with 130 or 143 through the
+    CLI's own handling (KeyboardInterrupt / Terminated), never a half-finished result."""
+    results: list[T] = []
+
+    async def keep() -> None:
+        results.append(await main)
+
+    stopped = run_until_stopped(keep())
+    if stopped is not None:
+        raise Terminated if stopped == 128 + signal.SIGTERM else KeyboardInterrupt
+    return results[0]
 
 
 def _restore_python_handlers() -> None:

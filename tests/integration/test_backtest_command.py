@@ -218,3 +218,30 @@ def test_journal_holds_the_signals_the_backtest_traded_on_once_however_often_it_
     backtest(capsys, *common, "--replay", str(path), "--journal", str(journal))
     with JournalStore(journal) as store:
         assert store.count() == len(rows)
+
+
+@pytest.mark.parametrize("stop, status", [("SIGINT", 130), ("SIGTERM", 143)])
+def test_a_download_stopped_by_ctrl_c_or_sigterm_exits_130_or_143_without_a_traceback(
+        tmp_path: Path, stop: str, status: int) -> None:
+    """SIGTERM used to land inside the in-process simulator's request handler, which logged a
+    traceback and went on: the backtest then finished and exited 0."""
+    import os
+    import signal
+    import subprocess
+
+    process = subprocess.Popen(
+        [sys.executable, "-m", "cryptoai_tui", "backtest", "--symbol", "BTCUSDT", "--interval", "1m",
+         "--strategies", "rsi", "--exchange", "sim", "--start", "2024-01-01"],
+        cwd=Path(__file__).resolve().parents[2], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        env={**os.environ, "CRYPTOAI_TUI_CACHE_DIR": str(tmp_path / "cache")},
+    )
+    assert process.stderr is not None
+    seen = b""
+    while b"downloading" not in seen:  # the download is under way
+        chunk = process.stderr.read1(4096)  # type: ignore[attr-defined]
+        assert chunk, "backtest ended before downloading"
+        seen += chunk
+    process.send_signal(getattr(signal, stop))
+    out, err = process.communicate(timeout=60)
+    assert process.returncode == status, (seen + err).decode()[-500:]
+    assert b"Traceback" not in seen + err and out == b""
