@@ -118,7 +118,9 @@ def _test(path: Path, rule_id: str) -> int:
         dispatcher.submit(alert, [parse_target(u) for u in rule.notify])
         await dispatcher.close(timeout_s=60.0)
 
-    asyncio.run(send())
+    from cryptoai_tui.commands.running import run_to_result
+
+    run_to_result(send())
     failed = False
     for delivery in ledger:
         if delivery.state != "retried":
@@ -142,7 +144,9 @@ def _preview(args: argparse.Namespace) -> int:
     else:
         if rule.symbol == "REPLAY":
             raise RuleError("alert preview on the exchange's history needs --symbol, e.g. --symbol BTCUSDT.")
-        candles = asyncio.run(_rest_history(args, rule.symbol, interval))
+        from cryptoai_tui.commands.running import run_to_result
+
+        candles = run_to_result(_rest_history(args, rule.symbol, interval))
         where = f"{rule.symbol} {interval.name} on {args.exchange}"
     counts = preview_counts(rule, candles, interval.name)
     span = f"{len(candles)} candles ({where})"
