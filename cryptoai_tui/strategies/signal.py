@@ -274,6 +274,8 @@ class ConfluenceRule:
     def description(self) -> str:
         if self.mode is not None:
             return self.mode.description
+        if self.k == 1:
+            return "A trigger on its own (no other strategy needs to confirm it)."
         return f"A trigger and at least {self.k} strategies (the trigger's included) on its side."
 
     def needed(self, total: int) -> int:

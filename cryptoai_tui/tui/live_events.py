@@ -13,6 +13,7 @@ from enum import Enum
 
 from cryptoai_tui.feed.status import ConnectionState
 from cryptoai_tui.snapshot import Snapshot
+from cryptoai_tui.strategies.confluence import mode_label
 from cryptoai_tui.strategies.signal import Action
 from cryptoai_tui.tui.formatting import format_candle_time, format_clock, format_confidence, format_duration, format_price
 
@@ -57,7 +58,8 @@ def snapshot_events(previous: Snapshot | None, current: Snapshot) -> list[LiveEv
             plural = "s" if backfilled > 1 else ""
             events.append(LiveEvent(EventKind.BACKFILL, f"backfilled {backfilled} missed candle{plural}"))
         if current.mode is not previous.mode:
-            events.append(LiveEvent(EventKind.MODE, f"confluence mode {current.mode.name}"))
+            label = mode_label(current.mode, len(current.rows))  # "3 of 11", not "3 OF N"
+            events.append(LiveEvent(EventKind.MODE, f"confluence mode {label}"))
         errors = current.metrics.strategy_errors - previous.metrics.strategy_errors
         if errors > 0:
             failing = ", ".join(row.name for row in current.rows if row.error) or "a strategy"

@@ -99,3 +99,14 @@ async def test_history_verdicts_over_many_frames_keep_only_the_newest_few_below_
         assert len(shown) == 1 + FIRST_SIGNALS_SHOWN
         assert "20:00 candle" in shown[0]  # the live one on top
         assert ["11:00" in shown[1], "10:00" in shown[2], "09:00" in shown[3]] == [True, True, True]
+
+
+def test_a_k_mode_change_is_logged_as_k_of_n() -> None:
+    from cryptoai_tui.snapshot import StrategyRow
+    from cryptoai_tui.strategies.signal import ConfluenceRule, Signal
+
+    rows = tuple(StrategyRow(name, Signal.hold("quiet")) for name in ("rsi", "macd", "adx"))
+    before = replace(BASE, rows=rows)
+    after = replace(before, mode=ConfluenceRule.at_least(2))
+    assert [e.text for e in snapshot_events(before, after)] == ["confluence mode 2 of 3"]
+    assert ConfluenceRule.at_least(1).description.startswith("A trigger on its own")
