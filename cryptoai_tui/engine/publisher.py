@@ -141,6 +141,7 @@ class Publisher:
         # (action, open_time, closed count) per row; a new tuple only when some row triggers,
         # so a publish captures it by reference and LastTriggers are built when read
         self._trigger_at: tuple[tuple[Action, int, int] | None, ...] = ()
+        self._triggers_cache: tuple[object, int, tuple[LastTrigger | None, ...]] = ((), 0, ())
         self.last_signal: ConfirmedSignal | None = None
         self._signal_at = 0
         self._sequence = 0
@@ -163,7 +164,21 @@ class Publisher:
     @property
     def last_triggers(self) -> tuple[LastTrigger | None, ...]:
         """Each row's last confirmed trigger, counted back from the newest closed candle."""
-        return _last_triggers(self._trigger_at, self._closed_count)
+        return self._last_triggers(self._trigger_at, self._closed_count)
+
+    def _last_triggers(
+        self, trigger_at: tuple[tuple[Action, int, int] | None, ...], count: int,
+    ) -> tuple[LastTrigger | None, ...]:
+        """LastTriggers of `trigger_at` at `count` closed candles, built once per pair: every
+        forming update's Snapshot shows the same ones until the next close."""
+        cached = self._triggers_cache
+        if cached[0] is trigger_at and cached[1] == count:
+            return cached[2]
+        built = tuple(
+            None if seen is None else LastTrigger(seen[0], seen[1], count - seen[2]) for seen in trigger_at
+        )
+        self._triggers_cache = (trigger_at, count, built)
+        return built
 
     def add_listener(
         self,
@@ -302,7 +317,7 @@ class Publisher:
             last_signal=last_signal,  # type: ignore[arg-type]
             last_signal_ago=last_signal_ago,  # type: ignore[arg-type]
             labels=self.labels,
-            last_triggers=_last_triggers(trigger_at, closed_count),  # type: ignore[arg-type]
+            last_triggers=self._last_triggers(trigger_at, closed_count),  # type: ignore[arg-type]
             recent_candles=(recent_closed + (forming,)  # type: ignore[operator]
                             if forming is not None else recent_closed),  # type: ignore[arg-type]
             recent_signals=recent_signals,  # type: ignore[arg-type]
@@ -310,10 +325,3 @@ class Publisher:
             sequence=sequence,  # type: ignore[arg-type]
         )
 
-
-def _last_triggers(
-    trigger_at: tuple[tuple[Action, int, int] | None, ...], count: int,
-) -> tuple[LastTrigger | None, ...]:
-    return tuple(
-        None if seen is None else LastTrigger(seen[0], seen[1], count - seen[2]) for seen in trigger_at
-    )
