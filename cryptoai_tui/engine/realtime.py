@@ -28,8 +28,9 @@ from cryptoai_tui.engine.publisher import (
     EngineCounts,
     FeedState,
     Publisher,
+    MetricValues,
     SnapshotListener,
-    metrics,
+    metric_values,
 )
 from cryptoai_tui.engine.source import CandleSource
 from cryptoai_tui.engine.strategy_choice import StrategyChoice, row_labels
@@ -38,7 +39,7 @@ from cryptoai_tui.market.candle import Candle, CandleEvent
 from cryptoai_tui.market.interval import Interval
 from cryptoai_tui.market.series import CandleSeries
 from cryptoai_tui.market.symbol import parse_symbol
-from cryptoai_tui.snapshot import ConfirmedSignal, Metrics, Snapshot
+from cryptoai_tui.snapshot import ConfirmedSignal, Snapshot
 from cryptoai_tui.strategies.base import Strategy
 from cryptoai_tui.strategies.confluence import Mode
 from cryptoai_tui.strategies.signal import ConfluenceMode
@@ -163,7 +164,8 @@ class RealtimeStrategyEngine:
         Confirmed signals already published keep the mode they were confirmed under.
         """
         self._runner.set_mode(mode)
-        return self._publish(None)
+        self._publish(None)
+        return self._publisher.snapshot
 
     async def run(self, source: CandleSource) -> None:
         """Consume `source` until it ends or `stop()` is called; re-raises a fatal source error.
@@ -320,10 +322,10 @@ class RealtimeStrategyEngine:
         self._publisher = fresh
 
     # --- publishing ----------------------------------------------------------------------
-    def _publish(self, timed_received_at: float | None) -> Snapshot:
+    def _publish(self, timed_received_at: float | None) -> None:
         self._status_pending = False
         runner = self._runner
-        snapshot = self._publisher.publish(
+        self._publisher.publish(
             mode=runner.mode,
             feed=self._feed,
             forming=self.series.forming,
@@ -337,10 +339,9 @@ class RealtimeStrategyEngine:
             metrics=self._metrics,
             timed_received_at=timed_received_at,
         )
-        return snapshot
 
-    def _metrics(self) -> Metrics:
+    def _metrics(self) -> MetricValues:
         source = self._source
         counters = source.counters if source is not None else _NO_COUNTERS
         lag = self._lag.lag_ms if self._lag.real_time else None
-        return metrics(counters, self._counts, self._runner.errors, self._publisher.latency, lag)
+        return metric_values(counters, self._counts, self._runner.errors, lag)
