@@ -151,6 +151,21 @@ class Publisher:
         self._snapshot = Snapshot(exchange, symbol, interval, ConfluenceMode.MAJORITY, ConnectionState.CONNECTING)
         self._pending: tuple[object, ...] | None = None
 
+    def restart(self) -> None:
+        """Forget what the series taught (recent candles and signals, last triggers): the
+        source restarts the stream from its history. Listeners, the latency window, the
+        snapshot sequence and the newest Snapshot stay, so a screen keeps drawing."""
+        self._recent_closed.clear()
+        self._recent_closed_tuple = ()
+        self._recent_signals.clear()
+        self._recent_signals_tuple = ()
+        self.last_confirmed = None
+        self._closed_count = 0
+        self._trigger_at = ()
+        self._triggers_cache = ((), 0, ())
+        self.last_signal = None
+        self._signal_at = 0
+
     @property
     def snapshot(self) -> Snapshot:
         """The newest Snapshot; already the new one while the listeners hear of it. The

@@ -306,20 +306,7 @@ class RealtimeStrategyEngine:
         self._runner.reset()
         self._last_closed = None
         self._provisional = True
-        old = self._publisher
-        fresh = Publisher(
-            self.exchange, self.symbol, self.interval.name,
-            recent_candles=self.options.recent_candles, recent_signals=self.options.recent_signals,
-            latency_samples=self.options.latency_samples, labels=old.labels,
-        )
-        # the same listeners, latency window and snapshot sequence: only the series restarts
-        # (publisher.py has no restart of its own yet; these are its fields, read, not changed)
-        fresh.latency = old.latency
-        fresh._snapshot_listeners = old._snapshot_listeners
-        fresh._confirmed_listeners = old._confirmed_listeners
-        fresh._sequence = old._sequence
-        fresh.snapshot = old.snapshot
-        self._publisher = fresh
+        self._publisher.restart()
 
     # --- publishing ----------------------------------------------------------------------
     def _publish(self, timed_received_at: float | None) -> None:
