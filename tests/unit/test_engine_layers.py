@@ -13,7 +13,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 PROBE = """
 import json, sys
-import cryptoai_tui.engine, cryptoai_tui.engine.history, cryptoai_tui.engine.publisher
+import cryptoai_tui.engine, cryptoai_tui.engine.history, cryptoai_tui.engine.publisher, cryptoai_tui.engine.realtime
 print(json.dumps(sorted(name for name in sys.modules if name.startswith("cryptoai_tui."))))
 """
 
