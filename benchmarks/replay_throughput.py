@@ -10,6 +10,7 @@ writing the lines to an in-memory buffer instead of a terminal. In the same run,
 same input, it splits that figure into its parts:
 
 * `engine_only`: the same replay with no printer (the engine's event path alone);
+* `stdlib_json`: the full replay with the lines encoded by `json` instead of orjson;
 * `encoding_share`: the part of the full run's CPU time the JSON lines take;
 * `plain_loop`: `engine.history.evaluate_history`, the same evaluator in a plain loop (no
   event loop, no events, no output): what the event path costs on top of evaluation.
@@ -60,9 +61,10 @@ def repeated_csv(target: int, directory: Path) -> Path:
     return path
 
 
-def replay(path: Path, *, print_lines: bool) -> dict[str, float]:
-    """One `signals --replay` run; with `print_lines` False, the engine alone."""
-    from cryptoai_tui.commands.signals import LineContext, SignalPrinter
+def replay(path: Path, *, print_lines: bool, orjson: bool = True) -> dict[str, float]:
+    """One `signals --replay` run; with `print_lines` False, the engine alone; with
+    `orjson` False, the lines written by the standard library's encoder."""
+    from cryptoai_tui.commands.signals import LineContext, SignalPrinter, line_encoder
     from cryptoai_tui.engine import RealtimeStrategyEngine
     from cryptoai_tui.market import Interval
     from cryptoai_tui.replay import ReplaySource
@@ -72,7 +74,7 @@ def replay(path: Path, *, print_lines: bool) -> dict[str, float]:
     started, cpu_started = time.perf_counter(), time.process_time()
     engine = RealtimeStrategyEngine(SYMBOL, interval, "all", "majority", "replay")
     printer = SignalPrinter(io.StringIO(), flush_each=False, context=LineContext("replay", SYMBOL, interval.name),
-                            all_candles=True) if print_lines else None
+                            all_candles=True, encode=line_encoder(prefer_orjson=orjson)) if print_lines else None
     if printer is not None:
         engine.add_listener(on_confirmed=printer)
     asyncio.run(engine.run(source))
@@ -102,6 +104,7 @@ def plain_loop(path: Path) -> dict[str, float]:
 def measure(path: Path) -> dict[str, object]:
     full = replay(path, print_lines=True)
     engine = replay(path, print_lines=False)
+    stdlib = replay(path, print_lines=True, orjson=False)
     plain = plain_loop(path)
     try:
         import orjson  # noqa: F401
@@ -123,6 +126,9 @@ def measure(path: Path) -> dict[str, object]:
         "engine_only_cpu_candles_per_second": engine["cpu_candles_per_second"],
         "encoding_share": round(max(0.0, 1.0 - full["cpu_candles_per_second"]
                                     / engine["cpu_candles_per_second"]), 3),
+        # the full run again with the lines written by json instead of orjson
+        "stdlib_json_candles_per_second": stdlib["candles_per_second"],
+        "stdlib_json_cpu_candles_per_second": stdlib["cpu_candles_per_second"],
         "plain_loop_candles_per_second": plain["candles_per_second"],
         "plain_loop_cpu_candles_per_second": plain["cpu_candles_per_second"],
         "orjson_installed": encoder == "orjson",

@@ -23,12 +23,13 @@ import re
 import sys
 import time
 from dataclasses import dataclass
+from enum import Enum
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, TextIO
 
 from cryptoai_tui.errors import UserFacingError
-from cryptoai_tui.snapshot import ConfirmedSignal, Snapshot
-from cryptoai_tui.strategies.signal import Action
+from cryptoai_tui.snapshot import ConfirmedSignal, Snapshot, StrategyRow
+from cryptoai_tui.strategies.signal import Action, Stance
 
 if TYPE_CHECKING:
     from cryptoai_tui.engine import RealtimeStrategyEngine
@@ -88,16 +89,28 @@ def _line(signal: ConfirmedSignal, context: LineContext) -> dict[str, Any]:
             "opposed_by": list(confluence.opposed_by),
             "reason": confluence.reason,
         },
-        "strategies": {
-            row.name: {
-                "action": row.signal.action.value,
-                "stance": row.signal.stance.value,
-                "confidence": row.signal.confidence,
-                "values": dict(row.signal.values),
-            }
-            for row in signal.rows
-        },
+        "strategies": _strategies(signal.rows),
     }
+
+
+def _strategies(rows: tuple[StrategyRow, ...]) -> dict[str, dict[str, Any]]:
+    """Each row's entry of a line. A replay writes eleven per candle: the enums' texts come
+    from a dict (an Enum's `.value` is a property, several times the cost of the lookup)."""
+    text = _ENUM_TEXT
+    entries: dict[str, dict[str, Any]] = {}
+    for row in rows:
+        signal = row.signal
+        entries[row.name] = {
+            "action": text[signal.action],
+            "stance": text[signal.stance],
+            "confidence": signal.confidence,
+            "values": dict(signal.values),
+        }
+    return entries
+
+
+#: every Action's and Stance's text, by member (see `_strategies`)
+_ENUM_TEXT: dict[Enum, str] = {member: member.value for kind in (Action, Stance) for member in kind}
 
 
 def _plain_number(value: object) -> float | int:
@@ -160,7 +173,11 @@ def confirmed_signal_line(signal: ConfirmedSignal, context: LineContext, encode:
 
 def is_warmed_up(signal: ConfirmedSignal) -> bool:
     """True once no chosen strategy is still waiting for its lookback."""
-    return all(row.signal.action is not Action.WARMUP for row in signal.rows)
+    warmup = Action.WARMUP
+    for row in signal.rows:  # a loop, not all(generator): once per confirmed candle
+        if row.signal.action is warmup:
+            return False
+    return True
 
 
 def is_actionable(signal: ConfirmedSignal) -> bool:

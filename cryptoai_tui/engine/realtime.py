@@ -28,8 +28,9 @@ from cryptoai_tui.engine.publisher import (
     EngineCounts,
     FeedState,
     Publisher,
+    MetricValues,
     SnapshotListener,
-    metrics,
+    metric_values,
 )
 from cryptoai_tui.engine.source import CandleSource
 from cryptoai_tui.engine.strategy_choice import StrategyChoice, row_labels
@@ -38,7 +39,7 @@ from cryptoai_tui.market.candle import Candle, CandleEvent
 from cryptoai_tui.market.interval import Interval
 from cryptoai_tui.market.series import CandleSeries
 from cryptoai_tui.market.symbol import parse_symbol
-from cryptoai_tui.snapshot import ConfirmedSignal, Metrics, Snapshot
+from cryptoai_tui.snapshot import ConfirmedSignal, Snapshot
 from cryptoai_tui.strategies.base import Strategy
 from cryptoai_tui.strategies.confluence import Mode
 from cryptoai_tui.strategies.signal import ConfluenceMode
@@ -163,7 +164,8 @@ class RealtimeStrategyEngine:
         Confirmed signals already published keep the mode they were confirmed under.
         """
         self._runner.set_mode(mode)
-        return self._publish(None)
+        self._publish(None)
+        return self._publisher.snapshot
 
     async def run(self, source: CandleSource) -> None:
         """Consume `source` until it ends or `stop()` is called; re-raises a fatal source error.
@@ -304,26 +306,13 @@ class RealtimeStrategyEngine:
         self._runner.reset()
         self._last_closed = None
         self._provisional = True
-        old = self._publisher
-        fresh = Publisher(
-            self.exchange, self.symbol, self.interval.name,
-            recent_candles=self.options.recent_candles, recent_signals=self.options.recent_signals,
-            latency_samples=self.options.latency_samples, labels=old.labels,
-        )
-        # the same listeners, latency window and snapshot sequence: only the series restarts
-        # (publisher.py has no restart of its own yet; these are its fields, read, not changed)
-        fresh.latency = old.latency
-        fresh._snapshot_listeners = old._snapshot_listeners
-        fresh._confirmed_listeners = old._confirmed_listeners
-        fresh._sequence = old._sequence
-        fresh.snapshot = old.snapshot
-        self._publisher = fresh
+        self._publisher.restart()
 
     # --- publishing ----------------------------------------------------------------------
-    def _publish(self, timed_received_at: float | None) -> Snapshot:
+    def _publish(self, timed_received_at: float | None) -> None:
         self._status_pending = False
         runner = self._runner
-        snapshot = self._publisher.publish(
+        self._publisher.publish(
             mode=runner.mode,
             feed=self._feed,
             forming=self.series.forming,
@@ -337,10 +326,9 @@ class RealtimeStrategyEngine:
             metrics=self._metrics,
             timed_received_at=timed_received_at,
         )
-        return snapshot
 
-    def _metrics(self) -> Metrics:
+    def _metrics(self) -> MetricValues:
         source = self._source
         counters = source.counters if source is not None else _NO_COUNTERS
         lag = self._lag.lag_ms if self._lag.real_time else None
-        return metrics(counters, self._counts, self._runner.errors, self._publisher.latency, lag)
+        return metric_values(counters, self._counts, self._runner.errors, lag)

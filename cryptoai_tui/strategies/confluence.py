@@ -28,10 +28,12 @@ from cryptoai_tui.strategies.signal import (
     ConfluenceResult,
     ConfluenceRule,
     Signal,
+    Stance,
 )
 
 _LEANING = {Action.BUY: "bullish", Action.SELL: "bearish"}
 _OPPOSITE = {Action.BUY: Action.SELL, Action.SELL: Action.BUY}
+_STANCE_SIDE: dict[Stance, Action | None] = {stance: stance.side for stance in Stance}
 
 
 def confluence(
@@ -49,11 +51,23 @@ def confluence(
     if total == 0:
         return ConfluenceResult(shown, Action.HOLD, 0.0, (), 0, "no strategies chosen", needed=needed)
 
-    triggers = {
-        side: tuple(name for name, s in signals.items() if s.trigger is side)
-        for side in (Action.BUY, Action.SELL)
-    }
-    buys, sells = triggers[Action.BUY], triggers[Action.SELL]
+    # One pass reads each signal's trigger and side once (the engine recombines on most
+    # closed candles; the properties cost more than the arithmetic). Same sets, same order.
+    buy, sell = Action.BUY, Action.SELL
+    buy_list: list[str] = []
+    sell_list: list[str] = []
+    sides: list[tuple[str, Action | None, bool]] = []  # (name, side, triggered)
+    for name, s in signals.items():
+        action = s.action
+        if action is buy:
+            buy_list.append(name)
+            sides.append((name, buy, True))
+        elif action is sell:
+            sell_list.append(name)
+            sides.append((name, sell, True))
+        else:
+            sides.append((name, _STANCE_SIDE[s.stance], False))
+    buys, sells = tuple(buy_list), tuple(sell_list)
     if buys and sells:
         reason = f"conflict: {', '.join(buys)} BUY vs {', '.join(sells)} SELL"
         return ConfluenceResult(
@@ -62,12 +76,11 @@ def confluence(
     if not buys and not sells:
         return ConfluenceResult(shown, Action.HOLD, 0.0, (), total, "no trigger", needed=needed)
 
-    side = Action.BUY if buys else Action.SELL
-    triggered = triggers[side]
-    confirmed = tuple(
-        name for name, s in signals.items() if s.trigger is None and s.side is side
-    )
-    opposed = tuple(name for name, s in signals.items() if s.side is _OPPOSITE[side])
+    side = buy if buys else sell
+    triggered = buys if buys else sells
+    other = _OPPOSITE[side]
+    confirmed = tuple(name for name, leans, trig in sides if not trig and leans is side)
+    opposed = tuple(name for name, leans, _ in sides if leans is other)
     on_side = len(triggered) + len(confirmed)
     leaning = _LEANING[side]
     head = f"{', '.join(triggered)} {side.value}"
