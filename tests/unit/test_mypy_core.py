@@ -19,11 +19,15 @@ _ERROR = re.compile(r"^(?P<path>[^:]+):(?P<line>\d+): error: (?P<message>.*)$")
 
 
 @pytest.fixture(scope="module")
-def mypy_report(request: pytest.FixtureRequest) -> tuple[str, list[tuple[str, str, str]]]:
+def mypy_report(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> tuple[str, list[tuple[str, str, str]]]:
     """mypy's whole output and its errors as (file, line, message)."""
     from mypy import api
 
-    cache = request.config.cache.mkdir("mypy") if request.config.cache else ROOT / ".mypy_cache"
+    # without pytest's cache (`-p no:cacheprovider`) a cold run in a temporary directory
+    pytest_cache = getattr(request.config, "cache", None)
+    cache = pytest_cache.mkdir("mypy") if pytest_cache is not None else tmp_path_factory.mktemp("mypy-cache")
     with pytest.MonkeyPatch.context() as patch:
         patch.chdir(ROOT)
         stdout, stderr, _status = api.run(
