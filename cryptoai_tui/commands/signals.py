@@ -272,7 +272,7 @@ class StatusPrinter:
         self.err = err
         self.on_failure = on_failure
         self.failed = False
-        self._last: tuple[Any, str] | None = None
+        self._last: tuple[Any, str, float | None] | None = None
         self.printed: set[str] = set()
 
     def __call__(self, snapshot: Snapshot) -> None:
@@ -280,7 +280,9 @@ class StatusPrinter:
         from cryptoai_tui.feed.status import ConnectionState
 
         message = mask_secrets(snapshot.state_message)
-        key = (snapshot.state, message)
+        # a new retry time is a new attempt: two refusals in a row say the same words, and
+        # each is worth a line (their "Connecting to" between may share a burst and be skipped)
+        key = (snapshot.state, message, snapshot.retry_at)
         if key != self._last and message:
             self._last = key
             self.printed.add(message)
