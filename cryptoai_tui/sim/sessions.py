@@ -17,7 +17,6 @@ import random
 import re
 import uuid
 from abc import ABC, abstractmethod
-from collections import deque
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Coroutine
 
@@ -320,7 +319,8 @@ class BinanceSession(Session):
         super().__init__(context, ws, ordinal)
         self.protocol = protocol
         self.combined = protocol.url_is_combined(path)
-        self._incoming: deque[float] = deque()
+        #: the incoming-message allowance: (tokens left, loop time they were counted at)
+        self._allowance: tuple[float, float] | None = None
         self._last_pong = self._loop.time()
         for stream in protocol.streams_from_url(path):
             self._subscribe_stream(stream)
@@ -419,15 +419,18 @@ class BinanceSession(Session):
         await self.send_text(self.protocol.encode_control(message))
 
     def _over_rate_limit(self) -> bool:
+        """A token bucket of `max_incoming_per_s` tokens refilled at that rate: a burst above
+        the limit or a sustained rate above it closes, as on Binance. A sliding one-second
+        window counted frames by when this reader got to them, so a client pacing itself
+        under the limit was cut when a busy loop delivered its frames bunched together."""
         limit = self.context.config.max_incoming_per_s
         if limit is None:
             return False
         now = self._loop.time()
-        window = self._incoming
-        window.append(now)
-        while window and window[0] <= now - 1.0:
-            window.popleft()
-        return len(window) > limit
+        tokens, counted_at = self._allowance if self._allowance is not None else (limit, now)
+        tokens = min(limit, tokens + (now - counted_at) * limit) - 1.0
+        self._allowance = (tokens, now)
+        return tokens < 0
 
     async def _ping_loop(self) -> None:
         """Ping frames every `ping_interval_s`; cut the connection when no ping has been

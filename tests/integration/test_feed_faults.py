@@ -42,8 +42,11 @@ class Recorder:
     """Collects what a feed emits, per stream, and stops once enough live closes arrived;
     with a simulator and `stall_every`, stalls its connections every that many live closes."""
 
-    def __init__(self, target_live_closes: int, sim: SimExchange | None = None, stall_every: int = 0) -> None:
+    def __init__(self, target_live_closes: int, sim: SimExchange | None = None, stall_every: int = 0,
+                 every_stream: Sequence[Stream] = ()) -> None:
         self.target = target_live_closes
+        #: streams that must each have had a live close before the recording ends
+        self.every_stream = frozenset(every_stream)
         self.sim = sim
         self.stall_every = stall_every
         self.closed: dict[Stream, list[CandleEvent]] = {}
@@ -65,7 +68,10 @@ class Recorder:
                 self.live_closes += 1
                 if self.sim is not None and self.stall_every and self.live_closes % self.stall_every == 0:
                     self.sim.stall_connections(STALL_S)
-        return self.live_closes >= self.target
+        return self.live_closes >= self.target and self._every_stream_closed_live()
+
+    def _every_stream_closed_live(self) -> bool:
+        return all(key in self._live and self.closed.get(key) for key in self.every_stream)
 
 
 async def record(feed: KlineFeed, recorder: Recorder) -> None:
@@ -158,7 +164,9 @@ async def test_streams_beyond_the_url_are_subscribed_by_paced_messages() -> None
         # A URL too short for more than a couple of streams: the rest go by SUBSCRIBE.
         config = FeedConfig(seed=2, stall_timeout_s=1.0, max_url_length=len(sim.ws_url) + 60)
         feed = KlineFeed(protocol, streams, history=5, config=config)
-        recorder = Recorder(target_live_closes=120)
+        # the last SUBSCRIBE goes out ~2.5 s in, when the first streams may already have
+        # closed 120 candles between them: wait for every stream, not for a total
+        recorder = Recorder(target_live_closes=120, every_stream=streams)
         await record(feed, recorder)
         assert_ground_truth(sim, recorder, streams)
         assert sim.stats().rate_limit_closes == 0
