@@ -18,6 +18,7 @@ from cryptoai_tui.strategies.indicators import confidence
 from cryptoai_tui.strategies.signal import Signal
 from cryptoai_tui.strategies.smc.incremental import IncrementalStrategy, WindowAtr
 from cryptoai_tui.strategies.smc.parameters import check_atr_period, check_positive
+from cryptoai_tui.strategies.smc.quiet import HIGH, LOW, QuietBox
 from cryptoai_tui.strategies.smc.structure import Direction
 from cryptoai_tui.strategies.smc.zones import Retests, sort_retests, zone_signal
 from cryptoai_tui.strategies.wording import price_text
@@ -78,6 +79,15 @@ class FairValueGapStrategy(IncrementalStrategy):
                 [formed] if formed else [], [], "formed", "no gap formed on this bar", live
             )
         return _signal(hits, live, "retested and held", "no open fair value gap")
+
+    def _quiet_box(self, data: OHLCV, j: int, seq: int) -> QuietBox:
+        """A bar that touches no gap and leaves none with bar j-2 shows the open gaps."""
+        box = QuietBox()
+        self._retests.quiet_box(self.gaps, seq, self.params["expiry"], box)
+        if j >= 2:  # no gap: the low not above bar a's high, the high not below its low
+            box.at_most(LOW, float(data.high[j - 2]))
+            box.at_least(HIGH, float(data.low[j - 2]))
+        return box
 
     def _gap_formed_at(
         self, data: OHLCV, j: int, seq: int, ranges: WindowAtr
