@@ -55,7 +55,7 @@ class StructureBreakStrategy(PivotStrategy):
         )
         self._last = LastSignal()
 
-    def _quiet_box(self, data: OHLCV, j: int, seq: int) -> QuietBox:
+    def _quiet_box(self, data: OHLCV, j: int, seq: int, ranges: WindowAtr) -> QuietBox:
         """A bar that confirms no pivot and breaks nothing gets the quiet state's HOLD."""
         return _structure_box(self.structure, data, j)
 

@@ -110,7 +110,7 @@ class IncrementalStrategy(Strategy):
         Must read only bars <= j. With commit=False it must leave every attribute as it was.
         """
 
-    def _quiet_box(self, data: OHLCV, j: int, seq: int) -> QuietBox | None:
+    def _quiet_box(self, data: OHLCV, j: int, seq: int, ranges: WindowAtr) -> QuietBox | None:
         """The forming bars j that `_step(commit=False)` answers from its quiet path, whose
         verdict depends on the closed bars alone: called after that step, with the state
         it read. None (the default): no memo, every revision is evaluated."""
@@ -146,7 +146,7 @@ class IncrementalStrategy(Strategy):
         j, seq = n - 1, self._seq + 1
         signal = self._emit(data, j, seq, ranges, commit=False)
         if self.memoise:
-            box = self._quiet_box(data, j, seq)
+            box = self._quiet_box(data, j, seq, ranges)
             self._memo.remember(data, n, self._seq, self._last_time, box, signal)
         return signal
 

@@ -142,7 +142,7 @@ class LiquiditySweepStrategy(PivotStrategy):
             )
         return _signal(fired, live, verb, stance)
 
-    def _quiet_box(self, data: OHLCV, j: int, seq: int) -> QuietBox:
+    def _quiet_box(self, data: OHLCV, j: int, seq: int, ranges: WindowAtr) -> QuietBox:
         """A bar that reaches no level, confirms no pivot and fires no pending sweep keeps
         the levels and gets the HOLD they give, with the stance its close leaves."""
         box = QuietBox()

@@ -65,7 +65,7 @@ class OrderBlockStrategy(PivotStrategy):
         self.blocks: list[OrderBlock] = []
         self._retests: Retests[OrderBlock] = Retests()
 
-    def _quiet_box(self, data: OHLCV, j: int, seq: int) -> QuietBox:
+    def _quiet_box(self, data: OHLCV, j: int, seq: int, ranges: WindowAtr) -> QuietBox:
         """A bar that touches no block and breaks no structure shows the open blocks."""
         box = QuietBox()
         self._retests.quiet_box(self.blocks, seq, self.params["expiry"], box)
