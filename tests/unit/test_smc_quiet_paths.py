@@ -37,7 +37,7 @@ REVISIONS = 14
 def revisions(candle: Candle, recent: list[Candle], rng: random.Random) -> list[Candle]:
     """Forming versions of `candle`: a walk from its open, a little beyond its final high
     and low, sometimes onto a recent bar's exact high or low, with growing volume (the
-    first zero: a trigger on it is refused)."""
+    first zero: a trigger on it is refused); the range mostly widens, sometimes narrows."""
     span = max(candle.high - candle.low, candle.open * 1e-4)
     price, high, low = candle.open, candle.open, candle.open
     steps = []
@@ -48,7 +48,10 @@ def revisions(candle: Candle, recent: list[Candle], rng: random.Random) -> list[
         else:
             price = min(max(price + rng.uniform(-0.4, 0.4) * span, candle.low - 0.2 * span),
                         candle.high + 0.2 * span)
-        high, low = max(high, price), min(low, price)
+        if rng.random() < 0.25:  # not a feed's path (its range only widens), but a pure
+            high, low = max(candle.open, price), min(candle.open, price)  # verdict allows it
+        else:
+            high, low = max(high, price), min(low, price)
         steps.append(replace(candle, high=high, low=low, close=price,
                              volume=candle.volume * k / REVISIONS, closed=False))
     return steps

@@ -84,45 +84,29 @@ class FairValueGapStrategy(IncrementalStrategy):
         """A bar that touches no gap and forms none with bar j-2 shows the open gaps."""
         box = QuietBox()
         self._retests.quiet_box(self.gaps, seq, self.params["expiry"], box)
-        return box if j < 2 or self._no_gap_box(data, j, ranges, box) else None
+        return box if j < 2 or self._no_gap_box(data, j, box) else None
 
-    def _no_gap_box(self, data: OHLCV, j: int, ranges: WindowAtr, box: QuietBox) -> bool:
-        """Narrow `box` to bars j that form no gap as bar j does (False: bar j forms one).
+    def _no_gap_box(self, data: OHLCV, j: int, box: QuietBox) -> bool:
+        """Narrow `box` to bars j that form no gap as bar j does (False: bar j may form one).
 
         A bar past bar a's edge still forms none when bar b's body points the other way
-        (closed bars: any such bar) or the gap is under the minimum size: the size grows
-        with the low (bullish) or falls with the high (bearish), so every bar no further
-        out than this one is too small too (a forming low only falls, a high only rises).
+        (closed bars: any such bar). Not so a gap under the minimum size: the ATR it is
+        measured in reads bar j's own true range, so no price box keeps it too small.
         """
         a, b = j - 2, j - 1
         high_a, low_a = float(data.high[a]), float(data.low[a])
-        high, low = float(data.high[j]), float(data.low[j])
+        low = float(data.low[j])
         body = float(data.close[b]) - float(data.open[b])
         middle = self.params["middle_candle"]
         if low > high_a:  # bullish by its edges (tested first, as `_gap_formed_at` does)
             box.above(LOW, high_a)
-            if middle and body <= 0:
-                return True
-            if not self._too_small(low - high_a, ranges, j):
-                return False
-            box.at_most(LOW, low)
-            return True
+            return bool(middle and body <= 0)
         box.at_most(LOW, high_a)
-        if not high < low_a:
+        if not float(data.high[j]) < low_a:
             box.at_least(HIGH, low_a)
             return True
         box.below(HIGH, low_a)  # bearish by its edges
-        if middle and body >= 0:
-            return True
-        if not self._too_small(low_a - high, ranges, j):
-            return False
-        box.at_least(HIGH, high)
-        return True
-
-    def _too_small(self, size: float, ranges: WindowAtr, j: int) -> bool:
-        """`_gap_formed_at`'s size rule: under `min_size_atr` ATRs (or no ATR yet)."""
-        minimum = self.params["min_size_atr"]
-        return minimum > 0 and not size >= minimum * ranges.at(j)
+        return bool(middle and body >= 0)
 
     def _gap_formed_at(
         self, data: OHLCV, j: int, seq: int, ranges: WindowAtr
