@@ -16,6 +16,7 @@ from cryptoai_tui.market.series import OHLCV
 from cryptoai_tui.strategies.indicators import confidence
 from cryptoai_tui.strategies.signal import Action, Signal
 from cryptoai_tui.strategies.smc.incremental import LastSignal, PivotStrategy, WindowAtr
+from cryptoai_tui.strategies.smc.quiet import QuietBox
 from cryptoai_tui.strategies.smc.parameters import (
     check_break_on,
     check_pivot_params,
@@ -53,6 +54,10 @@ class StructureBreakStrategy(PivotStrategy):
             p["left"], p["right"], p["break_on"] == "wick", pivots=self.pivots
         )
         self._last = LastSignal()
+
+    def _quiet_box(self, data: OHLCV, j: int, seq: int, ranges: WindowAtr) -> QuietBox:
+        """A bar that confirms no pivot and breaks nothing gets the quiet state's HOLD."""
+        return _structure_box(self.structure, data, j)
 
     def _step(self, data: OHLCV, j: int, seq: int, ranges: WindowAtr, commit: bool) -> Signal:
         state = self.structure.step(data, j, seq, commit=commit)
@@ -95,6 +100,12 @@ class ChochStrategy(StructureBreakStrategy):
     title: ClassVar[str] = "Change of character"
     description: ClassVar[str] = "Close breaks the last swing against the trend (reversal)"
     trades: ClassVar[BreakKind] = BreakKind.CHOCH
+
+
+def _structure_box(structure: MarketStructure, data: OHLCV, j: int) -> QuietBox:
+    box = QuietBox()
+    structure.quiet_box(data, j, box)
+    return box
 
 
 def _levels(state: StructureState) -> dict[str, float]:

@@ -18,6 +18,7 @@ from cryptoai_tui.strategies.indicators import confidence
 from cryptoai_tui.strategies.signal import Signal
 from cryptoai_tui.strategies.smc.incremental import IncrementalStrategy, WindowAtr
 from cryptoai_tui.strategies.smc.parameters import check_atr_period, check_positive
+from cryptoai_tui.strategies.smc.quiet import HIGH, LOW, QuietBox
 from cryptoai_tui.strategies.smc.structure import Direction
 from cryptoai_tui.strategies.smc.zones import Retests, sort_retests, zone_signal
 from cryptoai_tui.strategies.wording import price_text
@@ -78,6 +79,34 @@ class FairValueGapStrategy(IncrementalStrategy):
                 [formed] if formed else [], [], "formed", "no gap formed on this bar", live
             )
         return _signal(hits, live, "retested and held", "no open fair value gap")
+
+    def _quiet_box(self, data: OHLCV, j: int, seq: int, ranges: WindowAtr) -> QuietBox | None:
+        """A bar that touches no gap and forms none with bar j-2 shows the open gaps."""
+        box = QuietBox()
+        self._retests.quiet_box(self.gaps, seq, self.params["expiry"], box)
+        return box if j < 2 or self._no_gap_box(data, j, box) else None
+
+    def _no_gap_box(self, data: OHLCV, j: int, box: QuietBox) -> bool:
+        """Narrow `box` to bars j that form no gap as bar j does (False: bar j may form one).
+
+        A bar past bar a's edge still forms none when bar b's body points the other way
+        (closed bars: any such bar). Not so a gap under the minimum size: the ATR it is
+        measured in reads bar j's own true range, so no price box keeps it too small.
+        """
+        a, b = j - 2, j - 1
+        high_a, low_a = float(data.high[a]), float(data.low[a])
+        low = float(data.low[j])
+        body = float(data.close[b]) - float(data.open[b])
+        middle = self.params["middle_candle"]
+        if low > high_a:  # bullish by its edges (tested first, as `_gap_formed_at` does)
+            box.above(LOW, high_a)
+            return bool(middle and body <= 0)
+        box.at_most(LOW, high_a)
+        if not float(data.high[j]) < low_a:
+            box.at_least(HIGH, low_a)
+            return True
+        box.below(HIGH, low_a)  # bearish by its edges
+        return bool(middle and body >= 0)
 
     def _gap_formed_at(
         self, data: OHLCV, j: int, seq: int, ranges: WindowAtr

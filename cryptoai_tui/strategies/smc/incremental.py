@@ -18,6 +18,7 @@ from cryptoai_tui.market.series import OHLCV
 from cryptoai_tui.strategies.base import Strategy
 from cryptoai_tui.strategies.indicators import atr
 from cryptoai_tui.strategies.signal import Action, Signal
+from cryptoai_tui.strategies.smc.quiet import QuietBox, QuietMemo
 from cryptoai_tui.strategies.smc.structure import PivotTracker, share_pivots
 
 _BUY, _SELL = Action.BUY, Action.SELL
@@ -77,6 +78,8 @@ class IncrementalStrategy(Strategy):
     """
 
     group: ClassVar[str] = "Smart Money"
+    # Off only to prove the memo invisible (tests, benchmarks/smc_step.py's baseline).
+    memoise: bool = True
 
     def __init__(self, **params: object) -> None:
         super().__init__(**params)
@@ -88,6 +91,7 @@ class IncrementalStrategy(Strategy):
         self._last_time: int | None = None
         self._seq = -1
         self._last_signal: Signal | None = None
+        self._memo = QuietMemo()
         self._reset_state()
 
     @abstractmethod
@@ -106,12 +110,22 @@ class IncrementalStrategy(Strategy):
         Must read only bars <= j. With commit=False it must leave every attribute as it was.
         """
 
+    def _quiet_box(self, data: OHLCV, j: int, seq: int, ranges: WindowAtr) -> QuietBox | None:
+        """The forming bars j that `_step(commit=False)` answers from its quiet path, whose
+        verdict depends on the closed bars alone: called after that step, with the state
+        it read. None (the default): no memo, every revision is evaluated."""
+        return None
+
     @property
     def atr_period(self) -> int:
         return int(self.params["atr_period"])
 
     def evaluate(self, data: OHLCV, *, confirmed: bool) -> Signal:
         n = data.open_time.shape[0]
+        if not confirmed:
+            recalled = self._memo.recall(data, n, self._seq, self._last_time)
+            if recalled is not None:
+                return recalled
         closed = n if confirmed else n - 1
         ranges = WindowAtr(data, self._atr_period)
         start = self._first_new_bar(data.open_time, closed)
@@ -125,7 +139,16 @@ class IncrementalStrategy(Strategy):
         if n == 0 or (self._last_time is not None and int(times[n - 1]) <= self._last_time):
             # No forming bar in the window: the newest bar is one already confirmed.
             return self._last_signal or Signal.warmup(n, self.lookback)
-        return self._emit(data, n - 1, self._seq + 1, ranges, commit=False)
+        return self._forming(data, n, ranges)
+
+    def _forming(self, data: OHLCV, n: int, ranges: WindowAtr) -> Signal:
+        """The forming bar's signal, remembered while its revisions stay quiet."""
+        j, seq = n - 1, self._seq + 1
+        signal = self._emit(data, j, seq, ranges, commit=False)
+        if self.memoise:
+            box = self._quiet_box(data, j, seq, ranges)
+            self._memo.remember(data, n, self._seq, self._last_time, box, signal)
+        return signal
 
     def _first_new_bar(self, times: np.ndarray, closed: int) -> int:
         """Index of the first closed bar not processed yet; resets on a discontinuity."""

@@ -27,6 +27,7 @@ from cryptoai_tui.strategies.smc.parameters import (
     check_positive,
     pivot_lookback,
 )
+from cryptoai_tui.strategies.smc.quiet import CLOSE, HIGH, LOW, QuietBox
 from cryptoai_tui.strategies.smc.structure import Pivot, PivotKind
 from cryptoai_tui.strategies.wording import price_text
 
@@ -140,6 +141,38 @@ class LiquiditySweepStrategy(PivotStrategy):
                 stance,
             )
         return _signal(fired, live, verb, stance)
+
+    def _quiet_box(self, data: OHLCV, j: int, seq: int, ranges: WindowAtr) -> QuietBox:
+        """A bar that reaches no level, confirms no pivot and fires no pending sweep keeps
+        the levels and gets the HOLD they give, with the stance its close leaves."""
+        box = QuietBox()
+        _, min_high, max_low = self._unexpired(seq)
+        box.at_most(HIGH, min_high)
+        box.at_least(LOW, max_low)
+        top, bottom = self.pivots.candidates_at(data, j)
+        if top is not None:
+            box.above(HIGH, top)
+        if bottom is not None:
+            box.below(LOW, bottom)
+        if self.params["confirm_bar"]:
+            for sweep in self.pending:  # a close back inside would confirm it
+                if sweep.level.kind is PivotKind.HIGH:
+                    box.at_least(CLOSE, sweep.level.level)
+                else:
+                    box.at_most(CLOSE, sweep.level.level)
+        self._bias_box(seq, float(data.close[j]), box)
+        return box
+
+    def _bias_box(self, seq: int, close: float, box: QuietBox) -> None:
+        """Keep the close on the side of the stance's failure test it is on now."""
+        bias = self.bias
+        if bias is None or seq - bias.seq >= self.params["stance_bars"]:
+            return
+        extreme = bias.extreme
+        if bias.stance is Stance.BULLISH:  # failed: close < extreme
+            (box.below if close < extreme else box.at_least)(CLOSE, extreme)
+        else:  # failed: close > extreme
+            (box.above if close > extreme else box.at_most)(CLOSE, extreme)
 
     def _unexpired(self, seq: int) -> tuple[list[LiquidityLevel], float, float]:
         """The levels bar `seq` can still sweep, the lowest high level and the highest low

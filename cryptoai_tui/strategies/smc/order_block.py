@@ -25,6 +25,7 @@ from cryptoai_tui.strategies.smc.parameters import (
     check_positive,
     pivot_lookback,
 )
+from cryptoai_tui.strategies.smc.quiet import QuietBox
 from cryptoai_tui.strategies.smc.structure import Direction, MarketStructure, StructureBreak
 from cryptoai_tui.strategies.smc.zones import Retests, sort_retests, zone_signal
 from cryptoai_tui.strategies.wording import price_text
@@ -63,6 +64,13 @@ class OrderBlockStrategy(PivotStrategy):
         )
         self.blocks: list[OrderBlock] = []
         self._retests: Retests[OrderBlock] = Retests()
+
+    def _quiet_box(self, data: OHLCV, j: int, seq: int, ranges: WindowAtr) -> QuietBox:
+        """A bar that touches no block and breaks no structure shows the open blocks."""
+        box = QuietBox()
+        self._retests.quiet_box(self.blocks, seq, self.params["expiry"], box)
+        self.structure.quiet_box(data, j, box)
+        return box
 
     def _step(self, data: OHLCV, j: int, seq: int, ranges: WindowAtr, commit: bool) -> Signal:
         high, low, close = float(data.high[j]), float(data.low[j]), float(data.close[j])

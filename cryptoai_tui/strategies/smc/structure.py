@@ -17,6 +17,7 @@ from enum import Enum
 
 from cryptoai_tui.market.series import OHLCV
 from cryptoai_tui.strategies.signal import Stance
+from cryptoai_tui.strategies.smc.quiet import CLOSE, HIGH, LOW, QuietBox
 
 
 class Direction(Enum):
@@ -140,17 +141,31 @@ class PivotTracker:
         p = j - right
         if p - left < 0:
             return None, None, 0
-        times = data.open_time
-        key = (times[j - 1], times[p - left])
-        if key != self._key:
-            self._candidates(data, p, j)
-            self._key = key
-        top, bottom = self._top, self._bottom
+        top, bottom = self._candidates_for(data, p, j)
         if top is not None and not data.high[j] <= top:
             top = None
         if bottom is not None and not data.low[j] >= bottom:
             bottom = None
         return top, bottom, self._p_time
+
+    def candidates_at(self, data: OHLCV, j: int) -> tuple[float | None, float | None]:
+        """The levels bar j confirms as a pivot high and low unless its own high rises above
+        the first or its low falls below the second (None: no candidate on that side).
+
+        What a forming bar's quiet-path memo needs: the prices that would change its verdict.
+        """
+        p = j - self.right
+        if p - self.left < 0:
+            return None, None
+        return self._candidates_for(data, p, j)
+
+    def _candidates_for(self, data: OHLCV, p: int, j: int) -> tuple[float | None, float | None]:
+        times = data.open_time
+        key = (times[j - 1], times[p - self.left])
+        if key != self._key:
+            self._candidates(data, p, j)
+            self._key = key
+        return self._top, self._bottom
 
     def pivots_at(self, data: OHLCV, j: int, seq: int) -> tuple[Pivot | None, Pivot | None]:
         """`pivots_confirmed_at(data, j, seq, left, right)`, from the candidates."""
@@ -250,6 +265,21 @@ class MarketStructure:
         return StructureState(
             trend, high, high_broken, low, low_broken, new_high, new_low, tuple(breaks)
         )
+
+
+    def quiet_box(self, data: OHLCV, j: int, box: QuietBox) -> None:
+        """Narrow `box` to the forming bars j that confirm no pivot and break nothing: those
+        `step` answers with the quiet state, whatever their exact prices."""
+        top, bottom = self.pivots.candidates_at(data, j)
+        if top is not None:
+            box.above(HIGH, top)  # a high above the candidate: the pivot is not confirmed
+        if bottom is not None:
+            box.below(LOW, bottom)
+        up, down = (HIGH, LOW) if self.wick_breaks else (CLOSE, CLOSE)
+        if self.high is not None and not self.high_broken:
+            box.at_most(up, self.high.level)
+        if self.low is not None and not self.low_broken:
+            box.at_least(down, self.low.level)
 
 
 def _kind(trend: Direction | None, direction: Direction) -> BreakKind:

@@ -17,6 +17,7 @@ from types import MappingProxyType
 from typing import Callable, Generic, Protocol, Sequence, TypeVar
 
 from cryptoai_tui.strategies.signal import Action, Signal, Stance
+from cryptoai_tui.strategies.smc.quiet import CLOSE, HIGH, LOW, QuietBox
 from cryptoai_tui.strategies.smc.structure import Direction, stance_of
 
 
@@ -93,6 +94,22 @@ class Retests(Generic[Z]):
     def sort(
         self, zones: list[Z], seq: int, expiry: int, high: float, low: float, close: float
     ) -> tuple[list[Z], list[Z]]:
+        self._refresh(zones, seq, expiry)
+        bull_top, bull_bottom, bear_bottom, bear_top = self._bounds
+        if low > bull_top and close >= bull_bottom and high < bear_bottom and close <= bear_top:
+            return [], list(self._unexpired)
+        return sort_retests(self._unexpired, seq, expiry, high, low, close)
+
+    def quiet_box(self, zones: list[Z], seq: int, expiry: int, box: QuietBox) -> None:
+        """Narrow `box` to the bars that retest and fail no zone (`sort`'s first answer)."""
+        self._refresh(zones, seq, expiry)
+        bull_top, bull_bottom, bear_bottom, bear_top = self._bounds
+        box.above(LOW, bull_top)
+        box.at_least(CLOSE, bull_bottom)
+        box.below(HIGH, bear_bottom)
+        box.at_most(CLOSE, bear_top)
+
+    def _refresh(self, zones: list[Z], seq: int, expiry: int) -> None:
         if zones is not self._source or seq != self._seq:
             unexpired = [zone for zone in zones if seq - zone.created_seq <= expiry]
             bull = [zone for zone in unexpired if zone.direction is Direction.BULLISH]
@@ -104,10 +121,6 @@ class Retests(Generic[Z]):
                 min((zone.top for zone in bear), default=_INF),
             )
             self._source, self._seq, self._unexpired = zones, seq, unexpired
-        bull_top, bull_bottom, bear_bottom, bear_top = self._bounds
-        if low > bull_top and close >= bull_bottom and high < bear_bottom and close <= bear_top:
-            return [], list(self._unexpired)
-        return sort_retests(self._unexpired, seq, expiry, high, low, close)
 
 
 _INF = float("inf")
