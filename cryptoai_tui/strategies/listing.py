@@ -46,3 +46,35 @@ LISTINGS: tuple[StrategyListing, ...] = (
     StrategyListing("liquidity_sweep", "Liquidity sweep", "Smart Money",
                     "A wick takes the stops beyond a swing, the close rejects it"),
 )
+
+NAMES: tuple[str, ...] = tuple(entry.name for entry in LISTINGS)
+ALL = "all"
+
+
+def plain_names(text: str) -> tuple[str, ...] | None:
+    """The strategies a `--strategies` text of bare names chooses (`rsi;macd`, `all`), in
+    the registry's order, or None when only the registry can read it.
+
+    A remembered Lab choice is bare names, and reading it through the registry would load
+    numpy and TA-Lib before the first frame. Anything else, parameters, an unknown or
+    repeated name, nothing chosen, gets None, so the registry parses it and says what is
+    wrong in its own sentence. The result equals the registry's (tested).
+    """
+    chosen: dict[str, None] = {}
+    explicit: set[str] = set()
+    for segment in text.split(";"):
+        for item in (part.strip() for part in segment.split(",")):
+            if not item:
+                continue
+            if ":" in item or "=" in item:
+                return None
+            name = item.lower()
+            if name == ALL:
+                for known in NAMES:
+                    chosen.setdefault(known, None)
+                continue
+            if name not in NAMES or name in explicit:
+                return None
+            explicit.add(name)
+            chosen[name] = None
+    return tuple(chosen) or None

@@ -53,3 +53,10 @@ def test_building_the_lab_loads_no_heavy_module() -> None:
     report = probe({})
     assert report["heavy"] == [], "loaded before the first frame: " + ", ".join(report["heavy"])
     assert len(report["strategies"]) == 11  # the picker still lists every strategy
+
+
+@pytest.mark.parametrize("remembered", ["rsi;macd", "all"])
+def test_remembered_bare_names_load_no_heavy_module(remembered: str) -> None:
+    """What the Lab remembers is bare names; reading them must not import the classes."""
+    report = probe({"exchange": "sim", "strategies": remembered})
+    assert report["chosen"] and report["heavy"] == [], ", ".join(report["heavy"])
