@@ -4,7 +4,8 @@ The app runs unmodified, as a user runs it, in a pseudo-terminal of 120x40 that 
 reads: the clock stops when the Lab's title ("Strategy Lab") has been written to the
 terminal, which Textual does in its first full-screen refresh, and the app's process group
 is then ended. No hook in product code, no environment switch: what is timed is exactly the
-process a user starts.
+process a user starts, with its bytecode cached as an installed package has it
+(PYTHONDONTWRITEBYTECODE is dropped from the environment).
 
 On a shared machine one figure means little, so each trial also times
 `python -c "import textual.app"` (the floor any Textual app pays) back to back, and the
@@ -50,7 +51,9 @@ def first_frame(command: list[str]) -> float:
     master, slave = pty.openpty()
     fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", SIZE[0], SIZE[1], 0, 0))
     env = dict(os.environ, TERM="xterm-256color", COLUMNS=str(SIZE[1]), LINES=str(SIZE[0]))
-    for name in ("TEXTUAL", "TEXTUAL_DRIVER", "PYTEST_CURRENT_TEST"):
+    # PYTHONDONTWRITEBYTECODE (set in some shells and CI) would make every run compile the
+    # package from source, which an installed app never does, and defeat the warm-up run.
+    for name in ("TEXTUAL", "TEXTUAL_DRIVER", "PYTEST_CURRENT_TEST", "PYTHONDONTWRITEBYTECODE"):
         env.pop(name, None)
     started = time.perf_counter()
     process = subprocess.Popen(
@@ -85,7 +88,8 @@ def first_frame(command: list[str]) -> float:
 
 def import_textual_app() -> float:
     started = time.perf_counter()
-    subprocess.run([sys.executable, "-c", "import textual.app"], check=True, cwd=ROOT)
+    env = {name: value for name, value in os.environ.items() if name != "PYTHONDONTWRITEBYTECODE"}
+    subprocess.run([sys.executable, "-c", "import textual.app"], check=True, cwd=ROOT, env=env)
     return time.perf_counter() - started
 
 

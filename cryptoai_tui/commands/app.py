@@ -88,7 +88,13 @@ def config_from_args(args: argparse.Namespace) -> AppConfig:
 
 def _check_fits(specs: tuple[StrategySpec, ...]) -> None:
     """Refuse, before the terminal switches, a parameter that can never warm up in the live
-    screen's window (the sentence names the largest value that fits)."""
+    screen's window (the sentence names the largest value that fits).
+
+    Specs without parameters are the defaults, which always fit (test_strategy_listing
+    checks it), so a remembered choice of plain names does not import the strategy classes
+    (numpy, TA-Lib) before the first frame."""
+    if not any(spec.params for spec in specs):
+        return
     from cryptoai_tui.engine import EngineOptions
     from cryptoai_tui.strategies.registry import check_fits
 

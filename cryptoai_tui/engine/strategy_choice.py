@@ -57,7 +57,16 @@ class StrategySpec:
 
 def parse_strategy_choice(text: str) -> tuple[StrategySpec, ...]:
     """`--strategies` text as specs, in the order given; ValueError with the registry's
-    sentence for an unknown name or parameter."""
+    sentence for an unknown name or parameter.
+
+    Bare names (`rsi;macd`, what the Lab remembers) are read from the static listing, so
+    the app's start-up does not import the strategy classes (numpy, TA-Lib) for them.
+    """
+    from cryptoai_tui.strategies.listing import plain_names
+
+    names = plain_names(text)
+    if names is not None:
+        return tuple(StrategySpec(name) for name in names)
     from cryptoai_tui.strategies.registry import parse_strategy_spec
 
     return tuple(StrategySpec.of(strategy) for strategy in parse_strategy_spec(text))

@@ -89,22 +89,20 @@ class Catalogue:
 
 
 def default_catalogue() -> Catalogue:
-    """The catalogue built from the strategy and exchange registries.
+    """The catalogue built from the strategy listing and the exchange registry.
 
-    The simulated exchange speaks the Binance spot protocol, so it offers Binance's intervals.
+    The strategies come from `strategies.listing`, a static copy of what the classes declare,
+    because importing the classes loads numpy and TA-Lib, which the Lab's first frame does
+    not need. The simulated exchange speaks the Binance spot protocol, so it offers
+    Binance's intervals.
     """
     from cryptoai_tui.exchanges.registry import get_protocol
-    from cryptoai_tui.strategies.registry import STRATEGIES, STRATEGY_NAMES
+    from cryptoai_tui.strategies.listing import LISTINGS
     from cryptoai_tui.wiring import protocol_name
 
     strategies = tuple(
-        StrategyInfo(
-            name=name,
-            title=STRATEGIES[name].title,
-            group=STRATEGIES[name].group,
-            description=STRATEGIES[name].description,
-        )
-        for name in STRATEGY_NAMES
+        StrategyInfo(name=entry.name, title=entry.title, group=entry.group, description=entry.description)
+        for entry in LISTINGS
     )
     intervals: dict[str, tuple[str, ...]] = {}
     for info in EXCHANGES:

@@ -15,12 +15,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, AsyncIterator, Awaitable, Callable, Protocol, Sequence
 
 from cryptoai_tui.market.symbol import Symbol
-from cryptoai_tui.snapshot import Snapshot
 from cryptoai_tui.strategies.confluence import Mode
 from cryptoai_tui.tui.catalogue import Catalogue
 from cryptoai_tui.tui.session import Endpoint, LiveSession
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # Snapshot too: only annotations here, and it loads the feed's status types
+    from cryptoai_tui.snapshot import Snapshot
     from cryptoai_tui.alerts.book import Alert
     from cryptoai_tui.alerts.rules import AlertRule
     from cryptoai_tui.engine import CandleSource, RealtimeStrategyEngine

@@ -61,11 +61,11 @@ def test_core_layers_import_neither_textual_nor_pandas() -> None:
 
 
 # What `cryptoai-tui --exchange sim` does before its first frame: parse the command line,
-# build the config and the app, and mount the Lab (headless here). The network clients, pandas
-# and the live screen must still be unloaded then; they load when a session needs them.
+# build the config and the app, and mount the Lab (headless here). The network clients, pandas,
+# numpy, TA-Lib and the live screen must still be unloaded then; they load when a session needs them.
 STARTUP_PROBE = """
 import asyncio, json, sys
-DEFERRED = ("httpx", "websockets", "pandas", "cryptoai_tui.tui.screens.live",
+DEFERRED = ("httpx", "websockets", "pandas", "numpy", "talib", "cryptoai_tui.tui.screens.live",
             "cryptoai_tui.feed.kline_feed", "cryptoai_tui.sim.server")
 
 def loaded():
