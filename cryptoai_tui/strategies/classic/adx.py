@@ -10,13 +10,14 @@ the two DIs are equal.
 
 from __future__ import annotations
 
+from types import MappingProxyType
 from typing import Any, ClassVar, Mapping
 
 from cryptoai_tui.market.series import OHLCV
 from cryptoai_tui.strategies.classic.base import TIE, Bar, StreamedStrategy, decide
 from cryptoai_tui.strategies.streaming import DirectionalState, DirectionalValue
 from cryptoai_tui.strategies.indicators import clip01, directional
-from cryptoai_tui.strategies.signal import Action, Signal, Stance
+from cryptoai_tui.strategies.signal import BUY, HOLD, NEUTRAL, Action, Signal, Stance, make_signal, stance_of
 
 THRESHOLD = 25.0
 
@@ -72,17 +73,15 @@ class AdxStrategy(StreamedStrategy[DirectionalValue]):
         up, down = adx_cross(plus_prev, plus_now, minus_prev, minus_now)
         stance = adx_stance(a_now, plus_now, minus_now, threshold)
         if a_now < threshold:
-            if up or down:
-                crossed = "above" if up else "below"
-                reason = f"+DI crossed {crossed} -DI but ADX {a_now:.1f} < {threshold:g}: no trend"
-                return Signal.hold(reason, values, stance)
-            return Signal.hold((_no_trend, a_now, threshold), values, stance)
+            reason = (_crossed_no_trend, up, a_now, threshold) if up or down else (
+                _no_trend, a_now, threshold)
+            return make_signal(HOLD, 0.0, reason, MappingProxyType(values), stance)
 
         def explain(action: Action) -> tuple[float, str]:
             total = plus_now + minus_now
             spread = 2.0 * abs(plus_now - minus_now) / total if total > 0 else 0.0
             strength = (clip01((a_now - threshold) / threshold) + clip01(spread)) / 2.0
-            crossed = "above" if action is Action.BUY else "below"
+            crossed = "above" if action is BUY else "below"
             return (
                 0.5 + 0.5 * strength,
                 f"+DI crossed {crossed} -DI with ADX {a_now:.1f} >= {threshold:g}",
@@ -97,6 +96,11 @@ class AdxStrategy(StreamedStrategy[DirectionalValue]):
             explain=explain,
             stance=stance,
         )
+
+
+def _crossed_no_trend(up: bool, adx: float, threshold: float) -> str:
+    crossed = "above" if up else "below"
+    return f"+DI crossed {crossed} -DI but ADX {adx:.1f} < {threshold:g}: no trend"
 
 
 def _no_trend(adx: float, threshold: float) -> str:
@@ -119,5 +123,5 @@ def adx_cross(
 
 def adx_stance(adx: float, plus_di: float, minus_di: float, threshold: float) -> Stance:
     if not adx >= threshold:  # NaN never trends
-        return Stance.NEUTRAL
-    return Stance.of(plus_di - minus_di)
+        return NEUTRAL
+    return stance_of(plus_di - minus_di)

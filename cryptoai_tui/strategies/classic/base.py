@@ -29,10 +29,20 @@ from cryptoai_tui.market.series import OHLCV
 from cryptoai_tui.strategies.base import Strategy
 from cryptoai_tui.strategies.indicators import atr
 from cryptoai_tui.strategies.streaming import AtrState
-from cryptoai_tui.strategies.signal import Action, Reason, Signal, Stance
+from cryptoai_tui.strategies.signal import (
+    BUY,
+    HOLD,
+    NEUTRAL,
+    SELL,
+    Action,
+    Reason,
+    Signal,
+    Stance,
+    make_signal,
+)
 
-_HOLD = Action.HOLD
 NO_VOLUME = "no volume on this bar (exchange maintenance?); no signal"
+BOTH_FIRED = "BUY and SELL rules both fired; no signal"
 
 
 class ClassicStrategy(Strategy):
@@ -196,7 +206,7 @@ def decide(
     values: dict[str, float],
     hold_reason: Reason,
     explain: Callable[[Action], tuple[float, str]],
-    stance: Stance = Stance.NEUTRAL,
+    stance: Stance = NEUTRAL,
 ) -> Signal:
     """Apply the rules every classic strategy shares (strategies.md §2.1): a zero-volume bar
     never signals, and BUY and SELL together cancel out to HOLD.
@@ -209,16 +219,14 @@ def decide(
     """
     frozen = MappingProxyType(values)  # each strategy passes a dict of its own
     if not (buy or sell):
-        return Signal(_HOLD, 0.0, hold_reason, frozen, stance)  # most bars: first and cheapest
+        return make_signal(HOLD, 0.0, hold_reason, frozen, stance)  # most bars: first, cheapest
     if volume <= 0.0:
-        return Signal(Action.HOLD, 0.0, NO_VOLUME, frozen, stance)
+        return make_signal(HOLD, 0.0, NO_VOLUME, frozen, stance)
     if buy and sell:
-        return Signal(Action.HOLD, 0.0, "BUY and SELL rules both fired; no signal", frozen, stance)
-    if buy or sell:
-        action = Action.BUY if buy else Action.SELL
-        confidence, reason = explain(action)
-        return Signal(action, confidence, reason, frozen, stance)
-    return Signal(Action.HOLD, 0.0, hold_reason, frozen, stance)
+        return make_signal(HOLD, 0.0, BOTH_FIRED, frozen, stance)
+    action = BUY if buy else SELL
+    confidence, reason = explain(action)
+    return make_signal(action, confidence, reason, frozen, stance)
 
 
 class WithAtr:

@@ -11,14 +11,17 @@ the middle" is the side a breakout stays valid on; it reads the same window as t
 
 from __future__ import annotations
 
+from types import MappingProxyType
 from typing import Any, ClassVar, Mapping
 
 from cryptoai_tui.market.series import OHLCV
 from cryptoai_tui.strategies.classic.base import Bar, StreamedStrategy, decide, near
 from cryptoai_tui.strategies.streaming import BollingerState, BollingerValue
 from cryptoai_tui.strategies.indicators import bollinger, bollinger_bars, confidence
-from cryptoai_tui.strategies.signal import Action, Signal, Stance
+from cryptoai_tui.strategies.signal import BUY, HOLD, NEUTRAL, Action, Signal, make_signal, stance_of
 from cryptoai_tui.strategies.wording import price_text
+
+FLAT_BANDS = "bands are flat (no price movement); no signal"
 
 
 class BollingerStrategy(StreamedStrategy[BollingerValue]):
@@ -71,14 +74,14 @@ class BollingerStrategy(StreamedStrategy[BollingerValue]):
         width = up_now - lo_now
         values = {"upper": up_now, "middle": mid_now, "lower": lo_now}
         if width <= 0.0:
-            return Signal.hold("bands are flat (no price movement); no signal", values)
+            return make_signal(HOLD, 0.0, FLAT_BANDS, MappingProxyType(values), NEUTRAL)
         pct_b = (c_now - lo_now) / width
         values["pct_b"] = pct_b
         # Decision: from those numbers alone.
         buy, sell = bollinger_trigger(c_prev, c_now, up_prev, up_now, lo_prev, lo_now)
 
         def explain(action: Action) -> tuple[float, str]:
-            if action is Action.BUY:
+            if action is BUY:
                 return (
                     confidence(pct_b - 1.0, 0.5),
                     f"close {price_text(c_now)} broke above the upper band {price_text(up_now)}",
@@ -95,7 +98,7 @@ class BollingerStrategy(StreamedStrategy[BollingerValue]):
             values=values,
             hold_reason=(_hold_reason, c_now, up_now, lo_now, pct_b),
             explain=explain,
-            stance=Stance.of(c_now - mid_now),
+            stance=stance_of(c_now - mid_now),
         )
 
 

@@ -19,7 +19,7 @@ from cryptoai_tui.strategies.classic.base import (
 )
 from cryptoai_tui.strategies.indicators import confidence, ema
 from cryptoai_tui.strategies.streaming import EmaPairState, EmaPairValue
-from cryptoai_tui.strategies.signal import Action, Signal, Stance
+from cryptoai_tui.strategies.signal import BUY, Action, Signal, stance_of
 from cryptoai_tui.strategies.wording import price_text
 
 
@@ -73,7 +73,7 @@ class EmaCrossStrategy(StreamedStrategy[tuple[float, float]]):
         def explain(action: Action) -> tuple[float, str]:
             range_ = self._range(data, bar)
             opening = abs(spread_now - spread_prev)
-            side = "above" if action is Action.BUY else "below"
+            side = "above" if action is BUY else "below"
             return (
                 confidence(opening, 0.25 * range_),
                 f"EMA{p['fast']} crossed {side} EMA{p['slow']} "
@@ -87,7 +87,7 @@ class EmaCrossStrategy(StreamedStrategy[tuple[float, float]]):
             values={"fast": fast_now, "slow": slow_now},
             hold_reason=(_hold_reason, p["fast"], p["slow"], spread_now),
             explain=explain,
-            stance=Stance.of(spread_now),
+            stance=stance_of(spread_now),
         )
 
     def _range(self, data: OHLCV, bar: Bar | None) -> float:

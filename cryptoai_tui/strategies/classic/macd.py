@@ -13,7 +13,7 @@ from cryptoai_tui.strategies.classic.base import Bar, StreamedStrategy, WithAtr,
 from cryptoai_tui.strategies.classic.ema_cross import ema_trigger
 from cryptoai_tui.strategies.indicators import confidence, macd
 from cryptoai_tui.strategies.streaming import MacdState, MacdValue
-from cryptoai_tui.strategies.signal import Action, Signal, Stance
+from cryptoai_tui.strategies.signal import BUY, Action, Signal, stance_of
 from cryptoai_tui.strategies.wording import price_text
 
 
@@ -66,7 +66,7 @@ class MacdStrategy(StreamedStrategy[MacdValue]):
 
         def explain(action: Action) -> tuple[float, str]:
             range_ = atr_on(self, data, bar, p["atr_period"])
-            side = "above" if action is Action.BUY else "below"
+            side = "above" if action is BUY else "below"
             return (
                 confidence(abs(h_now - h_prev), 0.1 * range_),
                 f"MACD crossed {side} its signal line (hist {price_text(h_now)})",
@@ -79,7 +79,7 @@ class MacdStrategy(StreamedStrategy[MacdValue]):
             values={"macd": now[0], "signal": now[1], "hist": h_now},
             hold_reason=(_hold_reason, h_now),
             explain=explain,
-            stance=Stance.of(h_now),
+            stance=stance_of(h_now),
         )
 
 

@@ -14,7 +14,7 @@ from cryptoai_tui.market.series import OHLCV
 from cryptoai_tui.strategies.classic.base import FROM_WINDOW, TIE, Bar, StreamedStrategy, decide
 from cryptoai_tui.strategies.indicators import confidence, rsi
 from cryptoai_tui.strategies.streaming import RsiState
-from cryptoai_tui.strategies.signal import Action, Signal, Stance
+from cryptoai_tui.strategies.signal import BEARISH, BULLISH, BUY, NEUTRAL, Action, Signal, Stance
 
 MODES = ("cross", "level")
 
@@ -93,7 +93,7 @@ class RsiStrategy(StreamedStrategy[float]):
             before = rsi(data.close, p["period"])[:-1].tolist()
 
         def explain(action: Action) -> tuple[float, str]:
-            if action is Action.BUY:
+            if action is BUY:
                 low = self._extreme(before, now, lower, below=True)
                 verb = "crossed above" if p["mode"] == "cross" else "is below"
                 return confidence(lower - low, lower), f"RSI {verb} {lower:g} (low {low:.1f})"
@@ -167,10 +167,10 @@ def rsi_trigger(
 
 def rsi_stance(now: float, lower: float, upper: float) -> Stance:
     if now < lower:
-        return Stance.BULLISH
+        return BULLISH
     if now > upper:
-        return Stance.BEARISH
-    return Stance.NEUTRAL
+        return BEARISH
+    return NEUTRAL
 
 
 def _hold_reason(now: float, lower: float, upper: float) -> str:

@@ -15,7 +15,7 @@ from cryptoai_tui.strategies.classic.base import TIE, Bar, StreamedStrategy, dec
 from cryptoai_tui.strategies.streaming import StochasticState, StochasticValue
 from cryptoai_tui.strategies.classic.rsi import rsi_stance
 from cryptoai_tui.strategies.indicators import confidence, stochastic, stochastic_bars
-from cryptoai_tui.strategies.signal import Action, Signal, Stance
+from cryptoai_tui.strategies.signal import BUY, Action, Signal
 
 _TIE = TIE * 100.0  # these readings live on a 0-100 scale
 
@@ -83,7 +83,7 @@ class StochasticStrategy(StreamedStrategy[StochasticValue]):
         buy, sell = stochastic_trigger(k_prev, k_now, d_prev, d_now, lower, upper)
 
         def explain(action: Action) -> tuple[float, str]:
-            if action is Action.BUY:
+            if action is BUY:
                 return (
                     confidence(lower - floor, lower),
                     f"%K crossed above %D out of oversold ({floor:.1f} < {lower:g})",
