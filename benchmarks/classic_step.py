@@ -12,7 +12,8 @@ closed candle evaluated with `confirmed=True` (a closed step: one update). Only 
 `evaluate` call is timed; the series' own bookkeeping is not.
 
 Baseline: `talib.stream.RSI(...).peek(close)` and `.update(close)` on an open handle, and the
-plain `Signal(...)` constructor, timed the same way (one perf_counter_ns pair per call).
+plain `Signal(...)` constructor, timed the same way (one perf_counter_ns pair per call) in
+the same loop, next to the strategy calls, so clock drift on a shared machine hits both.
 
 Prints JSON: per strategy forming_p50_ns, closed_p50_ns and their ratios to the baseline.
 """
@@ -60,36 +61,23 @@ def p50(samples: list[int]) -> float:
     return float(ordered[len(ordered) // 2])
 
 
-def baseline(closes: list[float], n: int) -> dict[str, float]:
-    """The raw costs the glue is measured against (ns, p50 of `n` timed calls each)."""
-    clock = time.perf_counter_ns
-    handle = talib.stream.RSI(np.array(closes[:WINDOW], dtype=np.float64), timeperiod=14)
-    peeks, updates, signals, empty = [], [], [], []
-    for close in closes[WINDOW:WINDOW + n]:
-        t0 = clock()
-        handle.peek(close)
-        t1 = clock()
-        handle.update(close)
-        t2 = clock()
-        Signal(Action.HOLD, 0.0, "", {}, Stance.NEUTRAL)
-        t3 = clock()
-        t4 = clock()
-        peeks.append(t1 - t0)
-        updates.append(t2 - t1)
-        signals.append(t3 - t2)
-        empty.append(t4 - t3)
-    return {"talib_peek_ns": p50(peeks), "talib_update_ns": p50(updates),
-            "signal_init_ns": p50(signals), "timer_ns": p50(empty)}
-
-
-def measure(candles: list[Candle], live: int, updates: int) -> dict[str, dict[str, float]]:
+def measure(candles: list[Candle], live: int, updates: int) -> tuple[dict[str, dict[str, float]],
+                                                                      dict[str, float]]:
+    """Per-strategy p50s (ns) and the baseline's, timed in the same loop: on this shared
+    machine the clock speed drifts between runs, so the baseline is timed next to each
+    strategy call rather than before them all."""
     strategies = parse_strategy_spec(CLASSIC)
     series = CandleSeries(WINDOW)
     series.extend(candles[:WINDOW])
     for strategy in strategies:  # bootstrap (not timed): warms each state on the window
         strategy.evaluate(series.view(), confirmed=True)
+    handle = talib.stream.RSI(np.array([c.close for c in candles[:WINDOW]]), timeperiod=14)
     forming: dict[str, list[int]] = {s.name: [] for s in strategies}
     closed: dict[str, list[int]] = {s.name: [] for s in strategies}
+    base: dict[str, list[int]] = {"talib_peek_ns": [], "talib_update_ns": [],
+                                  "signal_init_ns": [], "timer_ns": []}
+    peeks, updates_, inits, empty = (base[k] for k in base)
+    hold, neutral, values = Action.HOLD, Stance.NEUTRAL, {"x": 1.0}
     clock = time.perf_counter_ns
     gc.collect()
     gc.disable()  # a collection inside one timed call says nothing about that call
@@ -98,20 +86,34 @@ def measure(candles: list[Candle], live: int, updates: int) -> dict[str, dict[st
             for step in forming_steps(candle, updates):
                 series.set_forming(step)
                 view = series.view(include_forming=True)
+                close = step.close
                 for strategy in strategies:
                     t0 = clock()
                     strategy.evaluate(view, confirmed=False)
-                    forming[strategy.name].append(clock() - t0)
+                    t1 = clock()
+                    handle.peek(close)
+                    t2 = clock()
+                    Signal(hold, 0.0, "", values, neutral)
+                    t3 = clock()
+                    t4 = clock()
+                    forming[strategy.name].append(t1 - t0)
+                    peeks.append(t2 - t1)
+                    inits.append(t3 - t2)
+                    empty.append(t4 - t3)
             series.append(candle)
             view = series.view()
             for strategy in strategies:
                 t0 = clock()
                 strategy.evaluate(view, confirmed=True)
                 closed[strategy.name].append(clock() - t0)
+            t0 = clock()
+            handle.update(candle.close)
+            updates_.append(clock() - t0)
     finally:
         gc.enable()
-    return {s.name: {"forming": p50(forming[s.name]), "closed": p50(closed[s.name])}
-            for s in strategies}
+    steps = {s.name: {"forming": p50(forming[s.name]), "closed": p50(closed[s.name])}
+             for s in strategies}
+    return steps, {name: p50(samples) for name, samples in base.items()}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -123,8 +125,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     candles = read_candles_csv(CSV, Interval.parse("1h"))
-    base = baseline([c.close for c in candles], args.candles * args.updates)
-    steps = measure(candles, args.candles, args.updates)
+    steps, base = measure(candles, args.candles, args.updates)
     peek, update = base["talib_peek_ns"], base["talib_update_ns"]
     print(json.dumps({
         "candles": args.candles,
