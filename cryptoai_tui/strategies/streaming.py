@@ -20,6 +20,12 @@ Usage (the engine owns one state per strategy per series)::
     ...
     state.peek(series.forming)           # as often as the forming candle changes
 
+`update_prices(high, low, close)` and `peek_prices(high, low, close)` are the same calls for
+a caller holding the prices rather than a bar (the classic strategies read them straight
+from the window): every state takes the same three, reads the ones it needs, and answers a
+plain float or a plain tuple in its NamedTuple's order, so the hot path builds neither a bar
+nor a named value per tick.
+
 Feed `update` exactly the closed candles the series accepts, in order, once each: a candle
 the series refuses (stale, duplicate) must not reach the state either.
 
@@ -226,6 +232,14 @@ class _CloseState:
     def peek(self, bar: BarLike) -> float:
         return self._h.peek(bar.close)
 
+    def update_prices(self, high: float, low: float, close: float) -> float:
+        """`update` from the prices themselves: no bar object built per tick (see
+        `update_prices` in the module docstring)."""
+        return self._h.update(close)
+
+    def peek_prices(self, high: float, low: float, close: float) -> float:
+        return self._h.peek(close)
+
 
 class RsiState(_CloseState):
     """RSI(period) of closes, Wilder-smoothed, as `indicators.rsi`."""
@@ -292,6 +306,12 @@ class EmaPairState:
         close = bar.close
         return EmaPairValue(self.fast._h.peek(close), self.slow._h.peek(close))
 
+    def update_prices(self, high: float, low: float, close: float) -> tuple[float, float]:
+        return self.fast._h.update(close), self.slow._h.update(close)
+
+    def peek_prices(self, high: float, low: float, close: float) -> tuple[float, float]:
+        return self.fast._h.peek(close), self.slow._h.peek(close)
+
 
 class MacdState:
     """MACD(fast, slow, signal) as `indicators.macd`: (macd, signal, hist)."""
@@ -331,6 +351,12 @@ class MacdState:
     def peek(self, bar: BarLike) -> MacdValue:
         return tuple.__new__(MacdValue, self._h.peek(bar.close))
 
+    def update_prices(self, high: float, low: float, close: float) -> tuple[float, float, float]:
+        return self._h.update(close)
+
+    def peek_prices(self, high: float, low: float, close: float) -> tuple[float, float, float]:
+        return self._h.peek(close)
+
 
 class BollingerState:
     """Bollinger bands (SMA middle, population sigma) as `indicators.bollinger`."""
@@ -369,6 +395,12 @@ class BollingerState:
 
     def peek(self, bar: BarLike) -> BollingerValue:
         return tuple.__new__(BollingerValue, self._h.peek(bar.close))
+
+    def update_prices(self, high: float, low: float, close: float) -> tuple[float, float, float]:
+        return self._h.update(close)
+
+    def peek_prices(self, high: float, low: float, close: float) -> tuple[float, float, float]:
+        return self._h.peek(close)
 
 
 class StochasticState:
@@ -410,6 +442,12 @@ class StochasticState:
 
     def peek(self, bar: BarLike) -> StochasticValue:
         return tuple.__new__(StochasticValue, self._h.peek(bar.high, bar.low, bar.close))
+
+    def update_prices(self, high: float, low: float, close: float) -> tuple[float, float]:
+        return self._h.update(high, low, close)
+
+    def peek_prices(self, high: float, low: float, close: float) -> tuple[float, float]:
+        return self._h.peek(high, low, close)
 
 
 class DirectionalState:
@@ -464,6 +502,14 @@ class DirectionalState:
         return DirectionalValue(self._adx.peek(h, l, c), self._plus.peek(h, l, c),
                                 self._minus.peek(h, l, c))
 
+    def update_prices(self, high: float, low: float, close: float) -> tuple[float, float, float]:
+        return (self._adx.update(high, low, close), self._plus.update(high, low, close),
+                self._minus.update(high, low, close))
+
+    def peek_prices(self, high: float, low: float, close: float) -> tuple[float, float, float]:
+        return (self._adx.peek(high, low, close), self._plus.peek(high, low, close),
+                self._minus.peek(high, low, close))
+
 
 class AtrState:
     """ATR(period), Wilder-smoothed, as `indicators.atr` (the EMA-cross and MACD stops)."""
@@ -498,3 +544,9 @@ class AtrState:
 
     def peek(self, bar: BarLike) -> float:
         return self._h.peek(bar.high, bar.low, bar.close)
+
+    def update_prices(self, high: float, low: float, close: float) -> float:
+        return self._h.update(high, low, close)
+
+    def peek_prices(self, high: float, low: float, close: float) -> float:
+        return self._h.peek(high, low, close)
