@@ -65,7 +65,7 @@ False.
 from __future__ import annotations
 
 import math
-from typing import Any, Callable, NamedTuple, Protocol, Sequence
+from typing import Any, Callable, ClassVar, NamedTuple, Protocol, Sequence
 
 import numpy as np
 
@@ -202,6 +202,8 @@ class EmaPairValue(NamedTuple):
 class _CloseState:
     """One TA-Lib stream handle over closes returning one float: what RSI and EMA share."""
 
+    CLOSE_ONLY: ClassVar[bool] = True  # what `peeker()` takes: the close, or (h, l, c)
+
     __slots__ = ("period", "_h")
 
     period: int
@@ -240,6 +242,12 @@ class _CloseState:
     def peek_prices(self, high: float, low: float, close: float) -> float:
         return self._h.peek(close)
 
+    def peeker(self) -> Callable[..., Any]:
+        """The callable `peek_prices` ends in, taking only the close (`CLOSE_ONLY`): the
+        handle's own C method once it is open. Valid until the next update (the handle
+        opens on one), so a caller keeps it from one closed bar to the next."""
+        return self._h.peek
+
 
 class RsiState(_CloseState):
     """RSI(period) of closes, Wilder-smoothed, as `indicators.rsi`."""
@@ -271,6 +279,8 @@ class EmaState(_CloseState):
 
 class EmaPairState:
     """The fast and slow EMAs the EMA-cross strategy compares."""
+
+    CLOSE_ONLY: ClassVar[bool] = True  # what `peeker()` takes: the close, or (h, l, c)
 
     __slots__ = ("fast", "slow")
 
@@ -312,9 +322,18 @@ class EmaPairState:
     def peek_prices(self, high: float, low: float, close: float) -> tuple[float, float]:
         return self.fast._h.peek(close), self.slow._h.peek(close)
 
+    def peek_close(self, close: float) -> tuple[float, float]:
+        return self.fast._h.peek(close), self.slow._h.peek(close)
+
+    def peeker(self) -> Callable[..., Any]:
+        """What to call with the close alone for `peek_prices` (see `_CloseState.peeker`)."""
+        return self.peek_close
+
 
 class MacdState:
     """MACD(fast, slow, signal) as `indicators.macd`: (macd, signal, hist)."""
+
+    CLOSE_ONLY: ClassVar[bool] = True  # what `peeker()` takes: the close, or (h, l, c)
 
     __slots__ = ("fast", "slow", "signal", "_h")
 
@@ -357,9 +376,17 @@ class MacdState:
     def peek_prices(self, high: float, low: float, close: float) -> tuple[float, float, float]:
         return self._h.peek(close)
 
+    def peeker(self) -> Callable[..., Any]:
+        """The callable `peek_prices` ends in, taking only the close (`CLOSE_ONLY`): the
+        handle's own C method once it is open. Valid until the next update (the handle
+        opens on one), so a caller keeps it from one closed bar to the next."""
+        return self._h.peek
+
 
 class BollingerState:
     """Bollinger bands (SMA middle, population sigma) as `indicators.bollinger`."""
+
+    CLOSE_ONLY: ClassVar[bool] = True  # what `peeker()` takes: the close, or (h, l, c)
 
     __slots__ = ("period", "nbdev", "_h")
 
@@ -402,9 +429,17 @@ class BollingerState:
     def peek_prices(self, high: float, low: float, close: float) -> tuple[float, float, float]:
         return self._h.peek(close)
 
+    def peeker(self) -> Callable[..., Any]:
+        """The callable `peek_prices` ends in, taking only the close (`CLOSE_ONLY`): the
+        handle's own C method once it is open. Valid until the next update (the handle
+        opens on one), so a caller keeps it from one closed bar to the next."""
+        return self._h.peek
+
 
 class StochasticState:
     """Slow stochastic (%K, %D), both SMA-smoothed, as `indicators.stochastic`."""
+
+    CLOSE_ONLY: ClassVar[bool] = False  # what `peeker()` takes: the close, or (h, l, c)
 
     __slots__ = ("fastk", "slowk", "slowd", "_h")
 
@@ -449,6 +484,11 @@ class StochasticState:
     def peek_prices(self, high: float, low: float, close: float) -> tuple[float, float]:
         return self._h.peek(high, low, close)
 
+    def peeker(self) -> Callable[..., Any]:
+        """The callable `peek_prices` ends in, taking (high, low, close): the handle's own
+        C method once it is open. Valid until the next update (see `_CloseState.peeker`)."""
+        return self._h.peek
+
 
 class DirectionalState:
     """(ADX, +DI, -DI) with Wilder smoothing, as `indicators.directional`.
@@ -456,6 +496,8 @@ class DirectionalState:
     Three handles, because each output starts on its own bar (+DI/-DI at `period`, ADX at
     `2*period - 1`) and must be NaN exactly where the Function API says NaN.
     """
+
+    CLOSE_ONLY: ClassVar[bool] = False  # what `peeker()` takes: the close, or (h, l, c)
 
     __slots__ = ("period", "_adx", "_plus", "_minus")
 
@@ -510,9 +552,16 @@ class DirectionalState:
         return (self._adx.peek(high, low, close), self._plus.peek(high, low, close),
                 self._minus.peek(high, low, close))
 
+    def peeker(self) -> Callable[..., Any]:
+        """What to call with (high, low, close) for `peek_prices`: three handles, so this
+        method itself."""
+        return self.peek_prices
+
 
 class AtrState:
     """ATR(period), Wilder-smoothed, as `indicators.atr` (the EMA-cross and MACD stops)."""
+
+    CLOSE_ONLY: ClassVar[bool] = False  # what `peeker()` takes: the close, or (h, l, c)
 
     __slots__ = ("period", "_h")
 
@@ -550,3 +599,8 @@ class AtrState:
 
     def peek_prices(self, high: float, low: float, close: float) -> float:
         return self._h.peek(high, low, close)
+
+    def peeker(self) -> Callable[..., Any]:
+        """The callable `peek_prices` ends in, taking (high, low, close): the handle's own
+        C method once it is open. Valid until the next update (see `_CloseState.peeker`)."""
+        return self._h.peek

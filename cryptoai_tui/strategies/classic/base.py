@@ -76,6 +76,14 @@ class StreamState(Protocol):
 
     def peek_prices(self, high: float, low: float, close: float) -> Any: ...
 
+    @property
+    def CLOSE_ONLY(self) -> bool:
+        """Whether `peeker()` takes the close alone rather than (high, low, close)."""
+
+    def peeker(self) -> Callable[..., Any]:
+        """`peek_prices` without the Python frames around the C call, valid until the next
+        `update_prices` (a handle may open on it)."""
+
     def exact_for(self, window: int) -> bool: ...
 
 
@@ -115,6 +123,15 @@ class StreamedStrategy(ClassicStrategy, Generic[R]):
         self._cur_signal: Signal | None = None  # confirmed signal of the newest closed bar
         self._need = self.lookback
         self._exact: set[int] = set()  # window lengths the state may stand in for
+        self._bind()
+
+    def _bind(self) -> None:
+        """Keep the state's peeker (refreshed after every update: a handle may have opened)
+        so a forming step calls TA-Lib's C method directly, reading only the prices it
+        takes, instead of going through a Python method per wrapping layer."""
+        state = self._state
+        self._peek = state.peeker()
+        self._close_only = state.CLOSE_ONLY
 
     @abstractmethod
     def _new_state(self) -> StreamState: ...
@@ -164,7 +181,10 @@ class StreamedStrategy(ClassicStrategy, Generic[R]):
         else:
             i = n - 1
             prev, step = self._cur, FORMING
-            now = self._state.peek_prices(data.high.item(i), data.low.item(i), data.close.item(i))
+            if self._close_only:
+                now = self._peek(data.close.item(i))
+            else:
+                now = self._peek(data.high.item(i), data.low.item(i), data.close.item(i))
         assert prev is not None and now is not None
         if self._tied(prev, now, data):
             prev, now = self._window(data)
@@ -178,6 +198,7 @@ class StreamedStrategy(ClassicStrategy, Generic[R]):
             data.high.item(i), data.low.item(i), data.close.item(i))
         self._last_time = data.open_time.item(i)
         self._cur_signal = None
+        self._peek = self._state.peeker()  # a handle may have opened on this bar
 
     def _warm(self, data: OHLCV, closed: int) -> None:
         self._state = self._new_state()
@@ -189,6 +210,7 @@ class StreamedStrategy(ClassicStrategy, Generic[R]):
         self._origin = data.open_time.item(0)
         self._last_time = data.open_time.item(closed - 1)
         self._cur_signal = None
+        self._bind()
 
 
 def decide(
@@ -245,6 +267,13 @@ class WithAtr:
 
     def peek_prices(self, high: float, low: float, close: float) -> Any:
         return self.inner.peek_prices(high, low, close)
+
+    @property
+    def CLOSE_ONLY(self) -> bool:
+        return self.inner.CLOSE_ONLY
+
+    def peeker(self) -> Callable[..., Any]:
+        return self.inner.peeker()  # peeking never touches the ATR
 
 
 def atr_on(strategy: StreamedStrategy[Any], data: OHLCV, step: int, period: int) -> float:

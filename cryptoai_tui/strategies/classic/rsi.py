@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 from collections import deque
 from types import MappingProxyType
-from typing import Any, ClassVar, Mapping
+from typing import Any, Callable, ClassVar, Mapping
 
 from cryptoai_tui.market.series import OHLCV
 from cryptoai_tui.strategies.classic.base import CLOSED, FROM_WINDOW, TIE, StreamedStrategy, decide
@@ -156,6 +156,11 @@ class _RsiTrack:
 
     def peek_prices(self, high: float, low: float, close: float) -> float:
         return self._rsi.peek_prices(high, low, close)
+
+    CLOSE_ONLY = RsiState.CLOSE_ONLY
+
+    def peeker(self) -> Callable[..., Any]:
+        return self._rsi.peeker()
 
     def recent(self, confirmed: bool) -> list[float]:
         """RSI of the closed bars before the bar judged, oldest first (at most `episode`
