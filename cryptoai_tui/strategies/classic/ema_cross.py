@@ -10,13 +10,7 @@ from types import MappingProxyType
 from typing import Any, ClassVar, Mapping
 
 from cryptoai_tui.market.series import OHLCV
-from cryptoai_tui.strategies.classic.base import (
-    StreamedStrategy,
-    WithAtr,
-    atr_on,
-    decide,
-    near,
-)
+from cryptoai_tui.strategies.classic.base import TIE, StreamedStrategy, WithAtr, atr_on, decide
 from cryptoai_tui.strategies.indicators import confidence, ema
 from cryptoai_tui.strategies.streaming import EmaPairState
 from cryptoai_tui.strategies.signal import BUY, HOLD, Action, Reason, Signal, Stance, make_signal, stance_of
@@ -57,7 +51,11 @@ class EmaCrossStrategy(StreamedStrategy[tuple[float, float]]):
         return (float(fast[-2]), float(slow[-2])), (float(fast[-1]), float(slow[-1]))
 
     def _tied(self, prev: tuple[float, float], now: tuple[float, float], data: OHLCV) -> bool:
-        return near(now[0], now[1], abs(now[1])) or near(prev[0], prev[1], abs(prev[1]))
+        # `near(fast, slow, abs(slow))` written out for both bars (a call each otherwise).
+        fast, slow = now
+        fast_prev, slow_prev = prev
+        return (abs(fast - slow) <= TIE * abs(slow)
+                or abs(fast_prev - slow_prev) <= TIE * abs(slow_prev))
 
     def _decide(self, data: OHLCV, prev: tuple[float, float], now: tuple[float, float],
                 step: int) -> Signal:

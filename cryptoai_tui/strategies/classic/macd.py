@@ -10,7 +10,7 @@ from types import MappingProxyType
 from typing import Any, ClassVar, Mapping
 
 from cryptoai_tui.market.series import OHLCV
-from cryptoai_tui.strategies.classic.base import StreamedStrategy, WithAtr, atr_on, decide, near
+from cryptoai_tui.strategies.classic.base import TIE, StreamedStrategy, WithAtr, atr_on, decide
 from cryptoai_tui.strategies.classic.ema_cross import ema_trigger
 from cryptoai_tui.strategies.indicators import confidence, macd
 from cryptoai_tui.strategies.streaming import MacdState, MacdValue
@@ -53,8 +53,9 @@ class MacdStrategy(StreamedStrategy[tuple[float, float, float]]):
     def _tied(self, prev: tuple[float, float, float], now: tuple[float, float, float],
               data: OHLCV) -> bool:
         # the histogram's sign decides; its scale is the lines' (a price difference)
-        return (near(now[2], 0.0, abs(now[1]) + abs(now[0]))
-                or near(prev[2], 0.0, abs(prev[1]) + abs(prev[0])))
+        # (`near(hist, 0, ...)` written out: a call each otherwise)
+        return (abs(now[2]) <= TIE * (abs(now[1]) + abs(now[0]))
+                or abs(prev[2]) <= TIE * (abs(prev[1]) + abs(prev[0])))
 
     def _decide(self, data: OHLCV, prev: tuple[float, float, float],
                 now: tuple[float, float, float], step: int) -> Signal:
