@@ -20,6 +20,12 @@ Usage (the engine owns one state per strategy per series)::
     ...
     state.peek(series.forming)           # as often as the forming candle changes
 
+`update_prices(high, low, close)` and `peek_prices(high, low, close)` are the same calls for
+a caller holding the prices rather than a bar (the classic strategies read them straight
+from the window): every state takes the same three, reads the ones it needs, and answers a
+plain float or a plain tuple in its NamedTuple's order, so the hot path builds neither a bar
+nor a named value per tick.
+
 Feed `update` exactly the closed candles the series accepts, in order, once each: a candle
 the series refuses (stale, duplicate) must not reach the state either.
 
@@ -59,7 +65,7 @@ False.
 from __future__ import annotations
 
 import math
-from typing import Any, Callable, NamedTuple, Protocol, Sequence
+from typing import Any, Callable, ClassVar, NamedTuple, Protocol, Sequence
 
 import numpy as np
 
@@ -196,6 +202,8 @@ class EmaPairValue(NamedTuple):
 class _CloseState:
     """One TA-Lib stream handle over closes returning one float: what RSI and EMA share."""
 
+    CLOSE_ONLY: ClassVar[bool] = True  # what `peeker()` takes: the close, or (h, l, c)
+
     __slots__ = ("period", "_h")
 
     period: int
@@ -225,6 +233,20 @@ class _CloseState:
 
     def peek(self, bar: BarLike) -> float:
         return self._h.peek(bar.close)
+
+    def update_prices(self, high: float, low: float, close: float) -> float:
+        """`update` from the prices themselves: no bar object built per tick (see
+        `update_prices` in the module docstring)."""
+        return self._h.update(close)
+
+    def peek_prices(self, high: float, low: float, close: float) -> float:
+        return self._h.peek(close)
+
+    def peeker(self) -> Callable[..., Any]:
+        """The callable `peek_prices` ends in, taking only the close (`CLOSE_ONLY`): the
+        handle's own C method once it is open. Valid until the next update (the handle
+        opens on one), so a caller keeps it from one closed bar to the next."""
+        return self._h.peek
 
 
 class RsiState(_CloseState):
@@ -257,6 +279,8 @@ class EmaState(_CloseState):
 
 class EmaPairState:
     """The fast and slow EMAs the EMA-cross strategy compares."""
+
+    CLOSE_ONLY: ClassVar[bool] = True  # what `peeker()` takes: the close, or (h, l, c)
 
     __slots__ = ("fast", "slow")
 
@@ -292,9 +316,24 @@ class EmaPairState:
         close = bar.close
         return EmaPairValue(self.fast._h.peek(close), self.slow._h.peek(close))
 
+    def update_prices(self, high: float, low: float, close: float) -> tuple[float, float]:
+        return self.fast._h.update(close), self.slow._h.update(close)
+
+    def peek_prices(self, high: float, low: float, close: float) -> tuple[float, float]:
+        return self.fast._h.peek(close), self.slow._h.peek(close)
+
+    def peek_close(self, close: float) -> tuple[float, float]:
+        return self.fast._h.peek(close), self.slow._h.peek(close)
+
+    def peeker(self) -> Callable[..., Any]:
+        """What to call with the close alone for `peek_prices` (see `_CloseState.peeker`)."""
+        return self.peek_close
+
 
 class MacdState:
     """MACD(fast, slow, signal) as `indicators.macd`: (macd, signal, hist)."""
+
+    CLOSE_ONLY: ClassVar[bool] = True  # what `peeker()` takes: the close, or (h, l, c)
 
     __slots__ = ("fast", "slow", "signal", "_h")
 
@@ -331,9 +370,23 @@ class MacdState:
     def peek(self, bar: BarLike) -> MacdValue:
         return tuple.__new__(MacdValue, self._h.peek(bar.close))
 
+    def update_prices(self, high: float, low: float, close: float) -> tuple[float, float, float]:
+        return self._h.update(close)
+
+    def peek_prices(self, high: float, low: float, close: float) -> tuple[float, float, float]:
+        return self._h.peek(close)
+
+    def peeker(self) -> Callable[..., Any]:
+        """The callable `peek_prices` ends in, taking only the close (`CLOSE_ONLY`): the
+        handle's own C method once it is open. Valid until the next update (the handle
+        opens on one), so a caller keeps it from one closed bar to the next."""
+        return self._h.peek
+
 
 class BollingerState:
     """Bollinger bands (SMA middle, population sigma) as `indicators.bollinger`."""
+
+    CLOSE_ONLY: ClassVar[bool] = True  # what `peeker()` takes: the close, or (h, l, c)
 
     __slots__ = ("period", "nbdev", "_h")
 
@@ -370,9 +423,23 @@ class BollingerState:
     def peek(self, bar: BarLike) -> BollingerValue:
         return tuple.__new__(BollingerValue, self._h.peek(bar.close))
 
+    def update_prices(self, high: float, low: float, close: float) -> tuple[float, float, float]:
+        return self._h.update(close)
+
+    def peek_prices(self, high: float, low: float, close: float) -> tuple[float, float, float]:
+        return self._h.peek(close)
+
+    def peeker(self) -> Callable[..., Any]:
+        """The callable `peek_prices` ends in, taking only the close (`CLOSE_ONLY`): the
+        handle's own C method once it is open. Valid until the next update (the handle
+        opens on one), so a caller keeps it from one closed bar to the next."""
+        return self._h.peek
+
 
 class StochasticState:
     """Slow stochastic (%K, %D), both SMA-smoothed, as `indicators.stochastic`."""
+
+    CLOSE_ONLY: ClassVar[bool] = False  # what `peeker()` takes: the close, or (h, l, c)
 
     __slots__ = ("fastk", "slowk", "slowd", "_h")
 
@@ -411,6 +478,17 @@ class StochasticState:
     def peek(self, bar: BarLike) -> StochasticValue:
         return tuple.__new__(StochasticValue, self._h.peek(bar.high, bar.low, bar.close))
 
+    def update_prices(self, high: float, low: float, close: float) -> tuple[float, float]:
+        return self._h.update(high, low, close)
+
+    def peek_prices(self, high: float, low: float, close: float) -> tuple[float, float]:
+        return self._h.peek(high, low, close)
+
+    def peeker(self) -> Callable[..., Any]:
+        """The callable `peek_prices` ends in, taking (high, low, close): the handle's own
+        C method once it is open. Valid until the next update (see `_CloseState.peeker`)."""
+        return self._h.peek
+
 
 class DirectionalState:
     """(ADX, +DI, -DI) with Wilder smoothing, as `indicators.directional`.
@@ -418,6 +496,8 @@ class DirectionalState:
     Three handles, because each output starts on its own bar (+DI/-DI at `period`, ADX at
     `2*period - 1`) and must be NaN exactly where the Function API says NaN.
     """
+
+    CLOSE_ONLY: ClassVar[bool] = False  # what `peeker()` takes: the close, or (h, l, c)
 
     __slots__ = ("period", "_adx", "_plus", "_minus")
 
@@ -464,9 +544,24 @@ class DirectionalState:
         return DirectionalValue(self._adx.peek(h, l, c), self._plus.peek(h, l, c),
                                 self._minus.peek(h, l, c))
 
+    def update_prices(self, high: float, low: float, close: float) -> tuple[float, float, float]:
+        return (self._adx.update(high, low, close), self._plus.update(high, low, close),
+                self._minus.update(high, low, close))
+
+    def peek_prices(self, high: float, low: float, close: float) -> tuple[float, float, float]:
+        return (self._adx.peek(high, low, close), self._plus.peek(high, low, close),
+                self._minus.peek(high, low, close))
+
+    def peeker(self) -> Callable[..., Any]:
+        """What to call with (high, low, close) for `peek_prices`: three handles, so this
+        method itself."""
+        return self.peek_prices
+
 
 class AtrState:
     """ATR(period), Wilder-smoothed, as `indicators.atr` (the EMA-cross and MACD stops)."""
+
+    CLOSE_ONLY: ClassVar[bool] = False  # what `peeker()` takes: the close, or (h, l, c)
 
     __slots__ = ("period", "_h")
 
@@ -498,3 +593,14 @@ class AtrState:
 
     def peek(self, bar: BarLike) -> float:
         return self._h.peek(bar.high, bar.low, bar.close)
+
+    def update_prices(self, high: float, low: float, close: float) -> float:
+        return self._h.update(high, low, close)
+
+    def peek_prices(self, high: float, low: float, close: float) -> float:
+        return self._h.peek(high, low, close)
+
+    def peeker(self) -> Callable[..., Any]:
+        """The callable `peek_prices` ends in, taking (high, low, close): the handle's own
+        C method once it is open. Valid until the next update (see `_CloseState.peeker`)."""
+        return self._h.peek

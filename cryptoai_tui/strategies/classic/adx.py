@@ -10,20 +10,21 @@ the two DIs are equal.
 
 from __future__ import annotations
 
+from types import MappingProxyType
 from typing import Any, ClassVar, Mapping
 
 from cryptoai_tui.market.series import OHLCV
-from cryptoai_tui.strategies.classic.base import TIE, Bar, StreamedStrategy, decide
+from cryptoai_tui.strategies.classic.base import TIE, StreamedStrategy, decide
 from cryptoai_tui.strategies.streaming import DirectionalState, DirectionalValue
 from cryptoai_tui.strategies.indicators import clip01, directional
-from cryptoai_tui.strategies.signal import Action, Signal, Stance
+from cryptoai_tui.strategies.signal import BUY, HOLD, NEUTRAL, Action, Reason, Signal, Stance, make_signal, stance_of
 
 THRESHOLD = 25.0
 
 _TIE = TIE * 100.0  # these readings live on a 0-100 scale
 
 
-class AdxStrategy(StreamedStrategy[DirectionalValue]):
+class AdxStrategy(StreamedStrategy[tuple[float, float, float]]):
     name: ClassVar[str] = "adx"
     title: ClassVar[str] = "ADX directional cross"
     description: ClassVar[str] = (
@@ -48,55 +49,54 @@ class AdxStrategy(StreamedStrategy[DirectionalValue]):
     def _new_state(self) -> DirectionalState:
         return DirectionalState(self.params["period"])
 
-    def _reading(self, output: DirectionalValue) -> DirectionalValue:
-        return output
+    def reset(self) -> None:
+        super().reset()
+        self._threshold = self.params["threshold"]  # read once, not per update
 
     def _window(self, data: OHLCV) -> tuple[DirectionalValue, DirectionalValue]:
         adx, plus_di, minus_di = directional(data.high, data.low, data.close, self.params["period"])
         return (DirectionalValue(float(adx[-2]), float(plus_di[-2]), float(minus_di[-2])),
                 DirectionalValue(float(adx[-1]), float(plus_di[-1]), float(minus_di[-1])))
 
-    def _tied(self, prev: DirectionalValue, now: DirectionalValue, data: OHLCV) -> bool:
-        return (abs(now[0] - self.params["threshold"]) <= _TIE or abs(now[1] - now[2]) <= _TIE
+    def _tied(self, prev: tuple[float, float, float], now: tuple[float, float, float], data: OHLCV) -> bool:
+        return (abs(now[0] - self._threshold) <= _TIE or abs(now[1] - now[2]) <= _TIE
                 or abs(prev[1] - prev[2]) <= _TIE)
 
-    def _decide(self, data: OHLCV, prev: DirectionalValue, now: DirectionalValue,
-                bar: Bar | None) -> Signal:
-        p = self.params
+    def _decide(self, data: OHLCV, prev: tuple[float, float, float], now: tuple[float, float, float], step: int) -> Signal:
         # Values: ADX, +DI and -DI on this bar and the one before.
         a_now, plus_now, minus_now = now
         plus_prev, minus_prev = prev[1], prev[2]
         values = {"adx": a_now, "plus_di": plus_now, "minus_di": minus_now}
-        threshold = p["threshold"]
+        threshold = self._threshold
         # Decision: from those numbers and the threshold alone.
         up, down = adx_cross(plus_prev, plus_now, minus_prev, minus_now)
         stance = adx_stance(a_now, plus_now, minus_now, threshold)
         if a_now < threshold:
-            if up or down:
-                crossed = "above" if up else "below"
-                reason = f"+DI crossed {crossed} -DI but ADX {a_now:.1f} < {threshold:g}: no trend"
-                return Signal.hold(reason, values, stance)
-            return Signal.hold((_no_trend, a_now, threshold), values, stance)
+            reason: Reason = (_crossed_no_trend, up, a_now, threshold) if up or down else (
+                _no_trend, a_now, threshold)
+            return make_signal(HOLD, 0.0, reason, MappingProxyType(values), stance)
+        hold_reason = (_leading, a_now, threshold, plus_now > minus_now)
+        if not (up or down):  # most bars: no closure, no volume read, the reason deferred
+            return make_signal(HOLD, 0.0, hold_reason, MappingProxyType(values), stance)
 
-        def explain(action: Action) -> tuple[float, str]:
+        def explain(action: Action) -> tuple[float, Reason]:
             total = plus_now + minus_now
             spread = 2.0 * abs(plus_now - minus_now) / total if total > 0 else 0.0
             strength = (clip01((a_now - threshold) / threshold) + clip01(spread)) / 2.0
-            crossed = "above" if action is Action.BUY else "below"
-            return (
-                0.5 + 0.5 * strength,
-                f"+DI crossed {crossed} -DI with ADX {a_now:.1f} >= {threshold:g}",
-            )
+            return 0.5 + 0.5 * strength, (_fired_reason, action is BUY, a_now, threshold)
 
-        return decide(
-            buy=up,
-            sell=down,
-            volume=float(data.volume[-1]),
-            values=values,
-            hold_reason=(_leading, a_now, threshold, plus_now > minus_now),
-            explain=explain,
-            stance=stance,
-        )
+        return decide(buy=up, sell=down, volume=data.volume.item(-1), values=values,
+                      hold_reason=hold_reason, explain=explain, stance=stance)
+
+
+def _fired_reason(up: bool, adx: float, threshold: float) -> str:
+    crossed = "above" if up else "below"
+    return f"+DI crossed {crossed} -DI with ADX {adx:.1f} >= {threshold:g}"
+
+
+def _crossed_no_trend(up: bool, adx: float, threshold: float) -> str:
+    crossed = "above" if up else "below"
+    return f"+DI crossed {crossed} -DI but ADX {adx:.1f} < {threshold:g}: no trend"
 
 
 def _no_trend(adx: float, threshold: float) -> str:
@@ -119,5 +119,5 @@ def adx_cross(
 
 def adx_stance(adx: float, plus_di: float, minus_di: float, threshold: float) -> Stance:
     if not adx >= threshold:  # NaN never trends
-        return Stance.NEUTRAL
-    return Stance.of(plus_di - minus_di)
+        return NEUTRAL
+    return stance_of(plus_di - minus_di)

@@ -20,19 +20,28 @@ the Function API's exactly; values equal it to rounding.
 
 from __future__ import annotations
 
-import math
 from abc import abstractmethod
 from types import MappingProxyType
-from typing import Any, Callable, ClassVar, Generic, Mapping, NamedTuple, Protocol, TypeVar
+from typing import Any, Callable, ClassVar, Generic, Protocol, TypeVar
 
 from cryptoai_tui.market.series import OHLCV
 from cryptoai_tui.strategies.base import Strategy
 from cryptoai_tui.strategies.indicators import atr
 from cryptoai_tui.strategies.streaming import AtrState
-from cryptoai_tui.strategies.signal import Action, Reason, Signal, Stance
+from cryptoai_tui.strategies.signal import (
+    BUY,
+    HOLD,
+    NEUTRAL,
+    SELL,
+    Action,
+    Reason,
+    Signal,
+    Stance,
+    make_signal,
+)
 
-_HOLD = Action.HOLD
 NO_VOLUME = "no volume on this bar (exchange maintenance?); no signal"
+BOTH_FIRED = "BUY and SELL rules both fired; no signal"
 
 
 class ClassicStrategy(Strategy):
@@ -59,37 +68,40 @@ def near(a: float, b: float, scale: float) -> bool:
     return abs(a - b) <= TIE * scale
 
 
-class Bar(NamedTuple):
-    """The prices of one bar the stream states read (what they read of a Candle)."""
-
-    high: float
-    low: float
-    close: float
-
-
 class StreamState(Protocol):
-    """A strategy's indicator state: one `update` per closed bar, `peek` for the forming one."""
+    """A strategy's indicator state: one `update_prices` per closed bar, `peek_prices` for
+    the forming one (streaming.py), each given the bar's high, low and close."""
 
-    def update(self, bar: Bar) -> Any: ...
+    def update_prices(self, high: float, low: float, close: float) -> Any: ...
 
-    def peek(self, bar: Bar) -> Any: ...
+    def peek_prices(self, high: float, low: float, close: float) -> Any: ...
+
+    @property
+    def CLOSE_ONLY(self) -> bool:
+        """Whether `peeker()` takes the close alone rather than (high, low, close)."""
+
+    def peeker(self) -> Callable[..., Any]:
+        """`peek_prices` without the Python frames around the C call, valid until the next
+        `update_prices` (a handle may open on it)."""
 
     def exact_for(self, window: int) -> bool: ...
 
 
-R = TypeVar("R")  # a strategy's reading: a tuple of floats
+R = TypeVar("R")  # a strategy's reading: a tuple of floats (or one float)
 
-# `_decide`'s bar when the readings come from TA-Lib over the window and the state stands
-# in for nothing (its ATR, RSI history) either.
-FROM_WINDOW = Bar(math.nan, math.nan, math.nan)
+# Which bar `_decide` judges, and where its readings came from: the newest closed bar from
+# the state, the forming bar from the state's peek, or TA-Lib over the whole window (the
+# state stands in for nothing, its ATR and RSI history included). Plain ints, so no bar
+# object is built per tick to say which it was.
+CLOSED, FORMING, FROM_WINDOW = 0, 1, 2
 
 
 class StreamedStrategy(ClassicStrategy, Generic[R]):
     """A classic strategy that reads its indicators from O(1) stream state.
 
-    Subclasses supply `_new_state` (the stream state), `_reading` (a state output as the
-    strategy's reading), `_window` (the previous and current readings from TA-Lib over the
-    whole window: the reference, used on near-ties), `_tied` and `_decide`.
+    Subclasses supply `_new_state` (the stream state, whose outputs are the strategy's
+    readings as they come), `_window` (the previous and current readings from TA-Lib over
+    the whole window: the reference, used on near-ties), `_tied` and `_decide`.
 
     The closed bars of each window are matched to the state by open time, as the SMC
     patterns do: the usual call brings one new closed bar (one `update`), a repeat of the
@@ -111,13 +123,18 @@ class StreamedStrategy(ClassicStrategy, Generic[R]):
         self._cur_signal: Signal | None = None  # confirmed signal of the newest closed bar
         self._need = self.lookback
         self._exact: set[int] = set()  # window lengths the state may stand in for
+        self._bind()
+
+    def _bind(self) -> None:
+        """Keep the state's peeker (refreshed after every update: a handle may have opened)
+        so a forming step calls TA-Lib's C method directly, reading only the prices it
+        takes, instead of going through a Python method per wrapping layer."""
+        state = self._state
+        self._peek = state.peeker()
+        self._close_only = state.CLOSE_ONLY
 
     @abstractmethod
     def _new_state(self) -> StreamState: ...
-
-    @abstractmethod
-    def _reading(self, output: Any) -> R:
-        """The strategy's reading from one state output (update or peek)."""
 
     @abstractmethod
     def _window(self, data: OHLCV) -> tuple[R, R]:
@@ -128,64 +145,72 @@ class StreamedStrategy(ClassicStrategy, Generic[R]):
         """True when a decision compares two numbers within TIE of each other."""
 
     @abstractmethod
-    def _decide(self, data: OHLCV, prev: R, now: R, bar: Bar | None) -> Signal:
-        """The signal from the readings; `bar` is the forming bar (None when confirmed),
-        for states a fired signal's confidence reads (an ATR), or FROM_WINDOW when the
-        state stands in for nothing and everything is read from the window."""
+    def _decide(self, data: OHLCV, prev: R, now: R, step: int) -> Signal:
+        """The signal from the readings; `step` (CLOSED, FORMING or FROM_WINDOW) says which
+        bar they are for and where they came from, for states a fired signal's confidence
+        reads (an ATR, the RSI history)."""
 
     def judge(self, data: OHLCV) -> Signal:
         return self._decide(data, *self._window(data), FROM_WINDOW)
 
     def evaluate(self, data: OHLCV, *, confirmed: bool) -> Signal:
-        # The hot path (every strategy, every update): locals, no property reads.
+        # The hot path (every strategy, every update): locals, no property reads, and
+        # `.item()` for every number read from the window (a Python int or float at once,
+        # where indexing builds a numpy scalar first and compares it slowly).
         times = data.open_time
         n = times.shape[0]
         if n < self._need:
             return Signal.warmup(n, self._need)
         last = self._last_time
-        if not confirmed and last is not None and times[n - 1] <= last:
+        if not confirmed and last is not None and times.item(n - 1) <= last:
             confirmed = True  # no forming bar in the window: its last bar is closed
         closed = n if confirmed else n - 1
-        if times[closed - 1] != last:
-            if closed >= 2 and last is not None and times[closed - 2] == last:
+        if times.item(closed - 1) != last:
+            if closed >= 2 and last is not None and times.item(closed - 2) == last:
                 self._feed(data, closed - 1)
             else:
                 self._warm(data, closed)
         elif confirmed and self._cur_signal is not None:
             return self._cur_signal  # the same closed window again
-        if n not in self._exact and times[0] != self._origin:
+        if n not in self._exact and times.item(0) != self._origin:
             if not self._state.exact_for(n):
                 return self.judge(data)  # the state remembers bars the window no longer has
             self._exact.add(n)
         if confirmed:
-            prev, now, bar = self._prev, self._cur, None
+            prev, now, step = self._prev, self._cur, CLOSED
         else:
-            bar = Bar(float(data.high[-1]), float(data.low[-1]), float(data.close[-1]))
-            prev, now = self._cur, self._reading(self._state.peek(bar))
+            i = n - 1
+            prev, step = self._cur, FORMING
+            if self._close_only:
+                now = self._peek(data.close.item(i))
+            else:
+                now = self._peek(data.high.item(i), data.low.item(i), data.close.item(i))
         assert prev is not None and now is not None
         if self._tied(prev, now, data):
             prev, now = self._window(data)
-        signal = self._decide(data, prev, now, bar)
+        signal = self._decide(data, prev, now, step)
         if confirmed:
             self._cur_signal = signal
         return signal
 
     def _feed(self, data: OHLCV, i: int) -> None:
-        bar = Bar(float(data.high[i]), float(data.low[i]), float(data.close[i]))
-        self._prev, self._cur = self._cur, self._reading(self._state.update(bar))
-        self._last_time = int(data.open_time[i])
+        self._prev, self._cur = self._cur, self._state.update_prices(
+            data.high.item(i), data.low.item(i), data.close.item(i))
+        self._last_time = data.open_time.item(i)
         self._cur_signal = None
+        self._peek = self._state.peeker()  # a handle may have opened on this bar
 
     def _warm(self, data: OHLCV, closed: int) -> None:
         self._state = self._new_state()
         self._prev = self._cur = None
         highs, lows, closes = data.high.tolist(), data.low.tolist(), data.close.tolist()
-        update, reading = self._state.update, self._reading
+        update = self._state.update_prices
         for i in range(closed):
-            self._prev, self._cur = self._cur, reading(update(Bar(highs[i], lows[i], closes[i])))
-        self._origin = int(data.open_time[0])
-        self._last_time = int(data.open_time[closed - 1])
+            self._prev, self._cur = self._cur, update(highs[i], lows[i], closes[i])
+        self._origin = data.open_time.item(0)
+        self._last_time = data.open_time.item(closed - 1)
         self._cur_signal = None
+        self._bind()
 
 
 def decide(
@@ -195,8 +220,8 @@ def decide(
     volume: float,
     values: dict[str, float],
     hold_reason: Reason,
-    explain: Callable[[Action], tuple[float, str]],
-    stance: Stance = Stance.NEUTRAL,
+    explain: Callable[[Action], tuple[float, Reason]],
+    stance: Stance = NEUTRAL,
 ) -> Signal:
     """Apply the rules every classic strategy shares (strategies.md §2.1): a zero-volume bar
     never signals, and BUY and SELL together cancel out to HOLD.
@@ -209,16 +234,14 @@ def decide(
     """
     frozen = MappingProxyType(values)  # each strategy passes a dict of its own
     if not (buy or sell):
-        return Signal(_HOLD, 0.0, hold_reason, frozen, stance)  # most bars: first and cheapest
+        return make_signal(HOLD, 0.0, hold_reason, frozen, stance)  # most bars: first, cheapest
     if volume <= 0.0:
-        return Signal(Action.HOLD, 0.0, NO_VOLUME, frozen, stance)
+        return make_signal(HOLD, 0.0, NO_VOLUME, frozen, stance)
     if buy and sell:
-        return Signal(Action.HOLD, 0.0, "BUY and SELL rules both fired; no signal", frozen, stance)
-    if buy or sell:
-        action = Action.BUY if buy else Action.SELL
-        confidence, reason = explain(action)
-        return Signal(action, confidence, reason, frozen, stance)
-    return Signal(Action.HOLD, 0.0, hold_reason, frozen, stance)
+        return make_signal(HOLD, 0.0, BOTH_FIRED, frozen, stance)
+    action = BUY if buy else SELL
+    confidence, reason = explain(action)
+    return make_signal(action, confidence, reason, frozen, stance)
 
 
 class WithAtr:
@@ -238,18 +261,28 @@ class WithAtr:
     def exact_for(self, window: int) -> bool:
         return self.inner.exact_for(window) and self.atr.exact_for(window)
 
-    def update(self, bar: Bar) -> Any:
-        self.atr_now = self.atr.update(bar)
-        return self.inner.update(bar)
+    def update_prices(self, high: float, low: float, close: float) -> Any:
+        self.atr_now = self.atr.update_prices(high, low, close)
+        return self.inner.update_prices(high, low, close)
 
-    def peek(self, bar: Bar) -> Any:
-        return self.inner.peek(bar)
+    def peek_prices(self, high: float, low: float, close: float) -> Any:
+        return self.inner.peek_prices(high, low, close)
+
+    @property
+    def CLOSE_ONLY(self) -> bool:
+        return self.inner.CLOSE_ONLY
+
+    def peeker(self) -> Callable[..., Any]:
+        return self.inner.peeker()  # peeking never touches the ATR
 
 
-def atr_on(strategy: StreamedStrategy[Any], data: OHLCV, bar: Bar | None, period: int) -> float:
+def atr_on(strategy: StreamedStrategy[Any], data: OHLCV, step: int, period: int) -> float:
     """ATR(period) on the bar `strategy` is judging: from its `WithAtr` state while that
     stands in for the window, from TA-Lib over the window otherwise."""
     state = strategy._state
-    if bar is not FROM_WINDOW and isinstance(state, WithAtr):
-        return float(state.atr_now if bar is None else state.atr.peek(bar))
+    if step != FROM_WINDOW and isinstance(state, WithAtr):
+        if step == CLOSED:
+            return float(state.atr_now)
+        return float(state.atr.peek_prices(data.high.item(-1), data.low.item(-1),
+                                           data.close.item(-1)))
     return float(atr(data.high, data.low, data.close, period)[-1])

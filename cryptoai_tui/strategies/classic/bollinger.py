@@ -11,17 +11,20 @@ the middle" is the side a breakout stays valid on; it reads the same window as t
 
 from __future__ import annotations
 
+from types import MappingProxyType
 from typing import Any, ClassVar, Mapping
 
 from cryptoai_tui.market.series import OHLCV
-from cryptoai_tui.strategies.classic.base import Bar, StreamedStrategy, decide, near
+from cryptoai_tui.strategies.classic.base import TIE, StreamedStrategy, decide
 from cryptoai_tui.strategies.streaming import BollingerState, BollingerValue
 from cryptoai_tui.strategies.indicators import bollinger, bollinger_bars, confidence
-from cryptoai_tui.strategies.signal import Action, Signal, Stance
+from cryptoai_tui.strategies.signal import BUY, HOLD, NEUTRAL, Action, Reason, Signal, Stance, make_signal, stance_of
 from cryptoai_tui.strategies.wording import price_text
 
+FLAT_BANDS = "bands are flat (no price movement); no signal"
 
-class BollingerStrategy(StreamedStrategy[BollingerValue]):
+
+class BollingerStrategy(StreamedStrategy[tuple[float, float, float]]):
     name: ClassVar[str] = "bollinger"
     title: ClassVar[str] = "Bollinger breakout"
     description: ClassVar[str] = "Close breaks out above the upper band or below the lower band"
@@ -42,9 +45,6 @@ class BollingerStrategy(StreamedStrategy[BollingerValue]):
     def _new_state(self) -> BollingerState:
         return BollingerState(self.params["period"], self.params["nbdev"])
 
-    def _reading(self, output: BollingerValue) -> BollingerValue:
-        return output
-
     def _window(self, data: OHLCV) -> tuple[BollingerValue, BollingerValue]:
         p = self.params
         # SMA and sigma read a fixed window: the last period+1 bars give both needed outputs.
@@ -53,50 +53,43 @@ class BollingerStrategy(StreamedStrategy[BollingerValue]):
         return (BollingerValue(float(upper[-2]), float(middle[-2]), float(lower[-2])),
                 BollingerValue(float(upper[-1]), float(middle[-1]), float(lower[-1])))
 
-    def _tied(self, prev: BollingerValue, now: BollingerValue, data: OHLCV) -> bool:
+    def _tied(self, prev: tuple[float, float, float], now: tuple[float, float, float], data: OHLCV) -> bool:
         # The closes are exact; the bands carry the state's rounding. Compared: the close
         # with the bands and the middle (now), with the outer bands (before); flat bands.
-        c_now, c_prev = float(data.close[-1]), float(data.close[-2])
-        scale = abs(now[1])
-        return (near(now[0], now[2], scale) or near(c_now, now[0], scale)
-                or near(c_now, now[1], scale) or near(c_now, now[2], scale)
-                or near(c_prev, prev[0], scale) or near(c_prev, prev[2], scale))
-
-    def _decide(self, data: OHLCV, prev: BollingerValue, now: BollingerValue,
-                bar: Bar | None) -> Signal:
+        # `near` written out: six calls of it cost more than the rest of this check.
         close = data.close
-        c_now, c_prev = float(close[-1]), float(close[-2])
+        c_now, c_prev = close.item(-1), close.item(-2)
+        upper, middle, lower = now
+        tol = TIE * abs(middle)
+        return (abs(upper - lower) <= tol or abs(c_now - upper) <= tol
+                or abs(c_now - middle) <= tol or abs(c_now - lower) <= tol
+                or abs(c_prev - prev[0]) <= tol or abs(c_prev - prev[2]) <= tol)
+
+    def _decide(self, data: OHLCV, prev: tuple[float, float, float], now: tuple[float, float, float], step: int) -> Signal:
+        close = data.close
+        c_now, c_prev = close.item(-1), close.item(-2)
         up_now, mid_now, lo_now = now
         up_prev, lo_prev = prev[0], prev[2]
         width = up_now - lo_now
         values = {"upper": up_now, "middle": mid_now, "lower": lo_now}
         if width <= 0.0:
-            return Signal.hold("bands are flat (no price movement); no signal", values)
+            return make_signal(HOLD, 0.0, FLAT_BANDS, MappingProxyType(values), NEUTRAL)
         pct_b = (c_now - lo_now) / width
         values["pct_b"] = pct_b
         # Decision: from those numbers alone.
         buy, sell = bollinger_trigger(c_prev, c_now, up_prev, up_now, lo_prev, lo_now)
+        stance = stance_of(c_now - mid_now)
+        hold_reason = (_hold_reason, c_now, up_now, lo_now, pct_b)
+        if not (buy or sell):  # most bars: no closure, no volume read, the reason deferred
+            return make_signal(HOLD, 0.0, hold_reason, MappingProxyType(values), stance)
 
-        def explain(action: Action) -> tuple[float, str]:
-            if action is Action.BUY:
-                return (
-                    confidence(pct_b - 1.0, 0.5),
-                    f"close {price_text(c_now)} broke above the upper band {price_text(up_now)}",
-                )
-            return (
-                confidence(-pct_b, 0.5),
-                f"close {price_text(c_now)} broke below the lower band {price_text(lo_now)}",
-            )
+        def explain(action: Action) -> tuple[float, Reason]:
+            if action is BUY:
+                return confidence(pct_b - 1.0, 0.5), (_fired_reason, True, c_now, up_now)
+            return confidence(-pct_b, 0.5), (_fired_reason, False, c_now, lo_now)
 
-        return decide(
-            buy=buy,
-            sell=sell,
-            volume=float(data.volume[-1]),
-            values=values,
-            hold_reason=(_hold_reason, c_now, up_now, lo_now, pct_b),
-            explain=explain,
-            stance=Stance.of(c_now - mid_now),
-        )
+        return decide(buy=buy, sell=sell, volume=data.volume.item(-1), values=values,
+                      hold_reason=hold_reason, explain=explain, stance=stance)
 
 
 def bollinger_trigger(
@@ -104,6 +97,12 @@ def bollinger_trigger(
 ) -> tuple[bool, bool]:
     """(buy, sell): the close crossing above the upper band, or below the lower one."""
     return c_now > up_now and c_prev <= up_prev, c_now < lo_now and c_prev >= lo_prev
+
+
+def _fired_reason(up: bool, close: float, band: float) -> str:
+    if up:
+        return f"close {price_text(close)} broke above the upper band {price_text(band)}"
+    return f"close {price_text(close)} broke below the lower band {price_text(band)}"
 
 
 def _hold_reason(close: float, upper: float, lower: float, pct_b: float) -> str:

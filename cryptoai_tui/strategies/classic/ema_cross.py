@@ -6,20 +6,14 @@ they are exactly equal (the trend the cross started).
 
 from __future__ import annotations
 
+from types import MappingProxyType
 from typing import Any, ClassVar, Mapping
 
 from cryptoai_tui.market.series import OHLCV
-from cryptoai_tui.strategies.classic.base import (
-    Bar,
-    StreamedStrategy,
-    WithAtr,
-    atr_on,
-    decide,
-    near,
-)
+from cryptoai_tui.strategies.classic.base import TIE, StreamedStrategy, WithAtr, atr_on, decide
 from cryptoai_tui.strategies.indicators import confidence, ema
-from cryptoai_tui.strategies.streaming import EmaPairState, EmaPairValue
-from cryptoai_tui.strategies.signal import Action, Signal, Stance
+from cryptoai_tui.strategies.streaming import EmaPairState
+from cryptoai_tui.strategies.signal import BUY, HOLD, Action, Reason, Signal, Stance, make_signal, stance_of
 from cryptoai_tui.strategies.wording import price_text
 
 
@@ -50,9 +44,6 @@ class EmaCrossStrategy(StreamedStrategy[tuple[float, float]]):
         p = self.params
         return WithAtr(EmaPairState(p["fast"], p["slow"]), p["atr_period"])
 
-    def _reading(self, output: EmaPairValue) -> tuple[float, float]:
-        return output
-
     def _window(self, data: OHLCV) -> tuple[tuple[float, float], tuple[float, float]]:
         p = self.params
         fast = ema(data.close, p["fast"])
@@ -60,39 +51,52 @@ class EmaCrossStrategy(StreamedStrategy[tuple[float, float]]):
         return (float(fast[-2]), float(slow[-2])), (float(fast[-1]), float(slow[-1]))
 
     def _tied(self, prev: tuple[float, float], now: tuple[float, float], data: OHLCV) -> bool:
-        return near(now[0], now[1], abs(now[1])) or near(prev[0], prev[1], abs(prev[1]))
+        # `near(fast, slow, abs(slow))` written out for both bars (a call each otherwise).
+        fast, slow = now
+        fast_prev, slow_prev = prev
+        return (abs(fast - slow) <= TIE * abs(slow)
+                or abs(fast_prev - slow_prev) <= TIE * abs(slow_prev))
 
     def _decide(self, data: OHLCV, prev: tuple[float, float], now: tuple[float, float],
-                bar: Bar | None) -> Signal:
-        p = self.params
+                step: int) -> Signal:
         fast_now, slow_now = now
         spread_now, spread_prev = fast_now - slow_now, prev[0] - prev[1]
         # Decision: from the spread alone.
         buy, sell = ema_trigger(spread_prev, spread_now)
+        stance = stance_of(spread_now)
+        values = {"fast": fast_now, "slow": slow_now}
+        if not (buy or sell):  # most bars: no closure, no volume read, the reason deferred
+            return make_signal(HOLD, 0.0, (_hold_reason, self._fast, self._slow, spread_now),
+                               MappingProxyType(values), stance)
+        return self._fire(data, buy, sell, values, spread_prev, spread_now, step, stance)
 
-        def explain(action: Action) -> tuple[float, str]:
-            range_ = self._range(data, bar)
+    def _fire(self, data: OHLCV, buy: bool, sell: bool, values: dict[str, float],
+              spread_prev: float, spread_now: float, step: int, stance: Stance) -> Signal:
+        """A cross (rare): the shared rules, and the ATR the confidence reads."""
+        fast, slow = self._fast, self._slow
+
+        def explain(action: Action) -> tuple[float, Reason]:
+            range_ = self._range(data, step)
             opening = abs(spread_now - spread_prev)
-            side = "above" if action is Action.BUY else "below"
-            return (
-                confidence(opening, 0.25 * range_),
-                f"EMA{p['fast']} crossed {side} EMA{p['slow']} "
-                f"(spread {price_text(spread_now)})",
-            )
+            return (confidence(opening, 0.25 * range_),
+                    (_fired_reason, fast, slow, action is BUY, spread_now))
 
-        return decide(
-            buy=buy,
-            sell=sell,
-            volume=float(data.volume[-1]),
-            values={"fast": fast_now, "slow": slow_now},
-            hold_reason=(_hold_reason, p["fast"], p["slow"], spread_now),
-            explain=explain,
-            stance=Stance.of(spread_now),
-        )
+        return decide(buy=buy, sell=sell, volume=data.volume.item(-1), values=values,
+                      hold_reason=(_hold_reason, fast, slow, spread_now), explain=explain,
+                      stance=stance)
 
-    def _range(self, data: OHLCV, bar: Bar | None) -> float:
+    def reset(self) -> None:
+        super().reset()
+        self._fast, self._slow = self.params["fast"], self.params["slow"]
+
+    def _range(self, data: OHLCV, step: int) -> float:
         """ATR on the judged bar, for a fired signal's confidence."""
-        return atr_on(self, data, bar, self.params["atr_period"])
+        return atr_on(self, data, step, self.params["atr_period"])
+
+
+def _fired_reason(fast: int, slow: int, up: bool, spread: float) -> str:
+    side = "above" if up else "below"
+    return f"EMA{fast} crossed {side} EMA{slow} (spread {price_text(spread)})"
 
 
 def _hold_reason(fast: int, slow: int, spread: float) -> str:

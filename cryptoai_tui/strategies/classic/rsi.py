@@ -8,13 +8,25 @@ from __future__ import annotations
 
 import math
 from collections import deque
-from typing import Any, ClassVar, Mapping
+from types import MappingProxyType
+from typing import Any, Callable, ClassVar, Mapping
 
 from cryptoai_tui.market.series import OHLCV
-from cryptoai_tui.strategies.classic.base import FROM_WINDOW, TIE, Bar, StreamedStrategy, decide
+from cryptoai_tui.strategies.classic.base import CLOSED, FROM_WINDOW, TIE, StreamedStrategy, decide
 from cryptoai_tui.strategies.indicators import confidence, rsi
 from cryptoai_tui.strategies.streaming import RsiState
-from cryptoai_tui.strategies.signal import Action, Signal, Stance
+from cryptoai_tui.strategies.signal import (
+    BEARISH,
+    BULLISH,
+    BUY,
+    HOLD,
+    NEUTRAL,
+    Action,
+    Reason,
+    Signal,
+    Stance,
+    make_signal,
+)
 
 MODES = ("cross", "level")
 
@@ -54,13 +66,12 @@ class RsiStrategy(StreamedStrategy[float]):
 
     def reset(self) -> None:
         super().reset()
+        # Read once here, not from the params mapping on every update.
         self._bounds = (self.params["lower"], self.params["upper"])
+        self._level = self.params["mode"] == "level"
 
     def _new_state(self) -> _RsiTrack:
         return _RsiTrack(self.params["period"], self.params["episode"])
-
-    def _reading(self, output: float) -> float:
-        return output
 
     def _window(self, data: OHLCV) -> tuple[float, float]:
         series = rsi(data.close, self.params["period"])
@@ -71,38 +82,42 @@ class RsiStrategy(StreamedStrategy[float]):
         return (abs(now - lower) <= _TIE or abs(now - upper) <= _TIE
                 or abs(prev - lower) <= _TIE or abs(prev - upper) <= _TIE)
 
-    def _decide(self, data: OHLCV, prev: float, now: float, bar: Bar | None) -> Signal:
-        p = self.params
-        lower, upper = p["lower"], p["upper"]
+    def _decide(self, data: OHLCV, prev: float, now: float, step: int) -> Signal:
+        lower, upper = self._bounds
         # Decision: from the two readings and the bounds alone.
-        buy, sell = rsi_trigger(prev, now, lower, upper, level=p["mode"] == "level")
-        volume = float(data.volume[-1])
+        buy, sell = rsi_trigger(prev, now, lower, upper, level=self._level)
         stance = rsi_stance(now, lower, upper)
-        values = {"rsi": now}
-        if not (buy or sell) or volume <= 0.0:
-            return decide(buy=buy, sell=sell, volume=volume, values=values,
-                          hold_reason=(_hold_reason, now, lower, upper),
-                          explain=_never, stance=stance)
-        # A trigger (rare): the episode's extreme reads the RSI of the bars before this one,
-        # the closed bars' values the state keeps (the window's own when re-read on a tie).
-        if bar is not FROM_WINDOW:
+        if not (buy or sell):  # most bars: no closure, no volume read, the reason deferred
+            return make_signal(HOLD, 0.0, (_hold_reason, now, lower, upper),
+                               MappingProxyType({"rsi": now}), stance)
+        return self._fire(data, buy, sell, now, step, stance)
+
+    def _fire(self, data: OHLCV, buy: bool, sell: bool, now: float, step: int,
+              stance: Stance) -> Signal:
+        """A rule fired (rare): the shared rules, and the episode's extreme for confidence.
+
+        The extreme reads the RSI of the bars before this one, the closed bars' values the
+        state keeps (the window's own when re-read on a tie)."""
+        p = self.params
+        lower, upper = self._bounds
+        volume = data.volume.item(-1)
+        if step != FROM_WINDOW:
             track = self._state
             assert isinstance(track, _RsiTrack)  # the state _new_state made
-            before = track.recent(bar is None)
+            before = track.recent(step == CLOSED)
         else:  # the state stands in for no window here: read the window's own RSI
             before = rsi(data.close, p["period"])[:-1].tolist()
 
-        def explain(action: Action) -> tuple[float, str]:
-            if action is Action.BUY:
+        def explain(action: Action) -> tuple[float, Reason]:
+            verb_mode = p["mode"] == "cross"
+            if action is BUY:
                 low = self._extreme(before, now, lower, below=True)
-                verb = "crossed above" if p["mode"] == "cross" else "is below"
-                return confidence(lower - low, lower), f"RSI {verb} {lower:g} (low {low:.1f})"
+                return confidence(lower - low, lower), (_fired_reason, True, verb_mode, lower, low)
             high = self._extreme(before, now, upper, below=False)
-            verb = "crossed below" if p["mode"] == "cross" else "is above"
             return (confidence(high - upper, 100.0 - upper),
-                    f"RSI {verb} {upper:g} (high {high:.1f})")
+                    (_fired_reason, False, verb_mode, upper, high))
 
-        return decide(buy=buy, sell=sell, volume=volume, values=values,
+        return decide(buy=buy, sell=sell, volume=volume, values={"rsi": now},
                       hold_reason="", explain=explain, stance=stance)
 
     def _extreme(self, before: list[float], now: float, bound: float, *, below: bool) -> float:
@@ -134,13 +149,18 @@ class _RsiTrack:
     def exact_for(self, window: int) -> bool:
         return self._rsi.exact_for(window)
 
-    def update(self, bar: Bar) -> float:
-        value = self._rsi.update(bar)
+    def update_prices(self, high: float, low: float, close: float) -> float:
+        value = self._rsi.update_prices(high, low, close)
         self._recent.append(value)
         return value
 
-    def peek(self, bar: Bar) -> float:
-        return self._rsi.peek(bar)
+    def peek_prices(self, high: float, low: float, close: float) -> float:
+        return self._rsi.peek_prices(high, low, close)
+
+    CLOSE_ONLY = RsiState.CLOSE_ONLY
+
+    def peeker(self) -> Callable[..., Any]:
+        return self._rsi.peeker()
 
     def recent(self, confirmed: bool) -> list[float]:
         """RSI of the closed bars before the bar judged, oldest first (at most `episode`
@@ -149,10 +169,6 @@ class _RsiTrack:
         if confirmed:
             values = values[:-1]  # the newest closed bar is the one judged
         return values
-
-
-def _never(action: Action) -> tuple[float, str]:
-    raise AssertionError("explain is only called when a rule fired")
 
 
 def rsi_trigger(
@@ -167,10 +183,18 @@ def rsi_trigger(
 
 def rsi_stance(now: float, lower: float, upper: float) -> Stance:
     if now < lower:
-        return Stance.BULLISH
+        return BULLISH
     if now > upper:
-        return Stance.BEARISH
-    return Stance.NEUTRAL
+        return BEARISH
+    return NEUTRAL
+
+
+def _fired_reason(up: bool, cross: bool, bound: float, extreme: float) -> str:
+    if up:
+        verb = "crossed above" if cross else "is below"
+        return f"RSI {verb} {bound:g} (low {extreme:.1f})"
+    verb = "crossed below" if cross else "is above"
+    return f"RSI {verb} {bound:g} (high {extreme:.1f})"
 
 
 def _hold_reason(now: float, lower: float, upper: float) -> str:

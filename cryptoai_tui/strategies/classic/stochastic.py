@@ -8,19 +8,20 @@ is what the trigger waits on.
 
 from __future__ import annotations
 
+from types import MappingProxyType
 from typing import Any, ClassVar, Mapping
 
 from cryptoai_tui.market.series import OHLCV
-from cryptoai_tui.strategies.classic.base import TIE, Bar, StreamedStrategy, decide
+from cryptoai_tui.strategies.classic.base import TIE, StreamedStrategy, decide
 from cryptoai_tui.strategies.streaming import StochasticState, StochasticValue
 from cryptoai_tui.strategies.classic.rsi import rsi_stance
 from cryptoai_tui.strategies.indicators import confidence, stochastic, stochastic_bars
-from cryptoai_tui.strategies.signal import Action, Signal, Stance
+from cryptoai_tui.strategies.signal import BUY, HOLD, Action, Reason, Signal, Stance, make_signal
 
 _TIE = TIE * 100.0  # these readings live on a 0-100 scale
 
 
-class StochasticStrategy(StreamedStrategy[StochasticValue]):
+class StochasticStrategy(StreamedStrategy[tuple[float, float]]):
     name: ClassVar[str] = "stochastic"
     title: ClassVar[str] = "Stochastic cross"
     description: ClassVar[str] = "Slow %K crosses %D below 20 (BUY) or above 80 (SELL), 14/3/3"
@@ -50,8 +51,9 @@ class StochasticStrategy(StreamedStrategy[StochasticValue]):
         p = self.params
         return StochasticState(p["fastk"], p["slowk"], p["slowd"])
 
-    def _reading(self, output: StochasticValue) -> StochasticValue:
-        return output
+    def reset(self) -> None:
+        super().reset()
+        self._bounds = (self.params["lower"], self.params["upper"])  # read once, not per update
 
     def _window(self, data: OHLCV) -> tuple[StochasticValue, StochasticValue]:
         p = self.params
@@ -63,8 +65,8 @@ class StochasticStrategy(StreamedStrategy[StochasticValue]):
         return (StochasticValue(float(k[-2]), float(d[-2])),
                 StochasticValue(float(k[-1]), float(d[-1])))
 
-    def _tied(self, prev: StochasticValue, now: StochasticValue, data: OHLCV) -> bool:
-        lower, upper = self.params["lower"], self.params["upper"]
+    def _tied(self, prev: tuple[float, float], now: tuple[float, float], data: OHLCV) -> bool:
+        lower, upper = self._bounds
         k_now, d_now = now
         k_prev, d_prev = prev
         return (abs(k_now - d_now) <= _TIE or abs(k_prev - d_prev) <= _TIE
@@ -72,36 +74,41 @@ class StochasticStrategy(StreamedStrategy[StochasticValue]):
                 or abs(min(k_prev, d_prev) - lower) <= _TIE
                 or abs(max(k_prev, d_prev) - upper) <= _TIE)
 
-    def _decide(self, data: OHLCV, prev: StochasticValue, now: StochasticValue,
-                bar: Bar | None) -> Signal:
-        p = self.params
+    def _decide(self, data: OHLCV, prev: tuple[float, float], now: tuple[float, float], step: int) -> Signal:
         k_now, d_now = now
         k_prev, d_prev = prev
-        floor, ceiling = min(k_prev, d_prev), max(k_prev, d_prev)
-        lower, upper = p["lower"], p["upper"]
+        lower, upper = self._bounds
         # Decision: from the four readings and the bounds alone.
         buy, sell = stochastic_trigger(k_prev, k_now, d_prev, d_now, lower, upper)
+        stance = rsi_stance(k_now, lower, upper)
+        values = {"k": k_now, "d": d_now}
+        if not (buy or sell):  # most bars: no closure, no volume read, the reason deferred
+            return make_signal(HOLD, 0.0, (_hold_reason, k_now, d_now, lower, upper),
+                               MappingProxyType(values), stance)
+        return self._fire(data, buy, sell, values, prev, stance)
 
-        def explain(action: Action) -> tuple[float, str]:
-            if action is Action.BUY:
-                return (
-                    confidence(lower - floor, lower),
-                    f"%K crossed above %D out of oversold ({floor:.1f} < {lower:g})",
-                )
-            return (
-                confidence(ceiling - upper, 100.0 - upper),
-                f"%K crossed below %D out of overbought ({ceiling:.1f} > {upper:g})",
-            )
+    def _fire(self, data: OHLCV, buy: bool, sell: bool, values: dict[str, float],
+              prev: tuple[float, float], stance: Stance) -> Signal:
+        """A cross (rare): the shared rules, and how deep in the zone it started."""
+        lower, upper = self._bounds
+        floor, ceiling = min(prev), max(prev)
 
-        return decide(
-            buy=buy,
-            sell=sell,
-            volume=float(data.volume[-1]),
-            values={"k": k_now, "d": d_now},
-            hold_reason=(_hold_reason, k_now, d_now, lower, upper),
-            explain=explain,
-            stance=rsi_stance(k_now, lower, upper),
-        )
+        def explain(action: Action) -> tuple[float, Reason]:
+            if action is BUY:
+                return confidence(lower - floor, lower), (_fired_reason, True, floor, lower)
+            return (confidence(ceiling - upper, 100.0 - upper),
+                    (_fired_reason, False, ceiling, upper))
+
+        k_now, d_now = values["k"], values["d"]
+        return decide(buy=buy, sell=sell, volume=data.volume.item(-1), values=values,
+                      hold_reason=(_hold_reason, k_now, d_now, lower, upper), explain=explain,
+                      stance=stance)
+
+
+def _fired_reason(up: bool, line: float, bound: float) -> str:
+    if up:
+        return f"%K crossed above %D out of oversold ({line:.1f} < {bound:g})"
+    return f"%K crossed below %D out of overbought ({line:.1f} > {bound:g})"
 
 
 def _hold_reason(k: float, d: float, lower: float, upper: float) -> str:
