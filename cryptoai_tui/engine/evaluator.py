@@ -35,11 +35,12 @@ allocation trips it), so it is subtracted (see collector_time.py).
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, fields
-from typing import Callable, Generator, Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Callable, Generator, Mapping
 
 from cryptoai_tui.engine.collector_time import CollectorTime
 from cryptoai_tui.engine.strategy_choice import StrategyChoice, resolve_strategies, row_names
+from cryptoai_tui.frozen import keyword_constructor
 from cryptoai_tui.market.series import OHLCV
 from cryptoai_tui.snapshot import StrategyRow
 from cryptoai_tui.strategies.base import Strategy
@@ -207,7 +208,8 @@ class StrategyRunner:
             if action is not last_actions[index]:
                 last_actions[index] = action
                 changed_at[index] = bar_open_time
-            rows.append(make_row(name, signal, changed_at[index], error, elapsed / 1000.0))
+            rows.append(make_row(name=name, signal=signal, changed_at=changed_at[index], error=error,
+                                 elapsed_us=elapsed / 1000.0))
             vote(action)
             vote(signal.confidence)
             vote(signal.stance)
@@ -233,37 +235,9 @@ class StrategyRunner:
         return self._combine({row.name: row.signal for row in self.rows}, self._mode)
 
 
-RowMaker = Callable[[str, Signal, "int | None", "str | None", float], StrategyRow]
-
-
-def _row_maker() -> RowMaker:
-    """StrategyRow(name, signal, changed_at, error, elapsed_us), eleven a tick.
-
-    The frozen dataclass's own __init__ sets each field through object.__setattr__ (~1.5 µs
-    a row); the slots' own setters do the same in a third of that. Used only while
-    StrategyRow is exactly those five slotted fields with no __post_init__; anything else
-    gets the real constructor.
-    """
-    names = tuple(f.name for f in fields(StrategyRow))
-    if (names != ("name", "signal", "changed_at", "error", "elapsed_us")
-            or "__slots__" not in StrategyRow.__dict__ or hasattr(StrategyRow, "__post_init__")):
-        return StrategyRow
-    new = object.__new__
-    set_name, set_signal, set_changed, set_error, set_elapsed = (
-        StrategyRow.__dict__[name].__set__ for name in names
-    )
-
-    def make(name: str, signal: Signal, changed_at: int | None, error: str | None,
-             elapsed_us: float) -> StrategyRow:
-        row = new(StrategyRow)
-        set_name(row, name)
-        set_signal(row, signal)
-        set_changed(row, changed_at)
-        set_error(row, error)
-        set_elapsed(row, elapsed_us)
-        return row
-
-    return make
-
-
-_make_row: RowMaker = _row_maker()
+# eleven rows a tick: filled slot by slot rather than through the frozen __init__ (the
+# type checker reads the class, whose keywords the maker takes)
+if TYPE_CHECKING:
+    _make_row = StrategyRow
+else:
+    _make_row = keyword_constructor(StrategyRow)

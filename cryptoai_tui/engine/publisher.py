@@ -11,10 +11,11 @@ import math
 import time
 from collections import deque
 from dataclasses import dataclass
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
 from cryptoai_tui.engine.latency import LatencyWindow
 from cryptoai_tui.feed.status import ConnectionState, FeedCounters, FeedStatus
+from cryptoai_tui.frozen import keyword_constructor
 from cryptoai_tui.market.candle import Candle
 from cryptoai_tui.snapshot import ConfirmedSignal, LastTrigger, Metrics, Snapshot, StrategyRow
 from cryptoai_tui.strategies.confluence import Mode
@@ -89,13 +90,21 @@ def metrics(
     return _metrics_of(metric_values(counters, counts, strategy_errors, lag_ms), latency.percentiles())
 
 
+# built on every published update: filled slot by slot (see cryptoai_tui.frozen); the
+# type checker reads the classes, whose keywords the makers take
+if TYPE_CHECKING:
+    _new_snapshot, _new_metrics = Snapshot, Metrics
+else:
+    _new_snapshot, _new_metrics = keyword_constructor(Snapshot), keyword_constructor(Metrics)
+
+
 def _metrics_of(values: MetricValues, percentiles: tuple[float | None, float | None]) -> Metrics:
     """The Metrics of captured `values` and latency `percentiles` (p50, p99)."""
     (received, processed, coalesced, malformed, reconnects, backfilled, dropped, errors,
      lag_ms) = values
     if lag_ms is not None and not math.isfinite(lag_ms):
         lag_ms = None
-    return Metrics(
+    return _new_metrics(
         latency_p50_us=percentiles[0],
         latency_p99_us=percentiles[1],
         exchange_lag_ms=lag_ms,
@@ -308,7 +317,7 @@ class Publisher:
          latest, exchange_time, provisional, rows, confluence, last_confirmed, last_signal,
          last_signal_ago, trigger_at, closed_count, recent_closed, forming, recent_signals,
          values, percentiles, sequence) = pending
-        return Snapshot(
+        return _new_snapshot(
             exchange=self.exchange,
             symbol=self.symbol,
             interval=self.interval,
