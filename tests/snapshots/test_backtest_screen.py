@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import pytest
 from textual.pilot import Pilot
+from textual.widgets import DataTable
 
 from cryptoai_tui.engine.strategy_choice import StrategySpec
 from cryptoai_tui.strategies.registry import STRATEGY_NAMES
@@ -36,6 +37,28 @@ async def run_replay(pilot: Pilot[None]) -> None:
     await pilot.press(*"BTCUSDT-1h.csv")
     await pilot.press("enter")
     await pilot.app.workers.wait_for_complete()
+    await settled_trades(pilot)
+
+
+async def settled_trades(pilot: Pilot[None]) -> None:
+    """Wait until the trade list holds every trade and has laid itself out.
+
+    The table measures new rows and widens its columns when its message queue is idle; on
+    a loaded machine two pauses could leave the screenshot with the rows at their new
+    widths and the header still at its old ones."""
+    screen = pilot.app.screen
+    assert isinstance(screen, BacktestScreen)
+    table = screen.query_one("#bt-trades", DataTable)
+    for _ in range(200):
+        await pilot.pause()
+        result = screen.result
+        if (
+            result is not None
+            and table.row_count == result.summary.trades
+            and table.virtual_size.height == table.row_count + table.header_height
+        ):
+            break
+    await pilot.wait_for_scheduled_animations()
     await pilot.pause()
     await pilot.pause()
 

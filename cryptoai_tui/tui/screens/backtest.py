@@ -223,6 +223,10 @@ class BacktestScreen(Screen[None]):
             )
         if run.trades:
             table.move_cursor(row=len(run.trades) - 1)  # newest last, and in view
+        # The table widens its columns for the new rows when it is next idle; on a busy
+        # machine the header could stay drawn at the old widths above the wider rows. One
+        # more full repaint once that layout is done draws the header with them.
+        self.call_after_refresh(table.refresh)
 
     def _status(self, text: str, *, error: bool = False) -> None:
         status = self.query_one("#bt-status", Static)
