@@ -73,7 +73,6 @@ from cryptoai_tui.market.series import OHLCV
 from cryptoai_tui.strategies.indicators import talib
 
 
-
 class BarLike(Protocol):
     """What the states read of a bar: a Candle, or the classic strategies' `Bar`."""
 
@@ -199,15 +198,41 @@ class EmaPairValue(NamedTuple):
     slow: float
 
 
-class _CloseState:
-    """One TA-Lib stream handle over closes returning one float: what RSI and EMA share."""
+class _OnCloses:
+    """A state whose one TA-Lib handle reads closes alone (RSI, EMA, MACD, Bollinger): the
+    per-tick price methods, written once."""
 
     CLOSE_ONLY: ClassVar[bool] = True  # what `peeker()` takes: the close, or (h, l, c)
 
-    __slots__ = ("period", "_h")
+    __slots__ = ("_h",)
+
+    _h: _Handle
+
+    @property
+    def ready(self) -> bool:
+        return self._h.ready
+
+    def update_prices(self, high: float, low: float, close: float) -> Any:
+        """`update` from the prices themselves: no bar object built per tick (see
+        `update_prices` in the module docstring)."""
+        return self._h.update(close)
+
+    def peek_prices(self, high: float, low: float, close: float) -> Any:
+        return self._h.peek(close)
+
+    def peeker(self) -> Callable[..., Any]:
+        """The callable `peek_prices` ends in, taking only the close (`CLOSE_ONLY`): the
+        handle's own C method once it is open. Valid until the next update (the handle
+        opens on one), so a caller keeps it from one closed bar to the next."""
+        return self._h.peek
+
+
+class _CloseState(_OnCloses):
+    """One TA-Lib stream handle over closes returning one float: what RSI and EMA share."""
+
+    __slots__ = ("period",)
 
     period: int
-    _h: _Handle
 
     @property
     def exact_window(self) -> int:
@@ -215,10 +240,6 @@ class _CloseState:
 
     def exact_for(self, window: int) -> bool:
         return window >= self.exact_window
-
-    @property
-    def ready(self) -> bool:
-        return self._h.ready
 
     def warm(self, history: OHLCV) -> float:
         self._h.warm((history.close,))
@@ -233,20 +254,6 @@ class _CloseState:
 
     def peek(self, bar: BarLike) -> float:
         return self._h.peek(bar.close)
-
-    def update_prices(self, high: float, low: float, close: float) -> float:
-        """`update` from the prices themselves: no bar object built per tick (see
-        `update_prices` in the module docstring)."""
-        return self._h.update(close)
-
-    def peek_prices(self, high: float, low: float, close: float) -> float:
-        return self._h.peek(close)
-
-    def peeker(self) -> Callable[..., Any]:
-        """The callable `peek_prices` ends in, taking only the close (`CLOSE_ONLY`): the
-        handle's own C method once it is open. Valid until the next update (the handle
-        opens on one), so a caller keeps it from one closed bar to the next."""
-        return self._h.peek
 
 
 class RsiState(_CloseState):
@@ -330,12 +337,10 @@ class EmaPairState:
         return self.peek_close
 
 
-class MacdState:
+class MacdState(_OnCloses):
     """MACD(fast, slow, signal) as `indicators.macd`: (macd, signal, hist)."""
 
-    CLOSE_ONLY: ClassVar[bool] = True  # what `peeker()` takes: the close, or (h, l, c)
-
-    __slots__ = ("fast", "slow", "signal", "_h")
+    __slots__ = ("fast", "slow", "signal")
 
     def __init__(self, fast: int = 12, slow: int = 26, signal: int = 9) -> None:
         self.fast, self.slow, self.signal = fast, slow, signal
@@ -352,10 +357,6 @@ class MacdState:
     def exact_for(self, window: int) -> bool:
         return window >= self.exact_window
 
-    @property
-    def ready(self) -> bool:
-        return self._h.ready
-
     def warm(self, history: OHLCV) -> MacdValue:
         self._h.warm((history.close,))
         return self.value
@@ -370,25 +371,11 @@ class MacdState:
     def peek(self, bar: BarLike) -> MacdValue:
         return tuple.__new__(MacdValue, self._h.peek(bar.close))
 
-    def update_prices(self, high: float, low: float, close: float) -> tuple[float, float, float]:
-        return self._h.update(close)
 
-    def peek_prices(self, high: float, low: float, close: float) -> tuple[float, float, float]:
-        return self._h.peek(close)
-
-    def peeker(self) -> Callable[..., Any]:
-        """The callable `peek_prices` ends in, taking only the close (`CLOSE_ONLY`): the
-        handle's own C method once it is open. Valid until the next update (the handle
-        opens on one), so a caller keeps it from one closed bar to the next."""
-        return self._h.peek
-
-
-class BollingerState:
+class BollingerState(_OnCloses):
     """Bollinger bands (SMA middle, population sigma) as `indicators.bollinger`."""
 
-    CLOSE_ONLY: ClassVar[bool] = True  # what `peeker()` takes: the close, or (h, l, c)
-
-    __slots__ = ("period", "nbdev", "_h")
+    __slots__ = ("period", "nbdev")
 
     def __init__(self, period: int = 20, nbdev: float = 2.0) -> None:
         self.period, self.nbdev = period, nbdev
@@ -405,10 +392,6 @@ class BollingerState:
     def exact_for(self, window: int) -> bool:
         return window >= self.exact_window
 
-    @property
-    def ready(self) -> bool:
-        return self._h.ready
-
     def warm(self, history: OHLCV) -> BollingerValue:
         self._h.warm((history.close,))
         return self.value
@@ -422,18 +405,6 @@ class BollingerState:
 
     def peek(self, bar: BarLike) -> BollingerValue:
         return tuple.__new__(BollingerValue, self._h.peek(bar.close))
-
-    def update_prices(self, high: float, low: float, close: float) -> tuple[float, float, float]:
-        return self._h.update(close)
-
-    def peek_prices(self, high: float, low: float, close: float) -> tuple[float, float, float]:
-        return self._h.peek(close)
-
-    def peeker(self) -> Callable[..., Any]:
-        """The callable `peek_prices` ends in, taking only the close (`CLOSE_ONLY`): the
-        handle's own C method once it is open. Valid until the next update (the handle
-        opens on one), so a caller keeps it from one closed bar to the next."""
-        return self._h.peek
 
 
 class StochasticState:
