@@ -41,11 +41,11 @@ async def run_replay(pilot: Pilot[None]) -> None:
 
 
 async def settled_trades(pilot: Pilot[None]) -> None:
-    """Wait until the trade list holds every trade and has laid itself out.
+    """Wait until the trade list holds every trade, has laid itself out and shows the newest.
 
     The table measures new rows and widens its columns when its message queue is idle; on
-    a loaded machine two pauses could leave the screenshot with the rows at their new
-    widths and the header still at its old ones."""
+    a loaded machine that comes after the rows were first drawn, and the screen then puts
+    the newest trade back in view (BacktestScreen._trades_measured)."""
     screen = pilot.app.screen
     assert isinstance(screen, BacktestScreen)
     table = screen.query_one("#bt-trades", DataTable)
@@ -56,6 +56,8 @@ async def settled_trades(pilot: Pilot[None]) -> None:
             result is not None
             and table.row_count == result.summary.trades
             and table.virtual_size.height == table.row_count + table.header_height
+            and table.cursor_row == table.row_count - 1
+            and table.scroll_y == table.max_scroll_y
         ):
             break
     await pilot.wait_for_scheduled_animations()

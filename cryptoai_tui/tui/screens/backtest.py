@@ -121,6 +121,7 @@ class BacktestScreen(Screen[None]):
         self._initial = (start, end, replay)
         self._cache = cache
         self.result: BacktestResult | None = None
+        self._newest_trade_pending = False
 
     def compose(self) -> ComposeResult:
         c = self.choices
@@ -150,6 +151,7 @@ class BacktestScreen(Screen[None]):
     def on_mount(self) -> None:
         table = self.query_one("#bt-trades", DataTable)
         table.add_columns("#", "side", "entry (UTC)", "at", "exit (UTC)", "at", "return (* at end)")
+        self.watch(table, "virtual_size", self._trades_measured, init=False)
         self.query_one("#bt-start", Input).focus()
 
     # --- running ---------------------------------------------------------------------------
@@ -221,12 +223,25 @@ class BacktestScreen(Screen[None]):
                 _utc(trade.exit_time), _price(trade.exit_price),
                 f"{trade.return_ * 100:+.2f}%" + (" *" if trade.open_at_end else ""),
             )
-        if run.trades:
-            table.move_cursor(row=len(run.trades) - 1)  # newest last, and in view
-        # The table widens its columns for the new rows when it is next idle; on a busy
-        # machine the header could stay drawn at the old widths above the wider rows. One
-        # more full repaint once that layout is done draws the header with them.
-        self.call_after_refresh(table.refresh)
+        self._newest_trade_pending = True
+        self._show_newest_trade()
+
+    def _trades_measured(self) -> None:
+        """The table measured its new rows (it does so when next idle, so on a busy machine
+        after the rows were first drawn): its columns may have widened and a horizontal
+        scrollbar may now take a line. Once that layout is drawn, the newest trade is put in
+        view again and the header repainted at the final widths (both stayed stale 1 run
+        in 10 under load)."""
+        if self._newest_trade_pending:
+            self._newest_trade_pending = False  # once a run: the user may move the cursor after
+            self.call_after_refresh(self._show_newest_trade)
+
+    def _show_newest_trade(self) -> None:
+        """The newest trade (listed last) under the cursor and in view, the whole table drawn."""
+        table = self.query_one("#bt-trades", DataTable)
+        if table.row_count:
+            table.move_cursor(row=table.row_count - 1)
+        table.refresh()
 
     def _status(self, text: str, *, error: bool = False) -> None:
         status = self.query_one("#bt-status", Static)
