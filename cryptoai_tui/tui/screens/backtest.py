@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable
 
+from rich.cells import cell_len
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -28,6 +29,8 @@ from cryptoai_tui.tui.widgets.equity_chart import EquityChart
 
 if TYPE_CHECKING:
     from cryptoai_tui.backtest.runner import BacktestResult
+
+TRADE_COLUMNS = ("#", "side", "entry (UTC)", "at", "exit (UTC)", "at", "return (* at end)")
 
 #: told (done, total, what) as a run moves on; total 0 while the step has no count
 ProgressSink = Callable[[int, int, str], None]
@@ -150,7 +153,7 @@ class BacktestScreen(Screen[None]):
 
     def on_mount(self) -> None:
         table = self.query_one("#bt-trades", DataTable)
-        table.add_columns("#", "side", "entry (UTC)", "at", "exit (UTC)", "at", "return (* at end)")
+        table.add_columns(*TRADE_COLUMNS)
         self.watch(table, "virtual_size", self._trades_measured, init=False)
         self.query_one("#bt-start", Input).focus()
 
@@ -215,23 +218,28 @@ class BacktestScreen(Screen[None]):
         self.query_one("#bt-summary", Static).update(Content(summary_text(result.summary, compact=True)))
         hold = run.close / run.close[0]
         self.query_one(EquityChart).show(run.equity.tolist(), hold.tolist())
+        rows = [
+            (str(number), trade.side, _utc(trade.entry_time), _price(trade.entry_price),
+             _utc(trade.exit_time), _price(trade.exit_price),
+             f"{trade.return_ * 100:+.2f}%" + (" *" if trade.open_at_end else ""))
+            for number, trade in enumerate(run.trades, 1)
+        ]
         table = self.query_one("#bt-trades", DataTable)
-        table.clear()
-        for number, trade in enumerate(run.trades, 1):
-            table.add_row(
-                str(number), trade.side, _utc(trade.entry_time), _price(trade.entry_price),
-                _utc(trade.exit_time), _price(trade.exit_price),
-                f"{trade.return_ * 100:+.2f}%" + (" *" if trade.open_at_end else ""),
-            )
+        # Columns as wide as their widest cell from the start: left to size themselves, they
+        # widen when the table is next idle, and on a busy machine the header stayed drawn
+        # at the old widths above the wider rows.
+        table.clear(columns=True)
+        for index, label in enumerate(TRADE_COLUMNS):
+            table.add_column(label, width=max([cell_len(label), *(cell_len(row[index]) for row in rows)]))
+        table.add_rows(rows)
         self._newest_trade_pending = True
         self._show_newest_trade()
 
     def _trades_measured(self) -> None:
         """The table measured its new rows (it does so when next idle, so on a busy machine
-        after the rows were first drawn): its columns may have widened and a horizontal
-        scrollbar may now take a line. Once that layout is drawn, the newest trade is put in
-        view again and the header repainted at the final widths (both stayed stale 1 run
-        in 10 under load)."""
+        after the rows were first drawn) and a horizontal scrollbar may now take a line:
+        once that layout is drawn, the newest trade is put in view again (under load it was
+        left under the scrollbar about 1 run in 10)."""
         if self._newest_trade_pending:
             self._newest_trade_pending = False  # once a run: the user may move the cursor after
             self.call_after_refresh(self._show_newest_trade)
