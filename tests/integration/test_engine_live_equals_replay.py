@@ -32,13 +32,19 @@ async def test_live_confirmed_signals_equal_signals_replay_over_the_same_candles
         async with open_kline_feed("sim", "ETHUSDT", "1m", sim.ws_url, sim.rest_url, history=HISTORY) as feed:
             run = asyncio.create_task(engine.run(feed))
             async with asyncio.timeout(60):
-                live: list[ConfirmedSignal] = list(await watch.confirmed_signals(HISTORY + LIVE_CLOSES))
+                await watch.confirmed_signals(HISTORY + LIVE_CLOSES)
             await engine.stop()
             await run
+        # every verdict up to the stop: on a loaded machine the engine closes a few more
+        # candles (one every 50 ms here) before the test task gets its turn to stop it
+        live: list[ConfirmedSignal] = list(watch.confirmed)
         truth = sim.closed_candles("ETHUSDT", "1m", engine.series.candles()[0].open_time,
                                    live[-1].open_time)
 
     candles = engine.series.candles()
+    # a stop that lands while the newest close is being evaluated leaves it without a verdict
+    assert len(candles) - len(live) in (0, 1)
+    candles = candles[:len(live)]
     assert [c.open_time for c in candles] == [s.open_time for s in live]
     assert candles == truth  # the engine saw the exchange's candles, none lost or doubled
     metrics = engine.snapshot.metrics
@@ -62,7 +68,7 @@ async def test_live_confirmed_signals_equal_signals_replay_over_the_same_candles
     assert len(expected) > LIVE_CLOSES
     # a file has no start-up: every replayed line is "not history"; live, the bootstrap is
     assert {line["history"] for line in replayed} == {False}
-    assert [s.history for s in live] == [True] * HISTORY + [False] * LIVE_CLOSES
+    assert [s.history for s in live] == [True] * HISTORY + [False] * (len(live) - HISTORY)
     for line in expected:
         line["history"] = False
     assert replayed == expected
