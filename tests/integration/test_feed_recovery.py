@@ -145,7 +145,10 @@ async def test_a_long_bootstrap_with_429s_and_missing_finals_ends_near_the_excha
     """Mutant: removing the repair of a gap found right after the bootstrap (the socket ran
     ahead while 1,500 candles loaded); the stream then stays parked, far behind."""
     faults = FaultConfig(missing_final_rate=0.2, rest_429_rate=0.3, retry_after_s=0.05)
-    async with SimExchange(SimConfig(speed=3000, seed=17, faults=faults)) as sim:
+    # a 1m candle every 50 ms: the 1,500-candle load with 429s still lets the socket run
+    # ahead, and a loaded machine can keep up with four streams of it (at 20 ms a candle
+    # each missing final's repair fell behind the next ones and the test timed out)
+    async with SimExchange(SimConfig(speed=1200, seed=17, faults=faults)) as sim:
         protocol = get_protocol("binance", sim.ws_url, sim.rest_url)
         streams = [(name, "1m") for name in sim.market.symbol_names[:4]]
         feed = KlineFeed(protocol, streams, history=1500, config=FAST)
