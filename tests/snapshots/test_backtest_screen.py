@@ -43,9 +43,10 @@ async def run_replay(pilot: Pilot[None]) -> None:
 async def settled_trades(pilot: Pilot[None]) -> None:
     """Wait until the trade list holds every trade, has laid itself out and shows the newest.
 
-    The table measures new rows and widens its columns when its message queue is idle; on
-    a loaded machine that comes after the rows were first drawn, and the screen then puts
-    the newest trade back in view (BacktestScreen._trades_measured)."""
+    The table measures new rows (its virtual size, and so whether a horizontal scrollbar
+    takes a line) when its message queue is idle; on a loaded machine that comes after the
+    rows were first drawn, and the screen then puts the newest trade back in view
+    (BacktestScreen._trades_measured)."""
     screen = pilot.app.screen
     assert isinstance(screen, BacktestScreen)
     table = screen.query_one("#bt-trades", DataTable)
@@ -60,6 +61,8 @@ async def settled_trades(pilot: Pilot[None]) -> None:
             and table.scroll_y == table.max_scroll_y
         ):
             break
+    else:
+        raise AssertionError("the trade list never showed every trade with the newest in view")
     await pilot.wait_for_scheduled_animations()
     await pilot.pause()
     await pilot.pause()

@@ -245,11 +245,10 @@ class BacktestScreen(Screen[None]):
             self.call_after_refresh(self._show_newest_trade)
 
     def _show_newest_trade(self) -> None:
-        """The newest trade (listed last) under the cursor and in view, the whole table drawn."""
+        """The newest trade (listed last) under the cursor and in view."""
         table = self.query_one("#bt-trades", DataTable)
         if table.row_count:
             table.move_cursor(row=table.row_count - 1)
-        table.refresh()
 
     def _status(self, text: str, *, error: bool = False) -> None:
         status = self.query_one("#bt-status", Static)
